@@ -1,0 +1,108 @@
+"""The call as a state machine over the database: answers in, outcomes out, no HTTP.
+
+Rules every step shares: `0` alone reaches a CSR; `*` repeats the prompt; silence and bad entries
+are counted apart, the second of either at one step goes to a CSR. Every answer is numbered and
+kept (encrypted), so a webhook delivered twice gets the same answer and changes nothing twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from sqlalchemy import select
+
+from .flow_context import Ctx, Step
+from .models import Call
+from .outcomes import Answer, Outcome
+from .services import Services
+from .speech import say
+from .steps_customer import CUSTOMER_STEPS
+from .steps_login import LOGIN_STEPS
+from .steps_number import NUMBER_STEPS
+
+log = logging.getLogger("cas.call")
+
+STEPS: dict[str, Step] = {
+    step.name: step for step in (*LOGIN_STEPS, *CUSTOMER_STEPS, *NUMBER_STEPS)
+}
+
+
+class CallFlow:
+    """Takes each webhook of a call and decides what the caller hears next."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def start(self, call_sid: str, from_number: str = "", direction: str = "inbound") -> Answer:
+        """Answer a new call (a repeated first webhook gets the answer already given)."""
+        with self.services.db.transaction() as session:
+            call = session.get(Call, call_sid, with_for_update=True)
+            if call is not None:
+                return self._stored(call)
+            call = Call(call_sid=call_sid, from_number=from_number, direction=direction)
+            session.add(call)
+            ctx = Ctx(session, call, self.services, STEPS)
+            outcome = ctx.prompt("agent_id", say("welcome"))
+            return self._keep(ctx, outcome)
+
+    def answer(
+        self, call_sid: str, seq: int, digits: str | None, finished_on_key: str | None = None
+    ) -> Answer | None:
+        """Handle the caller's entry (None: silence, or a poll at a hold step).
+
+        Returns None for a call this server never answered.
+        """
+        with self.services.db.transaction() as session:
+            call = session.scalar(select(Call).where(Call.call_sid == call_sid).with_for_update())
+            if call is None:
+                return None
+            if seq != call.seq or call.ended:
+                return self._stored(call)
+            ctx = Ctx(session, call, self.services, STEPS)
+            outcome = self._decide(ctx, STEPS[call.step], digits, finished_on_key)
+            log.info("call %s step %s -> %s", call_sid, call.step, type(outcome).__name__)
+            return self._keep(ctx, outcome)
+
+    def _decide(
+        self, ctx: Ctx, step: Step, digits: str | None, finished_on_key: str | None
+    ) -> Outcome:
+        if step.hold:
+            return step.handle(ctx, "")
+        entry = (digits or "").strip()
+        if entry == "" and not (step.empty_is_answer and finished_on_key == "#"):
+            ctx.call.timeouts += 1
+            if ctx.call.timeouts >= step.max_timeouts:
+                return ctx.transfer(f"{step.name}: no input", say("no_input"))
+            return ctx.prompt(step.name, say("no_input"))
+        if entry == "0":
+            return ctx.transfer(f"{step.name}: agent asked for a CSR")
+        if "*" in entry:
+            return ctx.prompt(step.name)
+        problem = self._problem(ctx, step, entry)
+        if problem is not None:
+            return ctx.fail(step.name, problem, say("invalid"))
+        return step.handle(ctx, entry)
+
+    @staticmethod
+    def _problem(ctx: Ctx, step: Step, entry: str) -> str | None:
+        if entry == "#" and step.empty_is_answer:
+            return None
+        if not entry.isdigit():
+            return "not digits"
+        if step.choices:
+            return None if entry in step.choices else "not one of the choices"
+        if not step.min_digits <= len(entry) <= step.max_digits:
+            return "wrong number of digits"
+        return step.validate(ctx, entry) if step.validate else None
+
+    def _keep(self, ctx: Ctx, outcome: Outcome) -> Answer:
+        call = ctx.call
+        call.seq += 1
+        call.updated_at = ctx.now
+        answer = Answer(call.seq, outcome)
+        call.last_answer = self.services.vault.encrypt(json.dumps(answer.to_dict()))
+        return answer
+
+    def _stored(self, call: Call) -> Answer:
+        return Answer.from_dict(json.loads(self.services.vault.decrypt(call.last_answer or "")))

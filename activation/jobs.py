@@ -1,0 +1,181 @@
+"""What each activity type does: read the database, call the outside system, record the answer.
+
+The outside call runs with no database transaction open, so a slow switch never holds a lock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from switch_adapters.port import Subscriber, SwitchDenied
+
+from . import activities, audit, credit, numbers
+from .escalations import escalate
+from .models import Activity, Handset, Switch, Transaction, utcnow
+from .ports import BillingRecord
+from .services import Services
+from .switching import definition
+
+
+class Job(Protocol):
+    """One activity type."""
+
+    def prepare(self, session: Session, activity: Activity, services: Services) -> Any: ...
+
+    def perform(self, work: Any, attempt: int, services: Services) -> dict[str, Any]: ...
+
+    def apply(
+        self, session: Session, activity: Activity, result: dict[str, Any], services: Services
+    ) -> None: ...
+
+
+class CreditCheck:
+    """Ask the credit bureau for name, address and score of the transaction's tax id."""
+
+    def prepare(self, session: Session, activity: Activity, services: Services) -> Any:
+        tx = session.get_one(Transaction, activity.transaction_id)
+        return tx.customer_kind, tx.ssn_encrypted
+
+    def perform(self, work: Any, attempt: int, services: Services) -> dict[str, Any]:
+        kind, encrypted = work
+        report = services.bureau.report(kind, services.vault.decrypt(encrypted))
+        if report is None:
+            return {"found": False}
+        return {"found": True, **asdict(report)}
+
+    def apply(
+        self, session: Session, activity: Activity, result: dict[str, Any], services: Services
+    ) -> None:
+        tx = session.get_one(Transaction, activity.transaction_id)
+        if result["found"]:
+            decision, deposit = credit.decide(session, result["score"])
+            tx.bureau_name, tx.bureau_address = result["name"], result["address"]
+            tx.credit_score, tx.credit_decision, tx.deposit_cents = (
+                result["score"],
+                decision,
+                deposit,
+            )
+        else:
+            tx.credit_decision = "unknown"
+        audit.set_status(session, tx, "incomplete", "worker", f"credit {tx.credit_decision}")
+
+
+class SwitchInsert:
+    """Put the MID on its switch; a repeated attempt asks the switch first, never inserts twice."""
+
+    def prepare(self, session: Session, activity: Activity, services: Services) -> Any:
+        switch = session.get_one(Switch, activity.payload["switch_id"])
+        return definition(switch), Subscriber(**activity.payload["subscriber"])
+
+    def perform(self, work: Any, attempt: int, services: Services) -> dict[str, Any]:
+        defn, subscriber = work
+        line = services.switches.open(defn)
+        try:
+            if attempt > 1:
+                held = line.query(subscriber.mid)
+                if held is not None:
+                    return _holder(held, subscriber)
+            try:
+                line.insert(subscriber)
+            except SwitchDenied as denied:
+                held = line.query(subscriber.mid)
+                if held is not None:
+                    return _holder(held, subscriber)
+                return {"outcome": "denied", "code": denied.code, "reason": denied.reason}
+            return {"outcome": "inserted"}
+        finally:
+            line.close()
+
+    def apply(
+        self, session: Session, activity: Activity, result: dict[str, Any], services: Services
+    ) -> None:
+        tx = session.get_one(Transaction, activity.transaction_id)
+        mid = activity.payload["subscriber"]["mid"]
+        outcome = result["outcome"]
+        if outcome == "inserted":
+            numbers.set_number(session, mid, "active", tx.id)
+            tx.completed_at = utcnow()
+            audit.set_status(session, tx, "active", "worker", f"MID on {activity.target}")
+            handset = session.get(Handset, tx.esn) or Handset(esn=tx.esn)
+            handset.status, handset.updated_at = "active", utcnow()
+            session.add(handset)
+            enqueue_billing(session, tx)
+        elif outcome == "taken":
+            # The switch already carries this number for someone else: keep it out of stock.
+            numbers.set_number(session, mid, "blocked", None)
+            tx.mid = None
+            session.flush()
+            start_insert(session, tx, activity.payload["switch_id"], activity.target)
+        else:
+            numbers.set_number(session, mid, "free", None)
+            tx.mid = None
+            escalate(
+                session, f"switch denied: {result['reason']}"[:80], "assign", tx=tx, actor="worker"
+            )
+
+
+def _holder(held: Subscriber, wanted: Subscriber) -> dict[str, Any]:
+    if held.esn == wanted.esn:
+        return {"outcome": "inserted"}
+    return {"outcome": "taken"}
+
+
+class BillingRecordJob:
+    """Send the billing record; billing keeps one record per transaction."""
+
+    def prepare(self, session: Session, activity: Activity, services: Services) -> Any:
+        return BillingRecord(**activity.payload)
+
+    def perform(self, work: Any, attempt: int, services: Services) -> dict[str, Any]:
+        services.billing.submit(work)
+        return {"outcome": "accepted"}
+
+    def apply(
+        self, session: Session, activity: Activity, result: dict[str, Any], services: Services
+    ) -> None:
+        return None
+
+
+JOBS: dict[str, Job] = {
+    "credit_check": CreditCheck(),
+    "switch_insert": SwitchInsert(),
+    "billing_record": BillingRecordJob(),
+}
+
+
+def start_insert(session: Session, tx: Transaction, switch_id: int, switch_name: str) -> bool:
+    """Reserve the next free MID for the transaction and queue its switch insertion."""
+    mid = numbers.reserve(session, tx.npa_nxx or "", tx)
+    if mid is None:
+        escalate(session, "no free numbers in NPA-NXX", "assign", tx=tx, actor="worker")
+        return False
+    tx.mid, tx.switch_name = mid, switch_name
+    plan = tx.rate_plan_code or ""
+    activities.enqueue(
+        session,
+        "switch_insert",
+        {"switch_id": switch_id, "subscriber": {"mid": mid, "esn": tx.esn, "features": plan}},
+        target=switch_name,
+        transaction_id=tx.id,
+    )
+    return True
+
+
+def enqueue_billing(session: Session, tx: Transaction) -> None:
+    """Queue the billing record of a transaction whose MID is active."""
+    record = BillingRecord(
+        transaction_code=tx.code,
+        mid=tx.mid or "",
+        esn=tx.esn or "",
+        rate_plan=tx.rate_plan_code or "",
+        customer_name=tx.bureau_name or "",
+        customer_address=tx.bureau_address or "",
+        deposit_cents=tx.deposit_cents or 0,
+        deposit_method=tx.deposit_method or "",
+    )
+    activities.enqueue(
+        session, "billing_record", asdict(record), target="billing", transaction_id=tx.id
+    )

@@ -1,0 +1,68 @@
+"""What the call flow tells the caller next, without saying how (TwiML is the web layer's job)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """Say something and collect keys."""
+
+    say: tuple[str, ...]
+    max_digits: int
+    timeout: int = 6
+    finish_on_key: str = "#"
+    fixed_length: bool = False  # submit as soon as max_digits keys are in
+    # Post even an empty entry, so '#' alone is an answer ('#' starts a new transaction).
+    empty_is_answer: bool = False
+
+
+@dataclass(frozen=True)
+class Hold:
+    """Say a hold message, pause, then poll for the background work."""
+
+    say: tuple[str, ...]
+    pause: int
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """Hand the call to a CSR with the transaction."""
+
+    say: tuple[str, ...]
+    reason: str
+    transaction_code: str | None
+
+
+@dataclass(frozen=True)
+class Hangup:
+    """Say goodbye and end the call."""
+
+    say: tuple[str, ...]
+
+
+Outcome = Prompt | Hold | Transfer | Hangup
+
+_KINDS: dict[str, type] = {cls.__name__: cls for cls in (Prompt, Hold, Transfer, Hangup)}
+
+
+@dataclass(frozen=True)
+class Answer:
+    """An outcome with the number the caller's next webhook will carry."""
+
+    seq: int
+    outcome: Outcome
+
+    def to_dict(self) -> dict[str, Any]:
+        """Serialize for storage (to replay the same answer to a repeated webhook)."""
+        return {"seq": self.seq, "kind": type(self.outcome).__name__, **asdict(self.outcome)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Answer:
+        """Rebuild a stored answer."""
+        data = dict(data)
+        seq, kind = data.pop("seq"), _KINDS[data.pop("kind")]
+        data["say"] = tuple(data["say"])
+        return cls(seq, kind(**data))

@@ -1,0 +1,59 @@
+"""The outside parties CAS talks to, as small ports; each has a real adapter and a simulator."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class CreditReport:
+    """What the credit bureau knows of an SSN or business tax id."""
+
+    name: str
+    address: str
+    score: int
+
+
+class BureauUnavailable(Exception):
+    """The credit bureau could not be reached; the check is retried."""
+
+
+class CreditBureau(Protocol):
+    """Expands an SSN to name, address and credit score."""
+
+    def report(self, kind: str, tax_id: str) -> CreditReport | None:
+        """Return the bureau's report, or None when it has no record."""
+        ...
+
+
+class PositiveValidation(Protocol):
+    """The positive validation system: is this handset listed (in service elsewhere)?"""
+
+    def is_listed(self, esn: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class BillingRecord:
+    """What billing needs to start charging a new subscriber."""
+
+    transaction_code: str
+    mid: str
+    esn: str
+    rate_plan: str
+    customer_name: str
+    customer_address: str
+    deposit_cents: int
+    deposit_method: str
+
+
+class BillingUnavailable(Exception):
+    """The billing system is down; the record waits in the pending queue."""
+
+
+class BillingSystem(Protocol):
+    """Accepts billing records; answers what it holds."""
+
+    def submit(self, record: BillingRecord) -> None:
+        """Store the record; submitting the same transaction twice keeps one record."""
+        ...

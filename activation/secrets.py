@@ -1,0 +1,69 @@
+"""PIN hashing and SSN protection: nothing secret is stored or logged in clear."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
+
+_PIN_ITERATIONS = 120_000
+
+
+def hash_pin(pin: str) -> str:
+    """Hash a PIN with a fresh salt (PBKDF2-SHA256)."""
+    salt = os.urandom(16)
+    digest = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt, _PIN_ITERATIONS)
+    return f"pbkdf2${_PIN_ITERATIONS}${salt.hex()}${digest.hex()}"
+
+
+def check_pin(pin: str, stored: str) -> bool:
+    """Tell whether a keyed PIN matches its stored hash, in constant time."""
+    try:
+        _scheme, iterations, salt, digest = stored.split("$")
+    except ValueError:
+        return False
+    candidate = hashlib.pbkdf2_hmac("sha256", pin.encode(), bytes.fromhex(salt), int(iterations))
+    return hmac.compare_digest(candidate.hex(), digest)
+
+
+class Vault:
+    """Keyed hashes for look-up and encryption for the copy of SSNs and other secrets."""
+
+    def __init__(self, master: str) -> None:
+        root = hashlib.sha256(master.encode()).digest()
+        self._hash_key = hmac.new(root, b"cas-ssn-lookup", hashlib.sha256).digest()
+        enc = hmac.new(root, b"cas-encryption", hashlib.sha256).digest()
+        self._fernet = Fernet(base64.urlsafe_b64encode(enc))
+
+    def lookup_hash(self, value: str) -> str:
+        """Return a keyed hash that finds a record without revealing the value."""
+        return hmac.new(self._hash_key, value.encode(), hashlib.sha256).hexdigest()
+
+    def encrypt(self, value: str) -> str:
+        """Encrypt a value for storage."""
+        return self._fernet.encrypt(value.encode()).decode()
+
+    def decrypt(self, token: str) -> str:
+        """Decrypt a stored value; a wrong key raises ValueError."""
+        try:
+            return self._fernet.decrypt(token.encode()).decode()
+        except InvalidToken as exc:
+            raise ValueError("stored value cannot be decrypted with this key") from exc
+
+
+def load_master_secret(configured: str, data_dir: Path) -> str:
+    """Return the configured secret, or the data dir's key file (created on first use)."""
+    if configured:
+        return configured
+    path = data_dir / "secret.key"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(32))
+    return path.read_text().strip()

@@ -1,0 +1,52 @@
+"""Settings read from the environment, with defaults that run the embedded demo."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+# data/ sits beside the packages in the source tree; the package is installed editable.
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What CAS needs to know about where it runs."""
+
+    data_dir: Path = field(default_factory=lambda: Path(os.environ.get("CAS_DATA_DIR", "var")))
+    database_url: str = ""
+    secret_key: str = ""  # master secret for SSN hashing/encryption; a key file when empty
+    twilio_auth_token: str = ""
+    twilio_account_sid: str = ""
+    twilio_api_url: str = "https://api.twilio.com"
+    public_url: str = ""
+    csr_number: str = ""
+    switch_deadline: float = 20.0  # the switch's time to answer an insertion
+    hold_pause: int = 2  # seconds the caller waits between two polls
+    max_login_failures: int = 5  # failed PIN attempts before an agent is locked
+
+    @classmethod
+    def from_env(cls, **overrides: object) -> Settings:
+        """Build settings from CAS_* and TWILIO_* environment variables."""
+        env = os.environ
+        base = cls(
+            data_dir=Path(env.get("CAS_DATA_DIR", "var")),
+            database_url=env.get("CAS_DATABASE_URL", ""),
+            secret_key=env.get("CAS_SECRET_KEY", ""),
+            twilio_auth_token=env.get("TWILIO_AUTH_TOKEN", ""),
+            twilio_account_sid=env.get("TWILIO_ACCOUNT_SID", ""),
+            twilio_api_url=env.get("CAS_TWILIO_API_URL", "https://api.twilio.com"),
+            public_url=env.get("CAS_PUBLIC_URL", ""),
+            csr_number=env.get("CAS_CSR_NUMBER", ""),
+            switch_deadline=float(env.get("CAS_SWITCH_DEADLINE", "20")),
+            hold_pause=int(env.get("CAS_HOLD_PAUSE", "2")),
+        )
+        return replace(base, **overrides)  # type: ignore[arg-type]
+
+    @property
+    def db_url(self) -> str:
+        """The database URL: CAS_DATABASE_URL, or a SQLite file in the data dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'cas.sqlite3').resolve()}"

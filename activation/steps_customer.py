@@ -1,0 +1,156 @@
+"""Steps 4-6 of the call: the handset, the customer, and the credit check with its deposit."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from . import activities, audit
+from .flow_context import Ctx, Step
+from .models import Customer, Handset, Transaction
+from .outcomes import Outcome
+from .speech import digits, dollars, say
+from .validators import ein_problem, esn_problem, ssn_problem
+
+# A credit check that has not answered in this long goes to a CSR.
+CREDIT_PATIENCE_SECONDS = 30
+
+
+def _esn(ctx: Ctx, entry: str) -> Outcome:
+    tx = ctx.require_tx()
+    spoken = digits(entry)
+    handset = ctx.session.get(Handset, entry)
+    in_service = ctx.session.scalar(
+        select(Transaction.id).where(
+            Transaction.esn == entry,
+            Transaction.id != tx.id,
+            Transaction.status.in_(("active", "assigning", "delayed")),
+        )
+    )
+    if (handset is not None and handset.status == "active") or in_service is not None:
+        tx.esn = entry
+        return ctx.transfer("ESN already active", say("esn_active", esn=spoken))
+    if ctx.services.pvs.is_listed(entry):
+        tx.esn = entry
+        return ctx.transfer("ESN listed by PVS", say("esn_listed", esn=spoken))
+    tx.esn = entry
+    return ctx.prompt("kind")
+
+
+def _kind(ctx: Ctx, entry: str) -> Outcome:
+    ctx.require_tx().customer_kind = "individual" if entry == "1" else "business"
+    return ctx.prompt("ssn")
+
+
+def _ssn_prompt(ctx: Ctx) -> tuple[str, ...]:
+    business = ctx.require_tx().customer_kind == "business"
+    return (say("ssn_business" if business else "ssn_individual"),)
+
+
+def _ssn_rules(ctx: Ctx, entry: str) -> str | None:
+    business = ctx.require_tx().customer_kind == "business"
+    return ein_problem(entry) if business else ssn_problem(entry)
+
+
+def _ssn(ctx: Ctx, entry: str) -> Outcome:
+    tx, vault = ctx.require_tx(), ctx.services.vault
+    tx.ssn_encrypted = vault.encrypt(entry)
+    tx.ssn_hash = vault.lookup_hash(entry)
+    tx.ssn_last4 = entry[-4:]
+    tx.credit_decision = None
+    return ctx.prompt("ssn_confirm")
+
+
+def _ssn_confirm_prompt(ctx: Ctx) -> tuple[str, ...]:
+    tx = ctx.require_tx()
+    entered = ctx.services.vault.decrypt(tx.ssn_encrypted or "")
+    return (say("ssn_confirm", digits=digits(entered, (3, 2))),)
+
+
+def _ssn_confirm(ctx: Ctx, entry: str) -> Outcome:
+    if entry == "2":
+        return ctx.prompt("ssn")
+    tx = ctx.require_tx()
+    audit.set_status(ctx.session, tx, "credit_check", "ivr", "credit check asked")
+    activities.enqueue(ctx.session, "credit_check", {}, target="bureau", transaction_id=tx.id)
+    ctx.call.hold_started_at = None
+    return ctx.hold("credit_wait")
+
+
+def _credit_wait(ctx: Ctx, entry: str) -> Outcome:
+    tx = ctx.require_tx()
+    if tx.status == "credit_check":
+        waited = (ctx.now - (ctx.call.hold_started_at or ctx.now)).total_seconds()
+        if waited >= CREDIT_PATIENCE_SECONDS:
+            return ctx.transfer("credit bureau not answering")
+        return ctx.hold("credit_wait")
+    ctx.call.hold_started_at = None
+    if tx.credit_decision == "unknown":
+        return ctx.fail("ssn", "unknown to the credit bureau", say("bureau_unknown"))
+    return ctx.prompt("name_confirm")
+
+
+def _name_confirm_prompt(ctx: Ctx) -> tuple[str, ...]:
+    tx = ctx.require_tx()
+    return (say("name_confirm", name=tx.bureau_name or "", address=tx.bureau_address or ""),)
+
+
+def _name_confirm(ctx: Ctx, entry: str) -> Outcome:
+    if entry == "2":
+        return ctx.fail("name_confirm", "name and address not confirmed")
+    tx = ctx.require_tx()
+    if tx.credit_decision == "decline":
+        audit.set_status(ctx.session, tx, "declined", "ivr", "credit declined")
+        return ctx.prompt("decline")
+    customer = Customer(
+        kind=tx.customer_kind or "individual",
+        ssn_hash=tx.ssn_hash or "",
+        ssn_last4=tx.ssn_last4 or "",
+        ssn_encrypted=tx.ssn_encrypted or "",
+        name=tx.bureau_name or "",
+        address=tx.bureau_address or "",
+        credit_score=tx.credit_score,
+        deposit_cents=tx.deposit_cents or 0,
+    )
+    ctx.session.add(customer)
+    ctx.session.flush()
+    tx.customer_id = customer.id
+    if tx.deposit_cents:
+        return ctx.prompt("deposit")
+    return ctx.prompt("rate_plan", say("no_deposit"))
+
+
+def _decline(ctx: Ctx, entry: str) -> Outcome:
+    if entry == "1":
+        return ctx.transfer("credit declined")
+    return ctx.hangup(say("goodbye"))
+
+
+def _deposit_prompt(ctx: Ctx) -> tuple[str, ...]:
+    return (say("deposit", amount=dollars(ctx.require_tx().deposit_cents or 0)),)
+
+
+def _deposit(ctx: Ctx, entry: str) -> Outcome:
+    tx = ctx.require_tx()
+    tx.deposit_method = "cash" if entry == "1" else "check"
+    if tx.customer is not None:
+        tx.customer.deposit_method = tx.deposit_method
+    return ctx.prompt("rate_plan")
+
+
+CUSTOMER_STEPS = [
+    Step(
+        "esn",
+        lambda ctx: (say("esn"),),
+        _esn,
+        max_digits=15,
+        min_digits=11,
+        validate=lambda ctx, entry: esn_problem(entry),
+    ),
+    Step("kind", lambda ctx: (say("kind"),), _kind, choices="12"),
+    Step("ssn", _ssn_prompt, _ssn, max_digits=9, min_digits=9, validate=_ssn_rules),
+    Step("ssn_confirm", _ssn_confirm_prompt, _ssn_confirm, choices="12"),
+    Step("credit_wait", lambda ctx: (say("credit_hold"),), _credit_wait, hold=True),
+    Step("name_confirm", _name_confirm_prompt, _name_confirm, choices="12"),
+    Step("decline", lambda ctx: (say("declined"),), _decline, choices="12"),
+    Step("deposit", _deposit_prompt, _deposit, choices="12"),
+]

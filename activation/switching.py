@@ -1,0 +1,38 @@
+"""From a Switch Information File row to an open switch session."""
+
+from __future__ import annotations
+
+from switch_adapters.port import CommandTemplate, SwitchDefinition, SwitchSession
+
+from .models import Switch
+
+
+def definition(switch: Switch) -> SwitchDefinition:
+    """Turn a switch row into the plain values the adapters take."""
+    return SwitchDefinition(
+        name=switch.name,
+        dialect=switch.dialect,
+        code=switch.code,
+        primary_url=switch.primary_url,
+        backup_url=switch.backup_url or None,
+        logon_name=switch.logon_name,
+        logon_secret=switch.logon_secret,
+        commands={
+            name: CommandTemplate(cmd["format"], cmd["expect"])
+            for name, cmd in (switch.commands or {}).items()
+        },
+        npa_nxx=tuple(block.npa_nxx for block in switch.blocks),
+    )
+
+
+class SwitchGateway:
+    """Opens sessions on switches through switch_adapters (the switch port)."""
+
+    def __init__(self, deadline: float) -> None:
+        self.deadline = deadline
+
+    def open(self, defn: SwitchDefinition) -> SwitchSession:
+        """Open and log on to a switch; raises the adapters' typed errors."""
+        from switch_adapters import open_session
+
+        return open_session(defn, deadline=self.deadline)

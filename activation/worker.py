@@ -1,0 +1,71 @@
+"""The worker: claims due activities, runs them, retries with back-off, logs every attempt."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from datetime import timedelta
+
+from . import activities
+from .jobs import JOBS
+from .models import utcnow
+from .services import Services
+
+log = logging.getLogger("cas.worker")
+
+
+class Worker:
+    """One worker; any number may run at once on any number of hosts."""
+
+    def __init__(self, services: Services, name: str | None = None) -> None:
+        self.services = services
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+        # A lease outlives the switch's deadline, so only a dead worker's activity is retaken.
+        self.lease = timedelta(seconds=services.settings.switch_deadline * 3)
+
+    def run_once(self) -> bool:
+        """Run one due activity; tell whether there was one."""
+        db = self.services.db
+        activity = activities.claim(db, self.name, self.lease)
+        if activity is None:
+            return False
+        job = JOBS[activity.type]
+        started = utcnow()
+        request = f"{activity.type} {activity.target}"
+        try:
+            with db.transaction() as session:
+                work = job.prepare(session, activity, self.services)
+            result = job.perform(work, activity.attempts, self.services)
+        except Exception as exc:  # every failure of an outside system is retried, then failed
+            error = f"{type(exc).__name__}: {exc}"
+            with db.transaction() as session:
+                state = activities.reschedule(session, activity, error)
+                activities.log_attempt(session, activity, started, "retry", request, error)
+            log.warning(
+                "activity %s %s attempt %s: %s -> %s",
+                activity.id,
+                activity.type,
+                activity.attempts,
+                error,
+                state,
+            )
+            return True
+        with db.transaction() as session:
+            job.apply(session, activity, result, self.services)
+            activities.finish(session, activity, result)
+            activities.log_attempt(session, activity, started, "ok", request, str(result))
+        log.info("activity %s %s done: %s", activity.id, activity.type, result.get("outcome"))
+        return True
+
+    def run(self, stop: threading.Event, idle: float = 0.2) -> None:
+        """Work until stopped, sleeping briefly when nothing is due."""
+        while not stop.is_set():
+            try:
+                busy = self.run_once()
+            except Exception:  # the database may be briefly away; keep the worker alive
+                log.exception("worker loop")
+                busy = False
+            if not busy:
+                stop.wait(idle)

@@ -1,0 +1,27 @@
+"""The web layer: Twilio's webhooks answered with TwiML, and the health check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from activation.callflow import CallFlow
+from activation.services import Services, bootstrap
+from activation.settings import Settings
+
+
+def create_app(config: dict[str, Any] | None = None, services: Services | None = None) -> Flask:
+    """Create and configure an instance of the application."""
+    app = Flask(__name__)
+    app.config.from_mapping(config or {})
+    if services is None:
+        services = bootstrap(app.config.get("CAS_SETTINGS") or Settings.from_env())
+    app.extensions["cas"] = services
+    app.extensions["cas.callflow"] = CallFlow(services)
+
+    from . import health, voice
+
+    app.register_blueprint(voice.bp)
+    app.register_blueprint(health.bp)
+    return app

@@ -1,0 +1,129 @@
+"""`cas demo`: the whole product on a fresh SQLite file, with switch simulators, in one command."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+import click
+import requests
+from sqlalchemy import select
+
+from activation.cli import init_database, settings_for
+from activation.db import Database
+from activation.models import Switch
+
+WALKTHROUGH = """
+CAS is running.  Web server: {url}   Data: {data_dir}
+
+Dial in from another terminal (the softphone calls the server as Twilio would):
+
+    .venv/bin/cas dial --url {url}
+
+Then, at the prompts:  agent ID 1001 #   PIN 2468 #   # (new transaction)   2 (continue)
+ESN 13803186457 #   1 (individual)   SSN 123456789 #   1 (confirm)   1 (name right)
+rate plan 10 #   NPA-NXX 713555 #   1 (confirm)   ... and you hear the new number 713-555-xxxx.
+
+Switches: {switches}
+Press Ctrl-C to stop.
+"""
+
+
+def _start_switches(stack: ExitStack, data_dir: Path, db: Database) -> list[str]:
+    from switch_adapters.simulator.process import start_simulator
+
+    started = []
+    with db.transaction() as session:
+        for switch in session.scalars(select(Switch).order_by(Switch.name)):
+            if switch.dialect == "osmo-hlr":
+                url = _start_osmo_hlr(stack, data_dir)
+                if url is None:
+                    continue
+            else:
+                sim = start_simulator(
+                    switch.dialect,
+                    data_dir / f"switch-{switch.name}.sqlite3",
+                    name=switch.logon_name,
+                    secret=switch.logon_secret,
+                )
+                stack.callback(sim.stop)
+                url = sim.url
+            switch.primary_url, switch.active = url, True
+            started.append(f"{switch.name} ({switch.dialect}) at {url}")
+    return started
+
+
+def _start_osmo_hlr(stack: ExitStack, data_dir: Path) -> str | None:
+    try:
+        from switch_adapters.osmo_hlr_daemon import start_osmo_hlr
+    except ImportError:
+        return None
+    if shutil.which("osmo-hlr") is None:
+        return None
+    daemon = start_osmo_hlr(data_dir / "osmo-hlr")
+    if daemon is None:
+        return None
+    stack.callback(daemon.stop)
+    return daemon.url
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen[bytes], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise click.ClickException("the web server exited; see its log above")
+        try:
+            if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.3)
+    raise click.ClickException(f"the web server did not answer at {url}")
+
+
+@click.command()
+@click.option("--port", default=8000, show_default=True, help="Port of the web server.")
+@click.option("--data-dir", default="var/demo", show_default=True,
+              type=click.Path(file_okay=False), help="Where the demo keeps its files.")
+def demo(port: int, data_dir: str) -> None:
+    """Run CAS with demo data: switch simulators, worker and web server on a fresh database."""
+    settings = settings_for(data_dir)
+    for stale in settings.data_dir.glob("*.sqlite3*"):
+        stale.unlink()
+    shutil.rmtree(settings.data_dir / "billing", ignore_errors=True)
+    init_database(settings, demo=True)
+    db = Database(settings.db_url)
+    env = {**os.environ, "CAS_DATA_DIR": str(settings.data_dir)}
+    cas = [sys.executable, "-m", "ivr"]
+    with ExitStack() as stack:
+        switches = _start_switches(stack, settings.data_dir, db)
+        db.dispose()
+        worker = subprocess.Popen([*cas, "worker"], env=env)
+        stack.callback(_stop, worker)
+        from .cli import gunicorn_args
+
+        web = subprocess.Popen([sys.executable, *gunicorn_args("127.0.0.1", port, 2)], env=env)
+        stack.callback(_stop, web)
+        url = f"http://127.0.0.1:{port}"
+        _wait_healthy(url, web)
+        click.echo(WALKTHROUGH.format(url=url, data_dir=settings.data_dir,
+                                      switches="; ".join(switches)))
+        try:
+            while worker.poll() is None and web.poll() is None:
+                time.sleep(0.5)
+        except KeyboardInterrupt:
+            click.echo("stopping")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -1,0 +1,51 @@
+"""Outcomes of the call flow turned into TwiML with twilio's VoiceResponse."""
+
+from __future__ import annotations
+
+from flask import url_for
+from twilio.twiml.voice_response import Dial, VoiceResponse
+
+from activation.outcomes import Answer, Hangup, Hold, Prompt, Transfer
+
+VOICE = "Polly.Joanna"
+
+
+def render(answer: Answer, csr_number: str) -> str:
+    """Return the TwiML document for an answer of the call flow."""
+    outcome = answer.outcome
+    response = VoiceResponse()
+    next_url = url_for("voice.gather", n=answer.seq)
+    if isinstance(outcome, Prompt):
+        gather = response.gather(
+            input="dtmf",
+            action=next_url,
+            method="POST",
+            timeout=outcome.timeout,
+            finish_on_key=outcome.finish_on_key,
+            num_digits=outcome.max_digits if outcome.fixed_length else None,
+            action_on_empty_result=True if outcome.empty_is_answer else None,
+        )
+        for sentence in outcome.say:
+            gather.say(sentence, voice=VOICE)
+        # Silence falls through the Gather: come back to the same step as a timeout.
+        response.redirect(next_url, method="POST")
+    elif isinstance(outcome, Hold):
+        for sentence in outcome.say:
+            response.say(sentence, voice=VOICE)
+        response.pause(length=outcome.pause)
+        response.redirect(next_url, method="POST")
+    elif isinstance(outcome, Transfer):
+        for sentence in outcome.say:
+            response.say(sentence, voice=VOICE)
+        whisper = url_for("voice.whisper", tx=outcome.transaction_code or "")
+        if csr_number:
+            dial = Dial()
+            dial.number(csr_number, url=whisper, method="POST")
+            response.append(dial)
+        else:
+            response.enqueue("csr", wait_url=url_for("voice.queue_wait"), wait_url_method="POST")
+    elif isinstance(outcome, Hangup):
+        for sentence in outcome.say:
+            response.say(sentence, voice=VOICE)
+        response.hangup()
+    return str(response)

@@ -1,0 +1,86 @@
+"""The call-flow blueprint: POST /voice for a new call, /voice/gather for every answer after."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from flask import Blueprint, Response, abort, current_app, request
+from twilio.twiml.voice_response import VoiceResponse
+
+from activation.callflow import CallFlow
+from activation.speech import digits, say
+
+from . import signature, twiml
+
+bp = Blueprint("voice", __name__, url_prefix="/voice")
+log = logging.getLogger("cas.ivr")
+
+
+def _xml(body: str) -> Response:
+    return Response(body, mimetype="text/xml")
+
+
+@bp.before_request
+def _check_signature() -> None:
+    settings = current_app.extensions["cas"].settings
+    if not signature.is_valid(request, settings.twilio_auth_token, settings.public_url):
+        log.warning("webhook refused: bad or missing X-Twilio-Signature on %s", request.path)
+        abort(403, description="invalid X-Twilio-Signature")
+
+
+def _call_sid() -> str:
+    call_sid = request.form.get("CallSid", "")
+    if not call_sid:
+        abort(400, description="CallSid missing")
+    return call_sid
+
+
+@bp.post("")
+def incoming() -> Response:
+    """Answer a new incoming call with the welcome and the agent ID prompt."""
+    started = time.perf_counter()
+    flow: CallFlow = current_app.extensions["cas.callflow"]
+    answer = flow.start(
+        _call_sid(), request.form.get("From", ""), request.form.get("Direction", "inbound")
+    )
+    body = twiml.render(answer, current_app.extensions["cas"].settings.csr_number)
+    log.debug("voice start in %.1f ms", (time.perf_counter() - started) * 1000)
+    return _xml(body)
+
+
+@bp.post("/gather")
+def gather() -> Response:
+    """Take the caller's keys (or silence, or a poll) for the answer numbered n."""
+    try:
+        seq = int(request.args.get("n", ""))
+    except ValueError:
+        abort(400, description="answer number n missing or not a number")
+    flow: CallFlow = current_app.extensions["cas.callflow"]
+    call_sid = _call_sid()
+    answer = flow.answer(
+        call_sid, seq, request.form.get("Digits"), request.form.get("FinishedOnKey")
+    )
+    if answer is None:
+        # A call this server never answered: start it afresh rather than drop the caller.
+        answer = flow.start(call_sid, request.form.get("From", ""))
+    return _xml(twiml.render(answer, current_app.extensions["cas"].settings.csr_number))
+
+
+@bp.post("/whisper")
+def whisper() -> Response:
+    """Tell the CSR which transaction the call carries before it is connected."""
+    response = VoiceResponse()
+    code = request.args.get("tx", "")
+    if code.isdigit():
+        response.say(say("csr_whisper", code=digits(code)), voice=twiml.VOICE)
+    return _xml(str(response))
+
+
+@bp.post("/queue-wait")
+def queue_wait() -> Response:
+    """Keep an enqueued caller company until a CSR takes the call."""
+    response = VoiceResponse()
+    response.say("All representatives are busy. Please stay on the line.", voice=twiml.VOICE)
+    response.pause(length=10)
+    return _xml(str(response))

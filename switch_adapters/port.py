@@ -1,0 +1,95 @@
+"""What every switch adapter offers, whatever its dialect and line.
+
+A switch adapter takes a switch definition (a row of the Switch Information File, turned into
+plain values by its caller) and a command, and returns a result or raises one of the typed
+errors below. It knows nothing of agents or transactions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+# The call flow gives the switch 20 s for an insertion; no adapter command may block longer.
+DEFAULT_DEADLINE = 20.0
+
+COMMANDS = ("insert", "delete", "query", "dump")
+
+
+@dataclass(frozen=True)
+class Subscriber:
+    """One subscriber as a switch holds it."""
+
+    mid: str  # 10-digit telephone number, NPA-NXX-XXXX without separators
+    esn: str  # 11-digit decimal ESN of the handset
+    features: str = ""  # the rate plan code or feature list as the switch stores it
+
+
+@dataclass(frozen=True)
+class CommandTemplate:
+    """How one command is written for a switch and what a good answer looks like."""
+
+    format: str  # str.format template; fields: mid, esn, features, ctag, name, secret
+    expect: str  # regular expression a successful answer matches
+
+
+@dataclass(frozen=True)
+class SwitchDefinition:
+    """Plain values of one Switch Information File row."""
+
+    name: str
+    dialect: str  # "tl1", "mml", "ber" or "osmo-hlr"
+    code: str
+    primary_url: str  # a pyserial URL: /dev/ttyS0, socket://h:p, rfc2217://h:p, loop://
+    backup_url: str | None = None
+    logon_name: str = ""
+    logon_secret: str = ""
+    commands: Mapping[str, CommandTemplate] = field(default_factory=dict)
+    npa_nxx: tuple[str, ...] = ()
+
+
+class SwitchError(Exception):
+    """Anything that kept a switch command from completing."""
+
+    def __init__(self, switch: str, message: str) -> None:
+        super().__init__(f"{switch}: {message}")
+        self.switch = switch
+        self.message = message
+
+
+class SwitchDenied(SwitchError):
+    """The switch answered and refused the command, with its own reason."""
+
+    def __init__(self, switch: str, code: str, reason: str) -> None:
+        super().__init__(switch, f"denied {code}: {reason}")
+        self.code = code
+        self.reason = reason
+
+
+class SwitchTimeout(SwitchError):
+    """No complete answer before the command's deadline."""
+
+
+class LineDown(SwitchError):
+    """Neither the primary nor the backup line could be opened or kept up."""
+
+
+class Garbled(SwitchError):
+    """The switch answered with bytes the dialect cannot parse."""
+
+
+class SwitchSession(Protocol):
+    """An open, logged-on connection to one switch."""
+
+    def insert(self, subscriber: Subscriber) -> None: ...
+
+    def delete(self, mid: str) -> None: ...
+
+    def query(self, mid: str) -> Subscriber | None: ...
+
+    def dump(self) -> Iterator[Subscriber]:
+        """Every subscriber, ordered by MID, streamed (never all held in memory)."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,54 @@
+"""Fixtures shared by the whole suite: a demo database, the app, a worker and a softphone."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from activation.cli import init_database
+from activation.services import Services, bootstrap
+from activation.settings import Settings
+
+TEST_SECRET = "test-master-secret"
+POSTGRES_URL = os.environ.get("CAS_TEST_POSTGRES_URL", "")
+
+
+@pytest.fixture(scope="session")
+def demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Build the demo database once; each test gets its own copy."""
+    directory = tmp_path_factory.mktemp("template")
+    init_database(Settings(data_dir=directory, secret_key=TEST_SECRET), demo=True)
+    return directory / "cas.sqlite3"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, demo_template: Path) -> Settings:
+    """Settings on a private copy of the demo database, with short holds."""
+    shutil.copy(demo_template, tmp_path / "cas.sqlite3")
+    return Settings(data_dir=tmp_path, secret_key=TEST_SECRET, hold_pause=1, switch_deadline=20)
+
+
+@pytest.fixture
+def services(settings: Settings) -> Iterator[Services]:
+    """The services of CAS on the test database, with the demo simulators."""
+    built = bootstrap(settings)
+    yield built
+    built.db.dispose()
+
+
+@pytest.fixture
+def worker(services: Services) -> Iterator[threading.Event]:
+    """A worker thread running activities while the test calls; set the event to stop it."""
+    from activation.worker import Worker
+
+    stop = threading.Event()
+    thread = threading.Thread(target=Worker(services, "test-worker").run, args=(stop, 0.02))
+    thread.start()
+    yield stop
+    stop.set()
+    thread.join(timeout=30)

@@ -1,0 +1,33 @@
+"""A private PostgreSQL database per test run, on the server CAS_TEST_POSTGRES_URL names."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+POSTGRES_URL = os.environ.get("CAS_TEST_POSTGRES_URL", "")
+
+needs_postgres = pytest.mark.skipif(
+    not POSTGRES_URL, reason="CAS_TEST_POSTGRES_URL not set (no PostgreSQL server to test on)"
+)
+
+
+@contextmanager
+def private_database() -> Iterator[str]:
+    """Create an empty database on the server, yield its URL, drop it afterwards."""
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"cas_test_{secrets.token_hex(4)}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

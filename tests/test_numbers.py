@@ -1,0 +1,95 @@
+"""Number assignment: a MID is handed out once, even with several processes at once."""
+
+from __future__ import annotations
+
+import multiprocessing
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from activation import numbers, schema
+from activation.db import Database
+from activation.models import Agent, Switch, TelephoneNumber, Transaction
+from activation.seed import add_switch
+
+from .pg import needs_postgres, private_database
+
+BLOCK = "713555"
+
+
+def _prepare(url: str, block_size: int) -> None:
+    schema.upgrade(url)
+    db = Database(url)
+    with db.transaction() as session:
+        session.add(Agent(agent_code="1001", name="A", pin_hash="x"))
+        row = {"name": "HOU1", "dialect": "tl1", "primary_url": "loop://", "commands": {"x": 1},
+               "npa_nxx": [BLOCK]}
+        add_switch(session, row, first_suffix=1, last_suffix=block_size)
+    db.dispose()
+
+
+def _reserve_many(url: str, count: int, offset: int, out: multiprocessing.Queue) -> None:
+    db = Database(url)
+    taken = []
+    for i in range(count):
+        with db.transaction() as session:
+            agent_id = session.scalar(select(Agent.id))
+            tx = Transaction(code=f"{offset + i:08d}", agent_id=agent_id, npa_nxx=BLOCK)
+            session.add(tx)
+            session.flush()
+            mid = numbers.reserve(session, BLOCK, tx)
+            if mid is not None:
+                tx.mid = mid
+                taken.append(mid)
+    db.dispose()
+    out.put(taken)
+
+
+def _race(url: str, processes: int, per_process: int) -> list[str]:
+    ctx = multiprocessing.get_context("spawn")
+    out = ctx.Queue()
+    procs = [
+        ctx.Process(target=_reserve_many, args=(url, per_process, 10_000_000 + p * 100_000, out))
+        for p in range(processes)
+    ]
+    for proc in procs:
+        proc.start()
+    results = [out.get(timeout=120) for _ in procs]
+    for proc in procs:
+        proc.join(timeout=30)
+        assert proc.exitcode == 0
+    return [mid for taken in results for mid in taken]
+
+
+def _check(url: str, mids: list[str], block_size: int) -> None:
+    assert len(mids) == len(set(mids)), "a MID was handed out twice"
+    db = Database(url)
+    with db.transaction() as session:
+        reserved = session.scalar(
+            select(func.count()).where(TelephoneNumber.status == "reserved")
+        )
+        assert reserved == len(mids)
+        owners = session.scalar(select(func.count(func.distinct(TelephoneNumber.transaction_id))))
+        assert owners == len(mids)
+        assert session.scalar(select(Switch.name)) == "HOU1"
+    db.dispose()
+    assert len(mids) == min(block_size, len(mids))
+
+
+def test_four_processes_on_sqlite_never_share_a_mid(tmp_path: Path):
+    url = f"sqlite:///{tmp_path / 'race.sqlite3'}"
+    _prepare(url, 100)
+    mids = _race(url, 4, 30)  # 120 asked of 100 numbers: the last 20 find none
+    assert len(mids) == 100
+    _check(url, mids, 100)
+
+
+@needs_postgres
+@pytest.mark.postgres
+def test_four_processes_on_postgres_never_share_a_mid():
+    with private_database() as url:
+        _prepare(url, 400)
+        mids = _race(url, 4, 100)
+        assert len(mids) == 400
+        _check(url, mids, 400)

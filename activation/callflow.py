@@ -40,15 +40,23 @@ class CallFlow:
             call = session.get(Call, call_sid, with_for_update=True)
             if call is not None:
                 return self._stored(call)
-            call = Call(call_sid=call_sid, from_number=from_number, direction=direction)
+            call = Call(
+                call_sid=call_sid,
+                from_number=from_number,
+                direction=direction,
+                step="agent_id",
+                seq=0,
+                failures={},
+                timeouts=0,
+                login_failures=0,
+                ended=False,
+            )
             session.add(call)
             ctx = Ctx(session, call, self.services, STEPS)
             outcome = ctx.prompt("agent_id", say("welcome"))
             return self._keep(ctx, outcome)
 
-    def answer(
-        self, call_sid: str, seq: int, digits: str | None, finished_on_key: str | None = None
-    ) -> Answer | None:
+    def answer(self, call_sid: str, seq: int, digits: str | None) -> Answer | None:
         """Handle the caller's entry (None: silence, or a poll at a hold step).
 
         Returns None for a call this server never answered.
@@ -60,17 +68,15 @@ class CallFlow:
             if seq != call.seq or call.ended:
                 return self._stored(call)
             ctx = Ctx(session, call, self.services, STEPS)
-            outcome = self._decide(ctx, STEPS[call.step], digits, finished_on_key)
+            outcome = self._decide(ctx, STEPS[call.step], digits)
             log.info("call %s step %s -> %s", call_sid, call.step, type(outcome).__name__)
             return self._keep(ctx, outcome)
 
-    def _decide(
-        self, ctx: Ctx, step: Step, digits: str | None, finished_on_key: str | None
-    ) -> Outcome:
+    def _decide(self, ctx: Ctx, step: Step, digits: str | None) -> Outcome:
         if step.hold:
             return step.handle(ctx, "")
         entry = (digits or "").strip()
-        if entry == "" and not (step.empty_is_answer and finished_on_key == "#"):
+        if entry == "":
             ctx.call.timeouts += 1
             if ctx.call.timeouts >= step.max_timeouts:
                 return ctx.transfer(f"{step.name}: no input", say("no_input"))
@@ -86,7 +92,7 @@ class CallFlow:
 
     @staticmethod
     def _problem(ctx: Ctx, step: Step, entry: str) -> str | None:
-        if entry == "#" and step.empty_is_answer:
+        if entry == "#" and step.pound_is_answer:
             return None
         if not entry.isdigit():
             return "not digits"

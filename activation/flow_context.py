@@ -49,13 +49,15 @@ class Step:
     timeout: int = 6
     max_failures: int = 2
     max_timeouts: int = 2
-    empty_is_answer: bool = False
+    # '#' is itself an answer here (the menu: '#' starts a new transaction), so the entry is
+    # submitted by count or timeout: Twilio takes the finish key alone for no input at all.
+    pound_is_answer: bool = False
     hold: bool = False  # polled while background work runs; takes no keys
 
     @property
     def fixed_length(self) -> bool:
-        """Tell whether the entry is submitted without '#'."""
-        return bool(self.choices)
+        """Tell whether the entry is submitted by count, without '#'."""
+        return bool(self.choices) or self.pound_is_answer
 
 
 @dataclass
@@ -100,7 +102,6 @@ class Ctx:
             timeout=step.timeout,
             finish_on_key="" if step.fixed_length else "#",
             fixed_length=step.fixed_length,
-            empty_is_answer=step.empty_is_answer,
         )
 
     def hold(self, name: str, *say_first: str) -> Hold:

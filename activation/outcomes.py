@@ -15,8 +15,6 @@ class Prompt:
     timeout: int = 6
     finish_on_key: str = "#"
     fixed_length: bool = False  # submit as soon as max_digits keys are in
-    # Post even an empty entry, so '#' alone is an answer ('#' starts a new transaction).
-    empty_is_answer: bool = False
 
 
 @dataclass(frozen=True)

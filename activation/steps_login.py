@@ -62,7 +62,7 @@ def _pin(ctx: Ctx, entry: str) -> Outcome:
 
 
 def _menu(ctx: Ctx, entry: str) -> Outcome:
-    if entry in ("", "#"):
+    if entry == "#":
         _new_transaction(ctx)
         return ctx.prompt("tx_code")
     tx = ctx.session.scalar(
@@ -121,7 +121,13 @@ LOGIN_STEPS = [
     Step("agent_id", lambda ctx: (say("agent_id"),), _agent_id, max_digits=8),
     Step("pin", lambda ctx: (say("pin"),), _pin, max_digits=8, min_digits=4),
     Step(
-        "menu", lambda ctx: (say("menu"),), _menu, max_digits=8, min_digits=0, empty_is_answer=True
+        "menu",
+        lambda ctx: (say("menu"),),
+        _menu,
+        max_digits=8,
+        min_digits=8,
+        timeout=4,
+        pound_is_answer=True,
     ),
     Step("tx_code", _tx_code_prompt, _tx_code, choices="12"),
 ]

@@ -24,28 +24,31 @@ def serve(host: str, port: int, workers: int, data_dir: str | None) -> None:
 def gunicorn_args(host: str, port: int, workers: int) -> list[str]:
     """Return the command line that runs the app under gunicorn."""
     return [
-        "-m", "gunicorn",
-        "--bind", f"{host}:{port}",
-        "--workers", str(workers),
-        "--threads", "4",
-        "--timeout", "30",
-        "--access-logfile", "-",
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        "4",
+        "--timeout",
+        "30",
+        "--access-logfile",
+        "-",
         "ivr:create_app()",
     ]
 
 
-def _mount_optional() -> None:
+def _mount() -> None:
     from .demo import demo
+    from .dial_cli import dial
 
     cas.add_command(demo)
-    try:
-        from .dial_cli import dial
-    except ImportError:
-        return
     cas.add_command(dial)
 
 
-_mount_optional()
+_mount()
 
 
 def main() -> None:

@@ -23,7 +23,6 @@ def render(answer: Answer, csr_number: str) -> str:
             timeout=outcome.timeout,
             finish_on_key=outcome.finish_on_key,
             num_digits=outcome.max_digits if outcome.fixed_length else None,
-            action_on_empty_result=True if outcome.empty_is_answer else None,
         )
         for sentence in outcome.say:
             gather.say(sentence, voice=VOICE)

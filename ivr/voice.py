@@ -58,9 +58,7 @@ def gather() -> Response:
         abort(400, description="answer number n missing or not a number")
     flow: CallFlow = current_app.extensions["cas.callflow"]
     call_sid = _call_sid()
-    answer = flow.answer(
-        call_sid, seq, request.form.get("Digits"), request.form.get("FinishedOnKey")
-    )
+    answer = flow.answer(call_sid, seq, request.form.get("Digits"))
     if answer is None:
         # A call this server never answered: start it afresh rather than drop the caller.
         answer = flow.start(call_sid, request.form.get("From", ""))

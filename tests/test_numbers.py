@@ -23,8 +23,13 @@ def _prepare(url: str, block_size: int) -> None:
     db = Database(url)
     with db.transaction() as session:
         session.add(Agent(agent_code="1001", name="A", pin_hash="x"))
-        row = {"name": "HOU1", "dialect": "tl1", "primary_url": "loop://", "commands": {"x": 1},
-               "npa_nxx": [BLOCK]}
+        row = {
+            "name": "HOU1",
+            "dialect": "tl1",
+            "primary_url": "loop://",
+            "commands": {"x": 1},
+            "npa_nxx": [BLOCK],
+        }
         add_switch(session, row, first_suffix=1, last_suffix=block_size)
     db.dispose()
 
@@ -66,9 +71,7 @@ def _check(url: str, mids: list[str], block_size: int) -> None:
     assert len(mids) == len(set(mids)), "a MID was handed out twice"
     db = Database(url)
     with db.transaction() as session:
-        reserved = session.scalar(
-            select(func.count()).where(TelephoneNumber.status == "reserved")
-        )
+        reserved = session.scalar(select(func.count()).where(TelephoneNumber.status == "reserved"))
         assert reserved == len(mids)
         owners = session.scalar(select(func.count(func.distinct(TelephoneNumber.transaction_id))))
         assert owners == len(mids)

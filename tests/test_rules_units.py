@@ -29,8 +29,15 @@ def test_esn_rules(esn, ok):
 
 @pytest.mark.parametrize(
     ("ssn", "ok"),
-    [("123456789", True), ("000123456", False), ("666123456", False), ("912345678", False),
-     ("123006789", False), ("123450000", False), ("12345678", False)],
+    [
+        ("123456789", True),
+        ("000123456", False),
+        ("666123456", False),
+        ("912345678", False),
+        ("123006789", False),
+        ("123450000", False),
+        ("12345678", False),
+    ],
 )
 def test_ssn_rules(ssn, ok):
     assert (ssn_problem(ssn) is None) is ok
@@ -43,8 +50,16 @@ def test_ein_rules():
 
 @pytest.mark.parametrize(
     ("npa_nxx", "ok"),
-    [("713555", True), ("212555", True), ("113555", False), ("793555", False), ("811555", False),
-     ("713155", False), ("713911", False), ("71355", False)],
+    [
+        ("713555", True),
+        ("212555", True),
+        ("113555", False),
+        ("793555", False),
+        ("811555", False),
+        ("713155", False),
+        ("713911", False),
+        ("71355", False),
+    ],
 )
 def test_nanp_rules(npa_nxx, ok):
     assert (npa_nxx_problem(npa_nxx) is None) is ok

@@ -67,7 +67,12 @@ def test_happy_path_puts_the_new_number_on_the_tl1_switch(phone, services, worke
 
     with services.db.transaction() as session:
         tx = session.scalar(select(Transaction).where(Transaction.code == code))
-        assert (tx.status, tx.mid, tx.esn, tx.rate_plan_code) == ("active", mid, "13803186457", "10")
+        assert (tx.status, tx.mid, tx.esn, tx.rate_plan_code) == (
+            "active",
+            mid,
+            "13803186457",
+            "10",
+        )
         number = session.get(TelephoneNumber, mid)
         assert number.status == "active" and number.transaction_id == tx.id
         customer = session.get(Customer, tx.customer_id)
@@ -125,7 +130,10 @@ def test_unknown_ssn_is_re_entered_then_goes_to_a_csr(phone, services, worker):
 
 
 def test_active_and_pvs_listed_handsets_go_to_a_csr(phone, services):
-    for esn, reason in (("13800000001", "ESN already active"), ("13899999999", "ESN listed by PVS")):
+    for esn, reason in (
+        ("13800000001", "ESN already active"),
+        ("13899999999", "ESN listed by PVS"),
+    ):
         call = log_on(phone)
         new_transaction(call)
         call.press(esn + "#")

@@ -50,9 +50,11 @@ def test_repeated_failures_lock_the_agent(phone, services):
             call.press("0000#")
     with services.db.transaction() as session:
         agent = session.scalar(select(Agent).where(Agent.agent_code == "1002"))
-        assert agent.locked and agent.failed_attempts == 6
+        assert agent.locked and agent.failed_attempts == 5  # the sixth try met the lock
         assert session.scalar(
-            select(AuditEntry).where(AuditEntry.entity == "agent", AuditEntry.new_status == "locked")
+            select(AuditEntry).where(
+                AuditEntry.entity == "agent", AuditEntry.new_status == "locked"
+            )
         )
     call = log_on(phone, "1002", "1357")
     assert "locked" in " ".join(call.heard)

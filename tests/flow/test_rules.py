@@ -94,10 +94,10 @@ def test_incomplete_transaction_resumes_where_it_stopped(phone, services, worker
     call.hang_up()
 
     other = log_on(phone, "1002", "1357")
-    assert "no transaction" in other.press(code + "#")
+    assert "no transaction" in other.press(code)
 
     again = log_on(phone)
-    heard = again.press(code + "#")
+    heard = again.press(code)
     assert "is incomplete. Resuming." in heard and "rate plan" in again.last_prompt
     again.press("10#")
     again.press("713555#")
@@ -107,7 +107,7 @@ def test_incomplete_transaction_resumes_where_it_stopped(phone, services, worker
         tx = session.scalar(select(Transaction).where(Transaction.code == code))
         assert tx.status == "active"
     status_call = log_on(phone)
-    assert "is complete. The number is" in status_call.press(code + "#")
+    assert "is complete. The number is" in status_call.press(code)
 
 
 def test_a_webhook_delivered_twice_gets_the_same_answer_and_acts_once(phone, services):
@@ -127,15 +127,23 @@ def test_forged_signature_is_refused(services):
         services.settings, twilio_auth_token="right-token", public_url="https://cas.example.com"
     )
     app = create_app(services=services)
-    good = Softphone(FlaskTransport(app), "/voice", auth_token="right-token",
-                     public_url="https://cas.example.com")
+    good = Softphone(
+        FlaskTransport(app),
+        "/voice",
+        auth_token="right-token",
+        public_url="https://cas.example.com",
+    )
     call = good.dial(from_=AGENT_PHONE, to=CAS_NUMBER)
     assert "agent I D" in call.last_prompt
     call.press("1001#")
     assert "PIN" in call.last_prompt
 
-    forged = Softphone(FlaskTransport(app), "/voice", auth_token="wrong-token",
-                       public_url="https://cas.example.com")
+    forged = Softphone(
+        FlaskTransport(app),
+        "/voice",
+        auth_token="wrong-token",
+        public_url="https://cas.example.com",
+    )
     with pytest.raises(WebhookError) as refused:
         forged.dial(from_=AGENT_PHONE, to=CAS_NUMBER)
     assert refused.value.status == 403
@@ -143,8 +151,12 @@ def test_forged_signature_is_refused(services):
     with pytest.raises(WebhookError) as missing:
         unsigned.dial(from_=AGENT_PHONE, to=CAS_NUMBER)
     assert missing.value.status == 403
-    wrong_url = Softphone(FlaskTransport(app), "/voice", auth_token="right-token",
-                          public_url="https://elsewhere.example.com")
+    wrong_url = Softphone(
+        FlaskTransport(app),
+        "/voice",
+        auth_token="right-token",
+        public_url="https://elsewhere.example.com",
+    )
     with pytest.raises(WebhookError):
         wrong_url.dial(from_=AGENT_PHONE, to=CAS_NUMBER)
 

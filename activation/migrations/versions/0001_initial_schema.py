@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-29 08:14:51.803269
+Create Date: 2026-11-29
 """
 
 from alembic import op
@@ -171,7 +171,7 @@ def upgrade() -> None:
     sa.Column('agent_id', sa.Integer(), nullable=True),
     sa.Column('transaction_id', sa.Integer(), nullable=True),
     sa.Column('step', sa.String(length=20), nullable=False),
-    sa.Column('tries', sa.Integer(), nullable=False),
+    sa.Column('failures', sa.JSON(), nullable=False),
     sa.Column('timeouts', sa.Integer(), nullable=False),
     sa.Column('login_failures', sa.Integer(), nullable=False),
     sa.Column('polls', sa.Integer(), nullable=False),

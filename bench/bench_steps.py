@@ -1,0 +1,163 @@
+"""Benchmark: the server time of each call step and of a whole call, against a bare reply.
+
+The baseline, measured in the same run and the same way, is a bare Flask view returning a fixed
+TwiML document. Every webhook is timed inside the WSGI app (no network), so the ratio is what
+CAS adds to the cheapest possible answer. Holds are polled but the waiting is not counted.
+
+    .venv/bin/python bench/bench_steps.py [--calls 30] [--database-url URL]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from flask import Flask, Response
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from activation.cli import init_database  # noqa: E402
+from activation.models import Call, Switch  # noqa: E402
+from activation.services import bootstrap  # noqa: E402
+from activation.settings import Settings  # noqa: E402
+from activation.worker import Worker  # noqa: E402
+from ivr import create_app  # noqa: E402
+from ivr.softphone import FlaskTransport, Softphone  # noqa: E402
+
+BARE_TWIML = (
+    '<?xml version="1.0" encoding="UTF-8"?><Response><Gather action="/bare?n=1" '
+    'finishOnKey="#" input="dtmf" method="POST" timeout="6"><Say voice="Polly.Joanna">Please '
+    'enter your agent I D, then press pound.</Say></Gather><Redirect method="POST">/bare?n=1'
+    "</Redirect></Response>"
+)
+
+
+class StepTimer:
+    """WSGI middleware timing each webhook, labelled with the step it answered."""
+
+    def __init__(self, app: Flask, services) -> None:  # type: ignore[no-untyped-def]
+        self.app, self.wsgi, self.services = app, app.wsgi_app, services
+        self.times: dict[str, list[float]] = defaultdict(list)
+        self.per_call: dict[str, float] = defaultdict(float)
+
+    def __call__(self, environ, start_response):  # type: ignore[no-untyped-def]
+        request_body = environ["wsgi.input"].read()
+        import io
+        from urllib.parse import parse_qs
+
+        environ["wsgi.input"] = io.BytesIO(request_body)
+        sid = parse_qs(request_body.decode()).get("CallSid", [""])[0]
+        step = "start"
+        if environ["PATH_INFO"] != "/voice":
+            with self.services.db.transaction() as session:
+                step = session.get_one(Call, sid).step
+        started = time.perf_counter()
+        body = b"".join(self.wsgi(environ, start_response))
+        spent = time.perf_counter() - started
+        self.times[step].append(spent)
+        self.per_call[sid] += spent
+        return [body]
+
+
+def bare_app() -> Flask:
+    app = Flask("bare")
+
+    @app.post("/bare")
+    def bare() -> Response:
+        return Response(BARE_TWIML, mimetype="text/xml")
+
+    return app
+
+
+def time_bare(count: int) -> list[float]:
+    client = bare_app().test_client()
+    form = {"CallSid": "CA" + "0" * 32, "Digits": "1001", "From": "+15005550006"}
+    times = []
+    for _ in range(count):
+        started = time.perf_counter()
+        client.post("/bare?n=1", data=form)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+JANE = [
+    "1001#",
+    "2468#",
+    "#",
+    "2",
+    "13803186457#",
+    "1",
+    "123456789#",
+    "1",
+    "1",
+    "10#",
+    "713555#",
+    "1",
+    "2",
+]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=30)
+    parser.add_argument("--database-url", default="")
+    args = parser.parse_args()
+    from switch_adapters.simulator.process import start_simulator
+
+    tmp = Path(tempfile.mkdtemp(prefix="cas-bench-"))
+    settings = Settings(
+        data_dir=tmp, database_url=args.database_url, secret_key="bench", hold_pause=1
+    )
+    init_database(settings, demo=True)
+    services = bootstrap(settings)
+    with start_simulator("tl1", tmp / "hou1.sqlite3", name="cas", secret="hou1-secret") as sim:
+        with services.db.transaction() as session:
+            session.scalar(
+                Switch.__table__.select().where(Switch.name == "HOU1")  # type: ignore[attr-defined]
+            )
+            switch = session.query(Switch).filter_by(name="HOU1").one()
+            switch.primary_url = sim.url
+        app = create_app(services=services)
+        timer = StepTimer(app, services)
+        app.wsgi_app = timer  # type: ignore[method-assign]
+        phone = Softphone(FlaskTransport(app), "/voice", pause_scale=0.02)
+        stop = threading.Event()
+        worker = threading.Thread(target=Worker(services).run, args=(stop, 0.005))
+        worker.start()
+        try:
+            for n in range(args.calls):
+                esn = f"1380{n:07d}"
+                keys = [esn + "#" if k == "13803186457#" else k for k in JANE]
+                call = phone.dial(from_="+15005550006", to="+15005550000")
+                for key in keys:
+                    call.press(key)
+                assert call.ended and call.transfer is None, call.heard[-3:]
+        finally:
+            stop.set()
+            worker.join()
+    bare = time_bare(sum(len(v) for v in timer.times.values()))
+    bare_ms = statistics.median(bare) * 1000
+    engine = "PostgreSQL" if args.database_url.startswith("postgresql") else "SQLite"
+    print(f"{args.calls} whole calls on {engine}; bare Flask TwiML view: {bare_ms:.3f} ms median")
+    print(f"{'step':<14}{'webhooks':>9}{'median ms':>11}{'p90 ms':>9}{'x bare':>8}")
+    for step, times in sorted(timer.times.items(), key=lambda kv: -statistics.median(kv[1])):
+        med = statistics.median(times) * 1000
+        p90 = sorted(times)[int(len(times) * 0.9) - 1] * 1000 if len(times) > 1 else med
+        print(f"{step:<14}{len(times):>9}{med:>11.3f}{p90:>9.3f}{med / bare_ms:>8.1f}")
+    per_call = [t * 1000 for t in timer.per_call.values()]
+    hooks = sum(len(v) for v in timer.times.values()) / args.calls
+    print(
+        f"whole call: {statistics.median(per_call):.1f} ms server time over {hooks:.0f} webhooks"
+        f" = {statistics.median(per_call) / (bare_ms * hooks):.1f} x the same number of bare"
+        " replies"
+    )
+
+
+if __name__ == "__main__":
+    main()

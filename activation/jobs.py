@@ -113,7 +113,7 @@ class SwitchInsert:
             numbers.set_number(session, mid, "free", None)
             tx.mid = None
             escalate(
-                session, f"switch denied: {result['reason']}"[:80], "assign", tx=tx, actor="worker"
+                session, f"switch denied: {result['reason']}"[:80], tx.step, tx=tx, actor="worker"
             )
 
 
@@ -150,7 +150,7 @@ def start_insert(session: Session, tx: Transaction, switch_id: int, switch_name:
     """Reserve the next free MID for the transaction and queue its switch insertion."""
     mid = numbers.reserve(session, tx.npa_nxx or "", tx)
     if mid is None:
-        escalate(session, "no free numbers in NPA-NXX", "assign", tx=tx, actor="worker")
+        escalate(session, "no free numbers in NPA-NXX", tx.step, tx=tx, actor="worker")
         return False
     tx.mid, tx.switch_name = mid, switch_name
     plan = tx.rate_plan_code or ""

@@ -118,9 +118,6 @@ def main() -> None:
     services = bootstrap(settings)
     with start_simulator("tl1", tmp / "hou1.sqlite3", name="cas", secret="hou1-secret") as sim:
         with services.db.transaction() as session:
-            session.scalar(
-                Switch.__table__.select().where(Switch.name == "HOU1")  # type: ignore[attr-defined]
-            )
             switch = session.query(Switch).filter_by(name="HOU1").one()
             switch.primary_url = sim.url
         app = create_app(services=services)
@@ -132,7 +129,7 @@ def main() -> None:
         worker.start()
         try:
             for n in range(args.calls):
-                esn = f"1380{n:07d}"
+                esn = f"1381{n:07d}"  # fresh handsets, none active
                 keys = [esn + "#" if k == "13803186457#" else k for k in JANE]
                 call = phone.dial(from_="+15005550006", to="+15005550000")
                 for key in keys:

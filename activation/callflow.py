@@ -72,6 +72,14 @@ class CallFlow:
             log.info("call %s step %s -> %s", call_sid, call.step, type(outcome).__name__)
             return self._keep(ctx, outcome)
 
+    def _precheck(self, call_sid: str, seq: int, digits: str | None) -> object:
+        with self.services.db.read() as session:
+            call = session.get(Call, call_sid)
+            if call is None or call.seq != seq or not digits:
+                return None
+            step = STEPS[call.step]
+            return step.precheck(self.services, call, digits) if step.precheck else None
+
     def _decide(self, ctx: Ctx, step: Step, digits: str | None) -> Outcome:
         if step.hold:
             return step.handle(ctx, "")

@@ -50,8 +50,9 @@ def make_engine(url: str) -> Engine:
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):  # type: ignore[no-untyped-def]
             # BEGIN IMMEDIATE takes the write lock up front, so two workers never both read
-            # the same free number and then collide on the write.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # the same free number and then collide on the write. Reads need no lock (WAL).
+            read_only = conn.get_execution_options().get("cas_read_only", False)
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
@@ -75,6 +76,14 @@ class Database:
         """Open a session in a transaction: commit on success, roll back on error."""
         with self.sessions() as session, session.begin():
             yield session
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """Open a session for reading only: on SQLite it takes no write lock."""
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(cas_read_only=True)
+            with Session(bind=conn, expire_on_commit=False) as session, session.begin():
+                yield session
 
     def dispose(self) -> None:
         """Close every pooled connection."""

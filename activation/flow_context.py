@@ -53,6 +53,9 @@ class Step:
     # submitted by count or timeout: Twilio takes the finish key alone for no input at all.
     pound_is_answer: bool = False
     hold: bool = False  # polled while background work runs; takes no keys
+    # Slow work on the entry (a PIN hash) done before the step's write transaction opens,
+    # so no lock is held meanwhile; its result reaches the handler as ctx.checked.
+    precheck: Callable[[Services, Call, str], object] | None = None
 
     @property
     def fixed_length(self) -> bool:
@@ -68,6 +71,7 @@ class Ctx:
     call: Call
     services: Services
     steps: dict[str, Step]
+    checked: object = None
     now: datetime = field(default_factory=utcnow)
 
     @property

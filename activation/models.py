@@ -293,3 +293,5 @@ __all__ = [
     "TelephoneNumber",
     "Transaction",
 ]
+
+from . import staff  # noqa: E402,F401  (console users and API keys, on the same metadata)

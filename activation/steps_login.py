@@ -8,15 +8,30 @@ from sqlalchemy import select
 
 from . import audit
 from .flow_context import Ctx, Step
-from .models import Agent, Transaction
+from .models import Agent, Call, Transaction
 from .outcomes import Outcome
 from .secrets import check_pin
+from .services import Services
 from .speech import digits, phone_number, say
 
 
 def _agent_id(ctx: Ctx, entry: str) -> Outcome:
     ctx.call.agent_code = entry
     return ctx.prompt("pin")
+
+
+def _check_pin(services: Services, call: Call, entry: str) -> tuple[str, bool] | None:
+    """Hash the keyed PIN outside any lock: (the hash checked against, whether it matched)."""
+    with services.db.read() as session:
+        stored = session.scalar(select(Agent.pin_hash).where(Agent.agent_code == call.agent_code))
+    return None if stored is None else (stored, check_pin(entry, stored))
+
+
+def _pin_matches(ctx: Ctx, agent: Agent, entry: str) -> bool:
+    checked = ctx.checked
+    if isinstance(checked, tuple) and checked[0] == agent.pin_hash:
+        return bool(checked[1])
+    return check_pin(entry, agent.pin_hash)  # the PIN changed meanwhile: check it again
 
 
 def _pin(ctx: Ctx, entry: str) -> Outcome:
@@ -35,7 +50,7 @@ def _pin(ctx: Ctx, entry: str) -> Outcome:
             "log-on refused: locked",
         )
         return ctx.transfer("agent locked", say("agent_locked"))
-    if agent is None or not check_pin(entry, agent.pin_hash):
+    if agent is None or not _pin_matches(ctx, agent, entry):
         call.login_failures += 1
         if agent is not None:
             agent.failed_attempts += 1
@@ -119,7 +134,8 @@ def _tx_code_prompt(ctx: Ctx) -> tuple[str, ...]:
 
 LOGIN_STEPS = [
     Step("agent_id", lambda ctx: (say("agent_id"),), _agent_id, max_digits=8),
-    Step("pin", lambda ctx: (say("pin"),), _pin, max_digits=8, min_digits=4),
+    Step("pin", lambda ctx: (say("pin"),), _pin, max_digits=8, min_digits=4,
+         precheck=_check_pin),
     Step(
         "menu",
         lambda ctx: (say("menu"),),

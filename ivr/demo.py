@@ -69,7 +69,7 @@ def _start_osmo_hlr(stack: ExitStack, data_dir: Path) -> str | None:
     if daemon is None:
         return None
     stack.callback(daemon.stop)
-    return daemon.url
+    return daemon.ctrl_url
 
 
 def _wait_healthy(url: str, proc: subprocess.Popen[bytes], seconds: float = 30) -> None:
@@ -88,8 +88,13 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes], seconds: float = 30) 
 
 @click.command()
 @click.option("--port", default=8000, show_default=True, help="Port of the web server.")
-@click.option("--data-dir", default="var/demo", show_default=True,
-              type=click.Path(file_okay=False), help="Where the demo keeps its files.")
+@click.option(
+    "--data-dir",
+    default="var/demo",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Where the demo keeps its files.",
+)
 def demo(port: int, data_dir: str) -> None:
     """Run CAS with demo data: switch simulators, worker and web server on a fresh database."""
     settings = settings_for(data_dir)
@@ -111,8 +116,9 @@ def demo(port: int, data_dir: str) -> None:
         stack.callback(_stop, web)
         url = f"http://127.0.0.1:{port}"
         _wait_healthy(url, web)
-        click.echo(WALKTHROUGH.format(url=url, data_dir=settings.data_dir,
-                                      switches="; ".join(switches)))
+        click.echo(
+            WALKTHROUGH.format(url=url, data_dir=settings.data_dir, switches="; ".join(switches))
+        )
         try:
             while worker.poll() is None and web.poll() is None:
                 time.sleep(0.5)

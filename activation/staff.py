@@ -1,0 +1,159 @@
+"""The people and machines beside the IVR: console users with roles, partners with API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime
+from functools import cache
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from . import audit
+from .db import Base, UTCDateTime
+from .models import utcnow
+from .secrets import check_pin, hash_pin
+
+# Each role may do everything the roles before it may.
+ROLES = ("csr", "supervisor", "admin")
+# Failed console log-ons in a row before the account is locked (an admin unlocks it).
+MAX_LOGIN_FAILURES = 10
+_KEY_PREFIX = "cas"
+
+
+class ConsoleUser(Base):
+    """A person who logs in to the CSR console: a CSR, a supervisor or an admin."""
+
+    __tablename__ = "console_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40), unique=True)
+    role: Mapped[str] = mapped_column(String(12))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    def may(self, role: str) -> bool:
+        """Tell whether this user holds the role or a higher one."""
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+
+class ApiKey(Base):
+    """A partner's key to the activation API; only a hash of the secret part is stored."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner: Mapped[str] = mapped_column(String(40))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ApiSession(Base):
+    """One activation a partner drives through the call flow, as a call without a voice."""
+
+    __tablename__ = "api_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    api_key_id: Mapped[int] = mapped_column(ForeignKey("api_keys.id"), index=True)
+    call_sid: Mapped[str] = mapped_column(String(40), unique=True)
+    transaction_id: Mapped[int | None] = mapped_column(ForeignKey("transactions.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    api_key: Mapped[ApiKey] = relationship()
+
+
+def new_password() -> str:
+    """Return a fresh password that is easy to read aloud and hard to guess."""
+    return "-".join(secrets.token_hex(3) for _ in range(3))
+
+
+def add_user(session: Session, name: str, role: str, password: str | None = None) -> str:
+    """Create a console user (or reset an existing one) and return the password to hand over."""
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    if not name or len(name) > 40:
+        raise ValueError("a user name has 1 to 40 characters")
+    password = password or new_password()
+    user = session.scalar(select(ConsoleUser).where(ConsoleUser.name == name))
+    old = None
+    if user is None:
+        user = ConsoleUser(name=name, role=role, password_hash="", active=True, failed_logins=0)
+        session.add(user)
+    else:
+        old = user.role
+    user.role, user.password_hash = role, hash_pin(password)
+    user.active, user.failed_logins = True, 0
+    audit.record(session, "console_user", name, old, role, "cli", "password set")
+    return password
+
+
+def authenticate(session: Session, name: str, password: str) -> ConsoleUser | None:
+    """Return the user whose name and password match, counting failures toward a lock."""
+    user = session.scalar(select(ConsoleUser).where(ConsoleUser.name == name).with_for_update())
+    if user is None:
+        # Spend the same time as a real check, so a name cannot be probed by timing.
+        check_pin(password, _dummy_hash())
+        return None
+    if not user.active:
+        return None
+    if not check_pin(password, user.password_hash):
+        user.failed_logins += 1
+        if user.failed_logins >= MAX_LOGIN_FAILURES:
+            user.active = False
+            audit.record(session, "console_user", name, "active", "locked", "console", "log-ons")
+        return None
+    user.failed_logins = 0
+    user.last_login_at = utcnow()
+    return user
+
+
+@cache
+def _dummy_hash() -> str:
+    return hash_pin(secrets.token_hex(8))
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def add_api_key(session: Session, partner: str) -> str:
+    """Issue a new API key for a partner and return it (it cannot be shown again)."""
+    if not partner or len(partner) > 40:
+        raise ValueError("a partner name has 1 to 40 characters")
+    prefix = secrets.token_hex(4)
+    key = f"{_KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(24)}"
+    session.add(ApiKey(partner=partner, prefix=prefix, key_hash=_digest(key), active=True))
+    audit.record(session, "api_key", prefix, None, "active", "cli", f"issued to {partner}")
+    return key
+
+
+def find_api_key(session: Session, key: str) -> ApiKey | None:
+    """Return the active API key row the presented key belongs to, or None."""
+    parts = key.split("_", 2)
+    if len(parts) != 3 or parts[0] != _KEY_PREFIX or len(parts[1]) > 16:
+        return None
+    row = session.scalar(select(ApiKey).where(ApiKey.prefix == parts[1]))
+    if row is None or not row.active or not hmac.compare_digest(row.key_hash, _digest(key)):
+        return None
+    return row
+
+
+__all__ = [
+    "ROLES",
+    "ApiKey",
+    "ApiSession",
+    "ConsoleUser",
+    "add_api_key",
+    "add_user",
+    "authenticate",
+    "find_api_key",
+    "new_password",
+]

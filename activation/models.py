@@ -194,7 +194,6 @@ class Call(Base):
     failures: Mapped[dict] = mapped_column(JSON, default=dict)
     timeouts: Mapped[int] = mapped_column(Integer, default=0)  # silence at the current step
     login_failures: Mapped[int] = mapped_column(Integer, default=0)
-    polls: Mapped[int] = mapped_column(Integer, default=0)
     hold_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Every answer is numbered; a webhook carrying an answered number gets the same answer back.
     seq: Mapped[int] = mapped_column(Integer, default=0)
@@ -294,4 +293,8 @@ __all__ = [
     "Transaction",
 ]
 
-from . import staff  # noqa: E402,F401  (console users and API keys, on the same metadata)
+from . import (  # noqa: E402
+    comparison_models,  # noqa: F401  (the comparison's runs, findings and lock)
+    models_followup,  # noqa: F401  (call-backs, welcome letters, scheduled runs)
+    staff,  # noqa: F401  (console users and API keys, on the same metadata)
+)

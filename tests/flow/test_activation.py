@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from activation.models import Activity, Customer, Escalation, TelephoneNumber, Transaction
@@ -183,3 +184,44 @@ def test_no_free_number_is_assigned_twice(phone, services, worker, switches):
     with services.db.transaction() as session:
         states = session.scalars(select(Activity.state)).all()
         assert set(states) == {"done"}
+
+
+@pytest.mark.parametrize(("npa_nxx", "switch_name"), [("713555", "HOU1"), ("281555", "HOU2"),
+                                                      ("832555", "HOU3")])
+def test_each_demo_switch_takes_a_live_activation(npa_nxx, switch_name, phone, services, worker,
+                                                  switches):
+    call = log_on(phone)
+    new_transaction(call)
+    through_credit(call)
+    call.press("1")
+    call.press("30#")
+    call.press(npa_nxx + "#")
+    call.press("1")
+    assert "The new number is" in call.last_prompt, call.heard[-3:]
+    mid = npa_nxx + "0001"
+    held = {s.mid: (s.esn, s.features) for s in switches[switch_name].subscribers()}
+    assert held == {mid: ("13803186457", "30")}
+
+
+def test_the_osmo_hlr_switch_takes_a_live_activation(phone, services, worker, tmp_path):
+    from switch_adapters.osmo_hlr_daemon import start_osmo_hlr
+
+    daemon = start_osmo_hlr(tmp_path / "osmo-hlr")
+    if daemon is None:
+        pytest.skip("osmo-hlr is not installed (apt-get install osmo-hlr)")
+    with daemon:
+        from activation.models import Switch
+
+        with services.db.transaction() as session:
+            hou4 = session.scalar(select(Switch).where(Switch.name == "HOU4"))
+            hou4.primary_url, hou4.active = daemon.ctrl_url, True
+        call = log_on(phone)
+        new_transaction(call)
+        through_credit(call)
+        call.press("1")
+        call.press("10#")
+        call.press("346555#")
+        call.press("1")
+        assert "The new number is 3 4 6, 5 5 5, 0 0 0 1" in call.last_prompt, call.heard[-3:]
+        held = switch_holds(services, "HOU4", "3465550001")
+        assert held is not None and held.esn == "13803186457"

@@ -174,7 +174,6 @@ def upgrade() -> None:
     sa.Column('failures', sa.JSON(), nullable=False),
     sa.Column('timeouts', sa.Integer(), nullable=False),
     sa.Column('login_failures', sa.Integer(), nullable=False),
-    sa.Column('polls', sa.Integer(), nullable=False),
     sa.Column('hold_started_at', activation.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('seq', sa.Integer(), nullable=False),
     sa.Column('last_answer', sa.Text(), nullable=True),

@@ -1,0 +1,219 @@
+"""The BER dialect: a session that speaks ber_codec over a switch's lines.
+
+The requests are ASN.1 values (data/asn1/cas-switch.asn), so a command's format string gives
+the request's fields rather than its text: ``key=value`` words, filled with ``mid``, ``esn`` and
+``features`` (insert: ``mid``, ``esn``, ``features``; delete and query: ``mid``; dump: an
+optional ``after``). A row can so rewrite a value, e.g. ``features=PLAN{features}``.
+
+Expected-response patterns: for insert and delete the pattern must match the text of the
+switch's Response; for query and dump it is matched against each subscriber record written as
+``mid=... esn=... features=...``, and its named groups ``mid``, ``esn`` and ``features`` give
+the subscriber. An Error raises ``SwitchDenied`` with the switch's code and reason; a query
+refused with unknownSubscriber returns None. Answers carry the request's invoke id; an answer
+to another id (late, from an earlier request) is skipped.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import random
+import re
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+
+from switch_adapters import ber_codec as ber
+from switch_adapters.codec import CodecError
+from switch_adapters.line import Line
+from switch_adapters.port import (
+    DEFAULT_DEADLINE,
+    CommandTemplate,
+    Garbled,
+    Subscriber,
+    SwitchDefinition,
+    SwitchDenied,
+    SwitchTimeout,
+)
+from switch_adapters.session import LineSession
+
+log = logging.getLogger(__name__)
+
+SUBSCRIBER_RECORD = (
+    r"^mid=(?P<mid>\d{10}) esn=(?P<esn>\d{11}) features=(?P<features>[A-Za-z0-9&+._-]*)$"
+)
+DEFAULT_COMMANDS: dict[str, CommandTemplate] = {
+    "insert": CommandTemplate("mid={mid} esn={esn} features={features}", r"^SUBSCRIBER INSERTED$"),
+    "delete": CommandTemplate("mid={mid}", r"^SUBSCRIBER DELETED$"),
+    "query": CommandTemplate("mid={mid}", SUBSCRIBER_RECORD),
+    "dump": CommandTemplate("", SUBSCRIBER_RECORD),
+}
+FIELDS = {
+    "insert": {"mid", "esn", "features"},
+    "delete": {"mid"},
+    "query": {"mid"},
+    "dump": {"after"},
+}
+NOT_FOUND = frozenset({str(ber.ERROR_CODES["unknownSubscriber"])})
+INVOKE_IDS = 2**31
+# Builds a request for an invoke id.
+RequestMaker = Callable[[int], ber.Request]
+
+
+class BERSession(LineSession):
+    """A logged-on BER session to one switch."""
+
+    DIALECT = "ber"
+    DEFAULT_COMMANDS = DEFAULT_COMMANDS
+
+    def __init__(
+        self,
+        defn: SwitchDefinition,
+        deadline: float = DEFAULT_DEADLINE,
+        *,
+        keepalive_interval: float | None = None,
+    ) -> None:
+        self._codec = ber.FrameDecoder()
+        self._messages: deque[ber.Message] = deque()
+        # A random start, as TCP picks its sequence numbers: an answer a serial line still
+        # holds from an earlier session is then not taken for the answer to this one's request.
+        self._invoke_ids = itertools.count(random.randrange(INVOKE_IDS))
+        super().__init__(defn, deadline, keepalive_interval=keepalive_interval)
+
+    # -- the dialect's exchanges ---------------------------------------------------------------
+
+    def _greet(self, line: Line, until: float) -> None:
+        self._codec = ber.FrameDecoder()
+        self._messages.clear()
+        _discard_waiting(line, until)
+        name, secret = self.defn.logon_name, self.defn.logon_secret
+        if name:
+            self._call(line, lambda i: ber.LogOn(i, name, secret.encode()), until)
+        else:
+            self._call(line, ber.KeepAlive, until)
+
+    def _keepalive(self, line: Line, until: float) -> None:
+        self._call(line, ber.KeepAlive, until)
+
+    def _log_off(self, line: Line, until: float) -> None:
+        self._call(line, ber.LogOff, until)
+
+    def _insert(self, line: Line, subscriber: Subscriber, until: float) -> None:
+        fields = self._fields(
+            "insert", mid=subscriber.mid, esn=subscriber.esn, features=subscriber.features
+        )
+        held = Subscriber(fields["mid"], fields["esn"], fields.get("features", ""))
+        self._expect_text("insert", self._call(line, lambda i: ber.Insert(i, held), until))
+
+    def _delete(self, line: Line, mid: str, until: float) -> None:
+        target = self._fields("delete", mid=mid)["mid"]
+        self._expect_text("delete", self._call(line, lambda i: ber.Delete(i, target), until))
+
+    def _query(self, line: Line, mid: str, until: float) -> Subscriber | None:
+        target = self._fields("query", mid=mid)["mid"]
+        try:
+            response = self._call(line, lambda i: ber.Query(i, target), until)
+        except SwitchDenied as denied:
+            if denied.code in NOT_FOUND:
+                return None
+            raise
+        if response.subscriber is None:
+            return None
+        held = self._subscriber(self.expect("query"), response.subscriber, "query")
+        if held.mid != mid:
+            raise Garbled(self.switch, f"query for {mid} answered with {held.mid}")
+        return held
+
+    def _dump(self, line: Line, part_seconds: float) -> Iterator[Subscriber]:
+        pattern = self.expect("dump")
+        after = self._fields("dump").get("after") or None
+        invoke_id = self._send(line, lambda i: ber.Dump(i, after))
+        last, count = "", 0
+        while True:
+            message = self._answer(line, invoke_id, time.monotonic() + part_seconds)
+            if isinstance(message, ber.Refused):
+                raise self._denial(message)
+            if isinstance(message, ber.EndOfDump):
+                if message.count != count:
+                    raise Garbled(
+                        self.switch, f"dump ended at {count}, switch counts {message.count}"
+                    )
+                return
+            if not isinstance(message, ber.DumpRecord):
+                raise Garbled(self.switch, f"dump answered with {type(message).__name__}")
+            subscriber = self._subscriber(pattern, message.subscriber, "dump")
+            if subscriber.mid <= last:
+                raise Garbled(self.switch, f"dump out of MID order at {subscriber.mid}")
+            last, count = subscriber.mid, count + 1
+            yield subscriber
+
+    # -- one request, its answer ---------------------------------------------------------------
+
+    def _call(self, line: Line, request: RequestMaker, until: float) -> ber.Response:
+        """Send a request and return its Response; an Error raises SwitchDenied."""
+        answer = self._answer(line, self._send(line, request), until)
+        if isinstance(answer, ber.Refused):
+            raise self._denial(answer)
+        if not isinstance(answer, ber.Response):
+            raise Garbled(self.switch, f"a {type(answer).__name__} answered a single request")
+        return answer
+
+    def _send(self, line: Line, request: RequestMaker) -> int:
+        invoke_id = next(self._invoke_ids) % INVOKE_IDS
+        try:
+            data = ber.encode(request(invoke_id))
+        except CodecError as exc:
+            raise ValueError(f"{self.switch}: {exc}") from exc
+        line.write(data)
+        return invoke_id
+
+    def _answer(self, line: Line, invoke_id: int, until: float) -> ber.Answer:
+        while True:
+            while not self._messages:
+                data = line.read(until)
+                try:
+                    self._messages.extend(self._codec.feed(data))
+                except CodecError as exc:
+                    raise Garbled(self.switch, str(exc)) from exc
+            message = self._messages.popleft()
+            if not isinstance(message, ber.Response | ber.Refused | ber.DumpRecord | ber.EndOfDump):
+                raise Garbled(self.switch, f"the switch sent a request: {message!r:.80}")
+            if message.invoke_id == invoke_id:
+                return message
+            log.debug("%s: skipping a late answer to %d", self.switch, message.invoke_id)
+
+    def _expect_text(self, command: str, response: ber.Response) -> None:
+        if not self.expect(command).search(response.text):
+            raise SwitchDenied(self.switch, response.text, f"{command} answer not as expected")
+
+    def _fields(self, command: str, **values: str) -> dict[str, str]:
+        """Fill a command's format string and read back its key=value words."""
+        fields: dict[str, str] = {}
+        for word in self.command_text(command, **values).split():
+            key, sep, value = word.partition("=")
+            if not sep or key not in FIELDS[command]:
+                raise ValueError(f"{self.switch}: {command} format has no field {word!r}")
+            fields[key] = value
+        return fields
+
+    def _subscriber(self, pattern: re.Pattern[str], record: Subscriber, command: str) -> Subscriber:
+        text = f"mid={record.mid} esn={record.esn} features={record.features}"
+        match = pattern.search(text)
+        if match is None:
+            raise Garbled(self.switch, f"{command} record not as expected: {text!r:.80}")
+        return self.subscriber_from(match)
+
+    def _denial(self, refused: ber.Refused) -> SwitchDenied:
+        return SwitchDenied(self.switch, str(refused.code), refused.reason or "no reason given")
+
+
+def _discard_waiting(line: Line, until: float) -> None:
+    """Throw away what an earlier session left unread: a serial line keeps it."""
+    while time.monotonic() < until:
+        try:
+            line.read(time.monotonic())
+        except SwitchTimeout:
+            return
+
+
+__all__ = ["DEFAULT_COMMANDS", "SUBSCRIBER_RECORD", "BERSession"]

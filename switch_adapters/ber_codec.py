@@ -1,0 +1,386 @@
+"""The BER switch dialect as a pure codec: messages in, octets out, and back again.
+
+Rules of the line (data/asn1/cas-switch.asn): every message is one BER-encoded Message behind
+a 4-octet big-endian length of at most MAX_MESSAGE octets. Octets are decoded only as whole
+frames; a frame that is not exactly one Message, or a length out of range, is refused with
+BerError, after which the stream cannot be trusted and the decoder refuses everything.
+No I/O happens here; the client session and the simulator both drive this module.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from pyasn1.codec.ber import decoder as ber_decoder
+from pyasn1.codec.ber import encoder as ber_encoder
+from pyasn1.error import PyAsn1Error
+
+from switch_adapters import ber_types as asn
+from switch_adapters.codec import CodecError
+from switch_adapters.port import Subscriber
+
+PREFIX = struct.Struct(">I")
+MAX_MESSAGE = asn.MAX_MESSAGE
+
+
+class BerError(CodecError):
+    """Octets that are not a message of the BER dialect."""
+
+
+@dataclass(frozen=True)
+class LogOn:
+    """Log the line on with the switch's name and secret."""
+
+    invoke_id: int
+    name: str
+    secret: bytes
+
+
+@dataclass(frozen=True)
+class Insert:
+    """Insert one subscriber."""
+
+    invoke_id: int
+    subscriber: Subscriber
+
+
+@dataclass(frozen=True)
+class Delete:
+    """Delete one MID."""
+
+    invoke_id: int
+    mid: str
+
+
+@dataclass(frozen=True)
+class Query:
+    """Look one MID up."""
+
+    invoke_id: int
+    mid: str
+
+
+@dataclass(frozen=True)
+class Dump:
+    """Send every subscriber ordered by MID, after `after` when given."""
+
+    invoke_id: int
+    after: str | None = None
+
+
+@dataclass(frozen=True)
+class KeepAlive:
+    """Prove the line answers; changes nothing."""
+
+    invoke_id: int
+
+
+@dataclass(frozen=True)
+class LogOff:
+    """End the log-on of the line."""
+
+    invoke_id: int
+
+
+@dataclass(frozen=True)
+class Response:
+    """A request done; a query that found its MID carries the subscriber."""
+
+    invoke_id: int
+    text: str
+    subscriber: Subscriber | None = None
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A request refused, with the switch's code and reason."""
+
+    invoke_id: int
+    code: int
+    reason: str
+
+
+@dataclass(frozen=True)
+class DumpRecord:
+    """One subscriber of a dump."""
+
+    invoke_id: int
+    subscriber: Subscriber
+
+
+@dataclass(frozen=True)
+class EndOfDump:
+    """The last answer of a dump."""
+
+    invoke_id: int
+    count: int
+
+
+Request = LogOn | Insert | Delete | Query | Dump | KeepAlive | LogOff
+Answer = Response | Refused | DumpRecord | EndOfDump
+Message = Request | Answer
+
+# Error codes of the ASN.1 module, by name.
+ERROR_CODES = {name: int(value) for name, value in asn.ErrorCode.namedValues.items()}
+
+
+def _record(subscriber: Subscriber, spec: asn.SubscriberRecord) -> asn.SubscriberRecord:
+    record = spec.clone()
+    record["mid"] = subscriber.mid
+    record["esn"] = subscriber.esn
+    record["features"] = subscriber.features
+    return record
+
+
+def _subscriber(record: asn.SubscriberRecord) -> Subscriber:
+    return Subscriber(str(record["mid"]), str(record["esn"]), str(record["features"]))
+
+
+def _request_value(message: Request) -> asn.Message:
+    value = asn.Message()
+    request = value["request"]
+    request["invokeId"] = message.invoke_id
+    operation = request["operation"]
+    if isinstance(message, LogOn):
+        operation["logOn"]["name"] = message.name
+        operation["logOn"]["secret"] = message.secret
+    elif isinstance(message, Insert):
+        spec = operation.componentType["insert"].asn1Object
+        operation["insert"] = _record(message.subscriber, spec)
+    elif isinstance(message, Delete):
+        operation["delete"] = message.mid
+    elif isinstance(message, Query):
+        operation["query"] = message.mid
+    elif isinstance(message, Dump):
+        dump = operation["dump"]
+        if message.after is not None:
+            dump["after"] = message.after
+    elif isinstance(message, KeepAlive):
+        operation["keepAlive"] = None
+    else:
+        operation["logOff"] = None
+    return value
+
+
+def _answer_value(message: Answer) -> asn.Message:
+    value = asn.Message()
+    if isinstance(message, Response):
+        answer = value["response"]
+        answer["text"] = message.text
+        if message.subscriber is not None:
+            spec = answer.componentType["subscriber"].asn1Object
+            answer["subscriber"] = _record(message.subscriber, spec)
+    elif isinstance(message, Refused):
+        answer = value["error"]
+        answer["code"] = message.code
+        answer["reason"] = message.reason
+    elif isinstance(message, DumpRecord):
+        answer = value["dumpRecord"]
+        spec = answer.componentType["subscriber"].asn1Object
+        answer["subscriber"] = _record(message.subscriber, spec)
+    else:
+        answer = value["endOfDump"]
+        answer["count"] = message.count
+    answer["invokeId"] = message.invoke_id
+    return value
+
+
+def encode_message(message: Message) -> bytes:
+    """Encode one message as BER octets, without the length prefix."""
+    if isinstance(message, DumpRecord):
+        octets = _encode_dump_record(message)
+        if octets is not None:
+            return octets
+    return encode_with_pyasn1(message)
+
+
+def encode_with_pyasn1(message: Message) -> bytes:
+    """Encode one message through pyasn1 alone (the reference for the dump record path)."""
+    try:
+        if isinstance(message, LogOn | Insert | Delete | Query | Dump | KeepAlive | LogOff):
+            value = _request_value(message)
+        else:
+            value = _answer_value(message)
+        octets: bytes = ber_encoder.encode(value)
+    # pyasn1 reports a value out of its constraints as KeyError when set into a component.
+    except (PyAsn1Error, KeyError) as exc:
+        raise BerError(f"cannot encode {message!r}: {exc}") from exc
+    if len(octets) > MAX_MESSAGE:
+        raise BerError(f"message of {len(octets)} octets exceeds {MAX_MESSAGE}")
+    return octets
+
+
+def encode(message: Message) -> bytes:
+    """Encode one message as a length-prefixed frame for the line."""
+    octets = encode_message(message)
+    return PREFIX.pack(len(octets)) + octets
+
+
+def _request(request: asn.Request) -> Request:
+    invoke_id = int(request["invokeId"])
+    operation = request["operation"]
+    name = operation.getName()
+    if name == "logOn":
+        logon = operation["logOn"]
+        return LogOn(invoke_id, str(logon["name"]), bytes(logon["secret"]))
+    if name == "insert":
+        return Insert(invoke_id, _subscriber(operation["insert"]))
+    if name == "delete":
+        return Delete(invoke_id, str(operation["delete"]))
+    if name == "query":
+        return Query(invoke_id, str(operation["query"]))
+    if name == "dump":
+        after = operation["dump"]["after"]
+        return Dump(invoke_id, str(after) if after.isValue else None)
+    if name == "keepAlive":
+        return KeepAlive(invoke_id)
+    return LogOff(invoke_id)
+
+
+def _message(value: asn.Message) -> Message:
+    name = value.getName()
+    if name == "request":
+        return _request(value["request"])
+    answer = value[name]
+    invoke_id = int(answer["invokeId"])
+    if name == "response":
+        found = answer["subscriber"]
+        subscriber = _subscriber(found) if found.isValue else None
+        return Response(invoke_id, str(answer["text"]), subscriber)
+    if name == "error":
+        return Refused(invoke_id, int(answer["code"]), str(answer["reason"]))
+    if name == "dumpRecord":
+        return DumpRecord(invoke_id, _subscriber(answer["subscriber"]))
+    return EndOfDump(invoke_id, int(answer["count"]))
+
+
+def decode_message(octets: bytes) -> Message:
+    """Decode exactly one BER-encoded message (no length prefix)."""
+    if octets[:1] == _DUMP_RECORD_TAG:
+        record = _decode_dump_record(octets)
+        if record is not None:
+            return record
+    return decode_with_pyasn1(octets)
+
+
+def decode_with_pyasn1(octets: bytes) -> Message:
+    """Decode one message through pyasn1 alone (the reference for the dump record path)."""
+    try:
+        value, rest = ber_decoder.decode(octets, asn1Spec=asn.Message())
+        if rest:
+            raise BerError(f"{len(rest)} octets after the message")
+        return _message(value)
+    except BerError:
+        raise
+    # pyasn1 reports most bad input as PyAsn1Error, a few shapes as plain Python errors.
+    except (PyAsn1Error, ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
+        raise BerError(f"not a message of the dialect: {type(exc).__name__} {exc}") from exc
+
+
+# A dump streams a million DumpRecords, where pyasn1 would spend most of the time. Their one
+# canonical layout (every length in short form) is written and read directly here; anything
+# else, and any value out of the module's constraints, goes through pyasn1. The tests hold
+# both paths to the same octets and the same messages.
+_DUMP_RECORD_TAG = b"\x64"  # [APPLICATION 4] constructed
+_PRINTABLE = frozenset(
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?"
+)
+_DIGITS = frozenset(b"0123456789")
+
+
+def _encode_dump_record(message: DumpRecord) -> bytes | None:
+    invoke_id, subscriber = message.invoke_id, message.subscriber
+    try:
+        mid, esn = subscriber.mid.encode("ascii"), subscriber.esn.encode("ascii")
+        features = subscriber.features.encode("ascii")
+    except UnicodeEncodeError:
+        return None
+    if not (
+        0 <= invoke_id < 2**31
+        and len(mid) == 10
+        and len(esn) == 11
+        and len(features) <= 32
+        and _DIGITS.issuperset(mid)
+        and _DIGITS.issuperset(esn)
+        and _PRINTABLE.issuperset(features)
+    ):
+        return None
+    number = _minimal(invoke_id)
+    record = b"\x80\x0a" + mid + b"\x81\x0b" + esn + b"\x82" + bytes([len(features)]) + features
+    body = b"\x02" + bytes([len(number)]) + number + b"\xa0" + bytes([len(record)]) + record
+    return _DUMP_RECORD_TAG + bytes([len(body)]) + body
+
+
+def _minimal(number: int) -> bytes:
+    """Return the shortest two's-complement octets of a non-negative INTEGER."""
+    return number.to_bytes(number.bit_length() // 8 + 1, "big")
+
+
+def _decode_dump_record(octets: bytes) -> DumpRecord | None:
+    size = len(octets)
+    if size < 7 or octets[1] != size - 2 or octets[2] != 0x02 or not 1 <= octets[3] <= 4:
+        return None
+    id_end = 4 + octets[3]
+    number = octets[4:id_end]
+    invoke_id = int.from_bytes(number, "big")
+    if number != _minimal(invoke_id):  # negative, or not the shortest form
+        return None
+    record = octets[id_end + 2 :]
+    if octets[id_end : id_end + 2] != bytes([0xA0, len(record)]) or len(record) < 27:
+        return None
+    mid, esn, features = record[2:12], record[14:25], record[27:]
+    if (
+        record[:2] != b"\x80\x0a"
+        or record[12:14] != b"\x81\x0b"
+        or record[25:27] != bytes([0x82, len(features)])
+        or len(features) > 32
+        or not _DIGITS.issuperset(mid)
+        or not _DIGITS.issuperset(esn)
+        or not _PRINTABLE.issuperset(features)
+    ):
+        return None
+    subscriber = Subscriber(mid.decode(), esn.decode(), features.decode())
+    return DumpRecord(invoke_id, subscriber)
+
+
+class FrameDecoder:
+    """Take octets as they arrive and give back whole messages."""
+
+    def __init__(self) -> None:
+        self._buffer = bytearray()
+        self._broken: BerError | None = None
+
+    @property
+    def pending(self) -> int:
+        """Octets received and not yet part of a whole frame."""
+        return len(self._buffer)
+
+    def feed(self, data: bytes) -> list[Message]:
+        """Add octets; return the messages they complete, in order."""
+        if self._broken is not None:
+            raise self._broken
+        self._buffer += data
+        messages: list[Message] = []
+        try:
+            while len(self._buffer) >= PREFIX.size:
+                (length,) = PREFIX.unpack_from(self._buffer)
+                if not 0 < length <= MAX_MESSAGE:
+                    raise BerError(f"frame length {length} out of range")
+                end = PREFIX.size + length
+                if len(self._buffer) < end:
+                    break
+                frame = bytes(self._buffer[PREFIX.size : end])
+                del self._buffer[:end]
+                messages.append(decode_message(frame))
+        except BerError as exc:
+            self._broken = exc
+            raise
+        return messages
+
+    def end_of_stream(self) -> None:
+        """Refuse a stream that ended inside a frame."""
+        if self._broken is not None:
+            raise self._broken
+        if self._buffer:
+            raise BerError(f"line ended {len(self._buffer)} octets into a frame")

@@ -1,0 +1,257 @@
+"""The MML dialect: a session that speaks mml_codec over a switch's lines.
+
+Commands come from the switch row's format strings (``DEFAULT_COMMANDS`` when it gives none),
+filled with ``mid``, ``esn`` and ``features``; a row may also give ``keepalive`` and ``logoff``.
+Log-on is the switch's own dialogue: an empty line, then the log-on name at ``USERCODE:`` and
+the secret at ``PASSWORD:``.
+
+Expected-response patterns: for insert, delete, keep-alive and log-off the pattern must match
+the answer's first line (``EXECUTED``, or a printout's title); for query and dump it is matched
+against each printout row written as ``COLUMN=value`` pairs joined by commas, and its named
+groups ``mid``, ``esn`` and ``features`` give the subscriber. ``NOT ACCEPTED`` raises
+``SwitchDenied`` with the fault code and reason; a query refused with fault code 14
+(subscriber not defined) returns None.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections import deque
+from collections.abc import Iterator
+
+from switch_adapters.codec import CodecError
+from switch_adapters.line import Line
+from switch_adapters.mml_codec import (
+    EXECUTED,
+    SUBSCRIBER_NOT_DEFINED,
+    Columns,
+    Echo,
+    End,
+    Event,
+    Executed,
+    LogonPrompt,
+    NotAccepted,
+    Page,
+    Ready,
+    Row,
+    SwitchOutput,
+    encode_command,
+    encode_line,
+    wake,
+)
+from switch_adapters.port import (
+    DEFAULT_DEADLINE,
+    CommandTemplate,
+    Garbled,
+    LineDown,
+    Subscriber,
+    SwitchDefinition,
+    SwitchDenied,
+    SwitchTimeout,
+)
+from switch_adapters.session import LineSession
+
+log = logging.getLogger(__name__)
+
+SUBSCRIBER_ROW = (
+    r"^MSISDN=(?P<mid>\d{10}),SUBID=(?P<esn>[0-9A-Fa-f]+),PROFILE=(?P<features>[A-Za-z0-9&+._-]*)$"
+)
+DEFAULT_COMMANDS: dict[str, CommandTemplate] = {
+    "insert": CommandTemplate(
+        "HGSDC:MSISDN={mid},SUBID={esn},PROFILE={features};", f"^{EXECUTED}$"
+    ),
+    "delete": CommandTemplate("HGSDE:MSISDN={mid};", f"^{EXECUTED}$"),
+    "query": CommandTemplate("HGSDP:MSISDN={mid};", SUBSCRIBER_ROW),
+    "dump": CommandTemplate("HGSDP:ALL;", SUBSCRIBER_ROW),
+    "keepalive": CommandTemplate("CACLP;", r"^TIME$"),
+    "logoff": CommandTemplate("EXIT;", f"^{EXECUTED}$"),
+}
+NOT_FOUND = frozenset({SUBSCRIBER_NOT_DEFINED})
+TERMINAL = (Executed, NotAccepted, End)
+
+
+class MMLSession(LineSession):
+    """A logged-on MML session to one switch."""
+
+    DIALECT = "mml"
+    DEFAULT_COMMANDS = DEFAULT_COMMANDS
+
+    def __init__(
+        self,
+        defn: SwitchDefinition,
+        deadline: float = DEFAULT_DEADLINE,
+        *,
+        keepalive_interval: float | None = None,
+    ) -> None:
+        self._codec = SwitchOutput()
+        self._events: deque[Event] = deque()
+        super().__init__(defn, deadline, keepalive_interval=keepalive_interval)
+
+    # -- the dialect's exchanges ---------------------------------------------------------------
+
+    def _greet(self, line: Line, until: float) -> None:
+        self._codec = SwitchOutput(hunting=True)
+        self._events.clear()
+        _discard_waiting(line, until)
+        line.write(wake())
+        stale = False
+        while True:
+            event = self._next_event(line, until)
+            if isinstance(event, LogonPrompt):
+                value = self.defn.logon_name if event.field == "USERCODE" else None
+                line.write(encode_line(self.defn.logon_secret if value is None else value))
+            elif isinstance(event, Echo):
+                stale = True  # the answer to a command of an earlier session
+            elif isinstance(event, NotAccepted) and not stale:
+                raise SwitchDenied(self.switch, str(event.code), event.reason or "log-on refused")
+            elif isinstance(event, Ready):
+                if not stale:
+                    return
+                stale = False
+
+    def _keepalive(self, line: Line, until: float) -> None:
+        self._simple(line, "keepalive", until)
+
+    def _log_off(self, line: Line, until: float) -> None:
+        # A switch logged off prompts no more, so only the answer is awaited.
+        self._simple(line, "logoff", until, prompt=False)
+
+    def _insert(self, line: Line, subscriber: Subscriber, until: float) -> None:
+        values = {"mid": subscriber.mid, "esn": subscriber.esn, "features": subscriber.features}
+        self._simple(line, "insert", until, values)
+
+    def _delete(self, line: Line, mid: str, until: float) -> None:
+        self._simple(line, "delete", until, {"mid": mid})
+
+    def _query(self, line: Line, mid: str, until: float) -> Subscriber | None:
+        pattern = self.expect("query")
+        columns: tuple[str, ...] = ()
+        found: Subscriber | None = None
+        refused: NotAccepted | None = None
+        for event in self._exchange(line, "query", until, {"mid": mid}):
+            if isinstance(event, NotAccepted):
+                refused = event
+            elif isinstance(event, Columns):
+                columns = event.names
+            elif isinstance(event, Row):
+                held = self._subscriber(pattern, columns, event, "query")
+                if held.mid == mid:
+                    found = held
+        if refused is not None:
+            if refused.code in NOT_FOUND:
+                return None
+            raise self._denial(refused)
+        return found
+
+    def _dump(self, line: Line, part_seconds: float) -> Iterator[Subscriber]:
+        pattern = self.expect("dump")
+        columns: tuple[str, ...] = ()
+        last = ""
+        until = time.monotonic() + part_seconds
+        for event in self._exchange(line, "dump", until, part_seconds=part_seconds):
+            if isinstance(event, NotAccepted):
+                raise self._denial(event)
+            if isinstance(event, Columns):
+                columns = event.names
+            elif isinstance(event, Row):
+                subscriber = self._subscriber(pattern, columns, event, "dump")
+                if subscriber.mid <= last:
+                    raise Garbled(self.switch, f"dump out of MID order at {subscriber.mid}")
+                last = subscriber.mid
+                yield subscriber
+
+    # -- one command, its answer ---------------------------------------------------------------
+
+    def _simple(
+        self,
+        line: Line,
+        command: str,
+        until: float,
+        values: dict[str, str] | None = None,
+        *,
+        prompt: bool = True,
+    ) -> None:
+        """Send a command and check its answer against the expected pattern."""
+        text = ""
+        refused: NotAccepted | None = None
+        for event in self._exchange(line, command, until, values, prompt=prompt):
+            if isinstance(event, NotAccepted):
+                refused = event
+            elif isinstance(event, Executed):
+                text = EXECUTED
+            elif isinstance(event, Page) and not text:
+                text = event.title
+        if refused is not None:
+            raise self._denial(refused)
+        if not self.expect(command).search(text):
+            raise SwitchDenied(self.switch, text, f"{command} answer not as expected")
+
+    def _exchange(
+        self,
+        line: Line,
+        command: str,
+        until: float,
+        values: dict[str, str] | None = None,
+        *,
+        part_seconds: float | None = None,
+        prompt: bool = True,
+    ) -> Iterator[Event]:
+        """Send a command; yield its answer's events, each page within part_seconds if given."""
+        text = self.command_text(command, **(values or {})).strip()
+        try:
+            data = encode_command(text)
+        except CodecError as exc:
+            raise ValueError(f"{self.switch}: {command} format gives no MML command") from exc
+        line.write(data)
+        while True:
+            event = self._next_event(line, until)
+            if isinstance(event, Echo) and event.command == text:
+                break
+            if isinstance(event, LogonPrompt):
+                # The switch forgot the log-on (it restarted, or hung up the session).
+                raise LineDown(self.switch, "the switch asks for a log-on again")
+            log.debug("%s: skipping %s left from an earlier command", self.switch, event)
+        while True:
+            event = self._next_event(line, until)
+            if part_seconds is not None and isinstance(event, Page):
+                until = time.monotonic() + part_seconds
+            yield event
+            if isinstance(event, TERMINAL):
+                break
+        if prompt and not isinstance(self._next_event(line, until), Ready):
+            raise Garbled(self.switch, f"no prompt after the answer to {command}")
+
+    def _next_event(self, line: Line, until: float) -> Event:
+        while not self._events:
+            data = line.read(until)
+            try:
+                self._events.extend(self._codec.feed(data))
+            except CodecError as exc:
+                raise Garbled(self.switch, str(exc)) from exc
+        return self._events.popleft()
+
+    def _subscriber(
+        self, pattern: re.Pattern[str], columns: tuple[str, ...], row: Row, command: str
+    ) -> Subscriber:
+        text = ",".join(f"{name}={value}" for name, value in zip(columns, row.values, strict=True))
+        match = pattern.search(text)
+        if match is None:
+            raise Garbled(self.switch, f"{command} row not as expected: {text!r:.80}")
+        return self.subscriber_from(match)
+
+    def _denial(self, refused: NotAccepted) -> SwitchDenied:
+        return SwitchDenied(self.switch, str(refused.code), refused.reason or "no reason given")
+
+
+def _discard_waiting(line: Line, until: float) -> None:
+    """Throw away what an earlier session left unread: a serial line keeps it."""
+    while time.monotonic() < until:
+        try:
+            line.read(time.monotonic())
+        except SwitchTimeout:
+            return
+
+
+__all__ = ["DEFAULT_COMMANDS", "SUBSCRIBER_ROW", "MMLSession"]

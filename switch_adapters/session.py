@@ -1,0 +1,296 @@
+"""The life every line-based dialect session shares: deadlines, reconnect, failover and retries.
+
+A dialect subclasses ``LineSession``, sets ``DIALECT`` and ``DEFAULT_COMMANDS``, and writes only
+the exchanges over one open line. Each hook gets the open ``Line`` and an absolute deadline
+(``until``, a ``time.monotonic()`` value) it must not block past, and raises the typed errors of
+``switch_adapters.port`` (a codec's ``CodecError`` becomes ``Garbled``):
+
+    _greet(line, until)               log on over a freshly opened line; reset codec state here
+    _keepalive(line, until)           a harmless command proving the switch still answers
+    _insert(line, subscriber, until)  -> None
+    _delete(line, mid, until)         -> None
+    _query(line, mid, until)          -> Subscriber | None  (None: the switch has no such MID)
+    _dump(line, part_seconds)         -> Iterator[Subscriber], ordered by MID, streamed; each
+                                         part of the answer must come within part_seconds
+    _log_off(line, until)             optional, best effort on close()
+
+The base class gives every dialect the same rules:
+
+- Every public command finishes or raises within ``deadline`` seconds (a dump: per part).
+- The constructor connects and logs on, primary line first, failing over to the backup line
+  (``switch_adapters.line.Trunk``); a line idle for ``keepalive_interval`` is checked with the
+  keep-alive before a command goes into it.
+- A command whose answer timed out, was cut off or garbled leaves the line unusable (a late
+  answer could be taken for the next one), so the line is hung up and reconnected.
+- An insert or delete that failed that way may still have been done. The first attempt gets
+  half the time left; before sending again the session queries the MID, and sends only if the
+  switch does not already hold the wanted state. An insert or delete the switch denies is
+  checked the same way, so a retry from a new session (the activity queue) is not refused for
+  what an earlier, unanswered attempt did: the call succeeds when the switch holds exactly the
+  subscriber (insert) or no longer holds the MID (delete).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, ClassVar, TypeVar
+
+from switch_adapters.line import Line, Trunk, remaining
+from switch_adapters.port import (
+    DEFAULT_DEADLINE,
+    CommandTemplate,
+    Garbled,
+    LineDown,
+    Subscriber,
+    SwitchDefinition,
+    SwitchDenied,
+    SwitchError,
+    SwitchTimeout,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Failures after which a command may or may not have been done, and the line is suspect.
+UNCERTAIN = (SwitchTimeout, LineDown, Garbled)
+ATTEMPTS = 2
+FIRST_ATTEMPT_SHARE = 0.5
+# Characters a value may carry into a command: none of them is punctuation in any dialect.
+SAFE_VALUE = re.compile(r"[A-Za-z0-9&+._-]*")
+
+
+class LineSession:
+    """A logged-on session over a switch's lines; dialects fill in the exchanges."""
+
+    DIALECT: ClassVar[str] = ""
+    DEFAULT_COMMANDS: ClassVar[Mapping[str, CommandTemplate]] = {}
+    KEEPALIVE_SECONDS: ClassVar[float] = 60.0
+
+    def __init__(
+        self,
+        defn: SwitchDefinition,
+        deadline: float = DEFAULT_DEADLINE,
+        *,
+        keepalive_interval: float | None = None,
+    ) -> None:
+        self.defn = defn
+        self.switch = defn.name
+        self.deadline = deadline
+        self._patterns: dict[str, re.Pattern[str]] = {}
+        self._uncertain: set[str] = set()
+        self._dumping = False
+        urls = [defn.primary_url] + ([defn.backup_url] if defn.backup_url else [])
+        self.trunk = Trunk(
+            defn.name,
+            urls,
+            self._greet,
+            keepalive=self._keepalive,
+            keepalive_interval=(
+                self.KEEPALIVE_SECONDS if keepalive_interval is None else keepalive_interval
+            ),
+        )
+        self.trunk.connect(self._until())
+
+    # -- the SwitchSession protocol ------------------------------------------------------------
+
+    def insert(self, subscriber: Subscriber) -> None:
+        """Put a subscriber on the switch, never twice."""
+        self._check(subscriber.mid, subscriber.esn, subscriber.features)
+        self._change(
+            subscriber.mid,
+            lambda line, until: self._insert(line, subscriber, until),
+            lambda held: held == subscriber,
+        )
+
+    def delete(self, mid: str) -> None:
+        """Take a MID off the switch."""
+        self._check(mid)
+        self._change(mid, lambda line, until: self._delete(line, mid, until), lambda h: h is None)
+
+    def query(self, mid: str) -> Subscriber | None:
+        """Return what the switch holds for a MID, or None."""
+        self._check(mid)
+        self._not_dumping()
+        return self._retrying(self._until(), lambda line, until: self._query(line, mid, until))
+
+    def dump(self) -> Iterator[Subscriber]:
+        """Stream every subscriber, ordered by MID; each part of the answer within the deadline."""
+        self._not_dumping()
+        line = self.trunk.ensure(self._until())
+        self._dumping = True
+        finished = False
+        try:
+            yield from self._dump(line, self.deadline)
+            finished = True
+        finally:
+            self._dumping = False
+            if not finished:
+                # Failed or abandoned half-way: the rest of the answer is still on the line.
+                self.trunk.hang_up()
+
+    def keepalive(self) -> None:
+        """Prove the line answers now, reconnecting (or failing over) if it does not."""
+        self._not_dumping()
+        until = self._until()
+        line = self.trunk.ensure(until)
+        try:
+            self._keepalive(line, until)
+        except UNCERTAIN as exc:
+            log.warning("%s: keep-alive failed: %s", self.switch, exc.message)
+            self.trunk.connect(until)
+
+    def close(self) -> None:
+        """Log off (best effort) and close the line."""
+        line = self.trunk.line
+        if line is not None and not line.closed and not self._dumping:
+            try:
+                self._log_off(line, time.monotonic() + min(self.deadline, 2.0))
+            except SwitchError as exc:
+                log.debug("%s: log-off failed: %s", self.switch, exc.message)
+        self.trunk.close()
+
+    def __enter__(self) -> LineSession:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def url(self) -> str:
+        """The URL of the line in use."""
+        return self.trunk.url
+
+    # -- what dialects write -------------------------------------------------------------------
+
+    def _greet(self, line: Line, until: float) -> None:
+        raise NotImplementedError
+
+    def _keepalive(self, line: Line, until: float) -> None:
+        raise NotImplementedError
+
+    def _insert(self, line: Line, subscriber: Subscriber, until: float) -> None:
+        raise NotImplementedError
+
+    def _delete(self, line: Line, mid: str, until: float) -> None:
+        raise NotImplementedError
+
+    def _query(self, line: Line, mid: str, until: float) -> Subscriber | None:
+        raise NotImplementedError
+
+    def _dump(self, line: Line, part_seconds: float) -> Iterator[Subscriber]:
+        raise NotImplementedError
+
+    def _log_off(self, line: Line, until: float) -> None:
+        """Log off; dialects without a log-off leave this as is."""
+
+    # -- helpers for dialects ------------------------------------------------------------------
+
+    def template(self, command: str) -> CommandTemplate:
+        """Return the switch row's template for a command, or the dialect's default."""
+        found = self.defn.commands.get(command) or self.DEFAULT_COMMANDS.get(command)
+        if found is None:
+            raise ValueError(f"{self.switch}: no {command!r} command for dialect {self.DIALECT}")
+        return found
+
+    def expect(self, command: str) -> re.Pattern[str]:
+        """Return the compiled expected-response pattern of a command."""
+        pattern = self._patterns.get(command)
+        if pattern is None:
+            pattern = self._patterns[command] = re.compile(self.template(command).expect)
+        return pattern
+
+    def command_text(self, command: str, **values: str) -> str:
+        """Fill a command's format string with the switch's values and the given ones."""
+        fields = {
+            "tid": self.defn.name,
+            "code": self.defn.code,
+            "name": self.defn.logon_name,
+            "secret": self.defn.logon_secret,
+            "mid": "",
+            "esn": "",
+            "features": "",
+            "ctag": "",
+        }
+        fields.update(values)
+        return self.template(command).format.format(**fields)
+
+    def subscriber_from(self, match: re.Match[str]) -> Subscriber:
+        """Build a Subscriber from a match with the named groups mid, esn and features."""
+        groups: dict[str, Any] = match.groupdict()
+        try:
+            return Subscriber(groups["mid"], groups["esn"], groups.get("features") or "")
+        except KeyError as exc:
+            raise Garbled(self.switch, f"pattern has no group {exc}") from exc
+
+    # -- the shared rules ----------------------------------------------------------------------
+
+    def _until(self) -> float:
+        return time.monotonic() + self.deadline
+
+    def _check(self, *values: str) -> None:
+        for value in values:
+            if not SAFE_VALUE.fullmatch(value):
+                raise ValueError(f"{value!r} cannot be sent to a switch")
+
+    def _not_dumping(self) -> None:
+        if self._dumping:
+            raise RuntimeError(f"{self.switch}: a dump is still streaming on this session")
+
+    def _retrying(self, until: float, action: Callable[[Line, float], T]) -> T:
+        """Run an exchange, once more on a fresh line if the first one failed uncertainly."""
+        for attempt in range(1, ATTEMPTS + 1):
+            line = self.trunk.ensure(until)
+            last = attempt == ATTEMPTS
+            share = 1.0 if last else FIRST_ATTEMPT_SHARE
+            attempt_until = time.monotonic() + remaining(until) * share
+            try:
+                return action(line, attempt_until)
+            except UNCERTAIN as exc:
+                self.trunk.hang_up()
+                if last or remaining(until) <= 0:
+                    raise
+                log.warning("%s: %s; trying again on a fresh line", self.switch, exc.message)
+        raise AssertionError("unreachable")
+
+    def _change(
+        self,
+        mid: str,
+        send: Callable[[Line, float], None],
+        done: Callable[[Subscriber | None], bool],
+    ) -> None:
+        """Make a change at most once: after a failed attempt, query before sending again."""
+        self._not_dumping()
+        until = self._until()
+
+        def attempt(line: Line, attempt_until: float) -> None:
+            if mid in self._uncertain:
+                held = self._query(line, mid, attempt_until)
+                self._uncertain.discard(mid)
+                if done(held):
+                    log.info("%s: %s was already done before the retry", self.switch, mid)
+                    return
+            try:
+                send(line, attempt_until)
+            except UNCERTAIN:
+                self._uncertain.add(mid)
+                raise
+
+        try:
+            self._retrying(until, attempt)
+        except SwitchDenied as denied:
+            try:
+                held = self._retrying(until, lambda line, t: self._query(line, mid, t))
+            except SwitchError:
+                raise denied from None
+            self._uncertain.discard(mid)
+            if not done(held):
+                raise
+            log.info("%s: %s denied but already done: %s", self.switch, mid, denied.message)
+        self._uncertain.discard(mid)
+
+
+__all__ = ["ATTEMPTS", "FIRST_ATTEMPT_SHARE", "LineSession", "UNCERTAIN"]

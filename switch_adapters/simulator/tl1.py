@@ -1,0 +1,195 @@
+"""The TL1 switch side of the simulator, reusing tl1_codec from the other end.
+
+It speaks the commands of ``switch_adapters.tl1.DEFAULT_COMMANDS``: ``ACT-USER``, ``CANC-USER``,
+``RTRV-HDR``, ``ENT-SUB`` (``ESN=``, ``FEAT=``), ``DLT-SUB`` and ``RTRV-SUB`` (one MID, or
+``ALL`` for the whole database in parts). Like a real switch it acknowledges slow commands
+(``IP ctag <``) now and then, and sends autonomous ``REPT`` messages between answers and
+between the parts of a dump, so clients must cope with both.
+
+Error codes: ``PIUI`` bad user or password, ``PLNA`` not logged on, ``IITA`` wrong target,
+``ICNV`` unknown command, ``IISP`` unreadable input, ``IDNV`` bad data, ``IEAE`` MID already
+held, ``SAIS`` ESN already active, ``IENE`` no such MID, ``SROF`` (denied on request).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+from switch_adapters.port import Subscriber
+from switch_adapters.simulator.faults import Fault
+from switch_adapters.simulator.server import Connection, Switch
+from switch_adapters.simulator.store import DuplicateMid, EsnActive
+from switch_adapters.tl1_codec import (
+    Ack,
+    Autonomous,
+    BadCommand,
+    Command,
+    Response,
+    TL1Server,
+    quote,
+)
+
+ACK_EVERY = 3  # an in-progress acknowledgement before every third answer
+MID = re.compile(r"\d{10}")
+VALUE = re.compile(r"[A-Za-z0-9&+._-]*")
+FREE_VERBS = ("ACT-USER", "RTRV-HDR", "CANC-USER")
+REPTS = (
+    ("*C", "REPT ALM EQPT", '"LINE-2:CR,LOS,SA"'),
+    ("A ", "REPT EVT SESSION", '"CAS:LOGON,NSA"'),
+    ("* ", "REPT ALM ENV", '"FAN-1:MN,TEMP,NSA"'),
+)
+
+
+def serve(switch: Switch, conn: Connection) -> None:
+    """Act as a TL1 switch on one connection until it hangs up."""
+    TL1Switch(switch, conn).run()
+
+
+def _stamp() -> str:
+    return time.strftime("%y-%m-%d %H:%M:%S")
+
+
+class TL1Switch:
+    """One TL1 session as the switch holds it."""
+
+    def __init__(self, switch: Switch, conn: Connection) -> None:
+        self.switch = switch
+        self.conn = conn
+        self.sid = switch.sid or "SIM"
+        self.logged_on = not switch.logon_name
+        self._codec = TL1Server()
+        self._commands = 0
+        self._messages = 0
+        self._atag = 0
+
+    def run(self) -> None:
+        """Answer commands until the line goes."""
+        while True:
+            data = self.conn.read()
+            if not data:
+                return
+            for command in self._codec.feed(data):
+                if not self.handle(command):
+                    return
+
+    def handle(self, command: Command | BadCommand) -> bool:
+        """Answer one command as the faults say; tell whether the line is still up."""
+        faults, stats = self.switch.faults, self.switch.stats
+        fault = faults.take()
+        if fault.silent:
+            stats.count("silenced")
+            return True
+        if fault.garbage:
+            stats.count("garbled")
+            self.conn.write(faults.noise())
+            return True
+        if isinstance(command, BadCommand):
+            return self._send(self._deny(command.ctag, "IISP", command.reason), fault)
+        if fault.deny is not None:
+            stats.count("denied")
+            return self._send(self._deny(command.ctag, fault.deny or "SROF", "denied"), fault)
+        self._commands += 1
+        if fault.delay or self._commands % ACK_EVERY == 0:
+            self.conn.write(Ack("IP", command.ctag).encode())
+        if command.verb == "RTRV-SUB" and command.aid.upper() == "ALL" and self.logged_on:
+            return self._dump(command, fault)
+        return self._send(self._execute(command), fault)
+
+    def _execute(self, command: Command) -> Response:
+        ctag, verb = command.ctag, command.verb
+        if command.tid and self.switch.sid and command.tid != self.switch.sid:
+            return self._deny(ctag, "IITA", f"this is {self.switch.sid}")
+        if verb == "ACT-USER":
+            self.switch.stats.count("logon")
+            secret = command.payload[0] if command.payload else ""
+            wanted = (self.switch.logon_name, self.switch.secret)
+            if self.switch.logon_name and (command.aid, secret) != wanted:
+                return self._deny(ctag, "PIUI", "invalid user or password")
+            self.logged_on = True
+            return self._done(ctag)
+        if verb == "RTRV-HDR":
+            return self._done(ctag)
+        if verb == "CANC-USER":
+            self.logged_on = not self.switch.logon_name
+            return self._done(ctag)
+        if not self.logged_on:
+            return self._deny(ctag, "PLNA", "log on first")
+        if verb == "ENT-SUB":
+            return self._insert(command)
+        if verb == "DLT-SUB":
+            self.switch.stats.count("delete")
+            if not self.switch.store().delete(command.aid):
+                return self._deny(ctag, "IENE", f"no subscriber on {command.aid}")
+            return self._done(ctag)
+        if verb == "RTRV-SUB":
+            self.switch.stats.count("query")
+            held = self.switch.store().get(command.aid)
+            if held is None:
+                return self._deny(ctag, "IENE", f"no subscriber on {command.aid}")
+            return self._done(ctag, (quote(_record(held)),))
+        return self._deny(ctag, "ICNV", f"unknown command {verb}")
+
+    def _insert(self, command: Command) -> Response:
+        self.switch.stats.count("insert")
+        params = command.parameters()
+        subscriber = Subscriber(command.aid, params.get("ESN", ""), params.get("FEAT", ""))
+        if not (
+            MID.fullmatch(subscriber.mid)
+            and subscriber.esn.isalnum()
+            and VALUE.fullmatch(subscriber.features)
+        ):
+            return self._deny(command.ctag, "IDNV", "MID, ESN or FEAT not valid")
+        try:
+            self.switch.store().insert(subscriber)
+        except DuplicateMid:
+            return self._deny(command.ctag, "IEAE", f"{subscriber.mid} already in service")
+        except EsnActive:
+            return self._deny(command.ctag, "SAIS", f"ESN {subscriber.esn} already active")
+        return self._done(command.ctag)
+
+    def _dump(self, command: Command, fault: Fault) -> bool:
+        self.switch.stats.count("dump")
+        records: list[str] = []
+        first = True
+        for subscriber in self.switch.store():
+            records.append(quote(_record(subscriber)))
+            if len(records) == self.switch.part_size:
+                part = self._done(command.ctag, tuple(records), final=False)
+                if not self._send(part, fault if first else None):
+                    return False
+                first, records = False, []
+        return self._send(self._done(command.ctag, tuple(records)), fault if first else None)
+
+    def _send(self, message: Response, fault: Fault | None) -> bool:
+        """Send an answer (or a part), an autonomous message first when one is due."""
+        self._messages += 1
+        every = self.switch.rept_every
+        if self.switch.faults.take_autonomous() or (every and self._messages % every == 0):
+            self.conn.write(self._autonomous().encode())
+        if fault is None:
+            self.conn.write(message.encode())
+            return True
+        if fault.drop:
+            self.switch.stats.count("dropped")
+        return self.conn.answer(message.encode(), fault)
+
+    def _autonomous(self) -> Autonomous:
+        self._atag += self.switch.faults.tag_step()
+        alarm, verb, line = REPTS[self._atag % len(REPTS)]
+        self.switch.stats.count("autonomous")
+        return Autonomous(self.sid, alarm, self._atag, verb, (line,), stamp=_stamp())
+
+    def _done(self, ctag: str, lines: tuple[str, ...] = (), final: bool = True) -> Response:
+        return Response(self.sid, ctag, "COMPLD", lines, final, _stamp())
+
+    def _deny(self, ctag: str, code: str, reason: str) -> Response:
+        lines = (code, f"/* {reason} */")
+        return Response(self.sid, ctag, "DENY", lines, True, _stamp())
+
+
+def _record(subscriber: Subscriber) -> str:
+    return f"{subscriber.mid}:ESN={subscriber.esn},FEAT={subscriber.features}"
+
+
+__all__ = ["TL1Switch", "serve"]

@@ -1,0 +1,225 @@
+"""The TL1 dialect: a session that speaks tl1_codec over a switch's lines.
+
+Commands come from the switch row's format strings (``DEFAULT_COMMANDS`` when it gives none),
+filled with ``tid`` (the switch name), ``name`` and ``secret`` (log-on), ``mid``, ``esn``,
+``features`` and ``ctag`` (a correlation tag unique on the line). Besides the four commands of
+every dialect, a row may give ``logon``, ``logoff`` and ``keepalive`` templates.
+
+Expected-response patterns: for insert, delete, log-on and keep-alive the pattern must match
+the answer's text (its status word, then its body lines); for query and dump it is matched
+against each quoted body line (unquoted), and its named groups ``mid``, ``esn`` and
+``features`` give the subscriber. A ``DENY`` raises ``SwitchDenied`` with the switch's error
+code and reason; a query the switch denies with ``IENE`` (no such entity) returns None.
+Acknowledgements and autonomous messages are never taken for the answer: autonomous messages
+are kept in ``autonomous`` (the last few) and a gap in their tags is logged.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from collections import deque
+from collections.abc import Iterator
+
+from switch_adapters.codec import CodecError
+from switch_adapters.line import Line
+from switch_adapters.port import (
+    DEFAULT_DEADLINE,
+    CommandTemplate,
+    Garbled,
+    Subscriber,
+    SwitchDefinition,
+    SwitchDenied,
+)
+from switch_adapters.session import LineSession
+from switch_adapters.tl1_codec import (
+    Ack,
+    AtagGap,
+    Autonomous,
+    Command,
+    Event,
+    Response,
+    TL1Client,
+    parse_command,
+)
+
+log = logging.getLogger(__name__)
+
+SUBSCRIBER_LINE = (
+    r"^(?P<mid>\d{10}):ESN=(?P<esn>[0-9A-Fa-f]+),FEAT=(?P<features>[A-Za-z0-9&+._-]*)$"
+)
+DEFAULT_COMMANDS: dict[str, CommandTemplate] = {
+    "logon": CommandTemplate("ACT-USER:{tid}:{name}:{ctag}::{secret};", r"^COMPLD"),
+    "logoff": CommandTemplate("CANC-USER:{tid}:{name}:{ctag};", r"^COMPLD"),
+    "keepalive": CommandTemplate("RTRV-HDR:{tid}::{ctag};", r"^COMPLD"),
+    "insert": CommandTemplate("ENT-SUB:{tid}:{mid}:{ctag}::ESN={esn},FEAT={features};", r"^COMPLD"),
+    "delete": CommandTemplate("DLT-SUB:{tid}:{mid}:{ctag};", r"^COMPLD"),
+    "query": CommandTemplate("RTRV-SUB:{tid}:{mid}:{ctag};", SUBSCRIBER_LINE),
+    "dump": CommandTemplate("RTRV-SUB:{tid}:ALL:{ctag};", SUBSCRIBER_LINE),
+}
+NOT_FOUND = frozenset({"IENE"})
+ACK_REASONS = {
+    "NA": "command not acknowledged",
+    "NG": "command not good",
+    "RL": "switch busy, repeat later",
+}
+
+
+class TL1Session(LineSession):
+    """A logged-on TL1 session to one switch."""
+
+    DIALECT = "tl1"
+    DEFAULT_COMMANDS = DEFAULT_COMMANDS
+
+    def __init__(
+        self,
+        defn: SwitchDefinition,
+        deadline: float = DEFAULT_DEADLINE,
+        *,
+        keepalive_interval: float | None = None,
+    ) -> None:
+        self._codec = TL1Client()
+        self._events: deque[Event] = deque()
+        self._ctags = itertools.count(0)
+        self.autonomous: deque[Autonomous] = deque(maxlen=100)
+        self.atag_gaps: list[AtagGap] = []
+        super().__init__(defn, deadline, keepalive_interval=keepalive_interval)
+
+    # -- the dialect's exchanges ---------------------------------------------------------------
+
+    def _greet(self, line: Line, until: float) -> None:
+        self._codec = TL1Client()
+        self._events.clear()
+        if self.defn.logon_name:
+            self._simple(line, "logon", until)
+        else:
+            self._simple(line, "keepalive", until)
+
+    def _keepalive(self, line: Line, until: float) -> None:
+        self._simple(line, "keepalive", until)
+
+    def _log_off(self, line: Line, until: float) -> None:
+        if self.defn.logon_name:
+            self._simple(line, "logoff", until)
+
+    def _insert(self, line: Line, subscriber: Subscriber, until: float) -> None:
+        values = {"mid": subscriber.mid, "esn": subscriber.esn, "features": subscriber.features}
+        self._simple(line, "insert", until, **values)
+
+    def _delete(self, line: Line, mid: str, until: float) -> None:
+        self._simple(line, "delete", until, mid=mid)
+
+    def _query(self, line: Line, mid: str, until: float) -> Subscriber | None:
+        ctag = self._send(line, "query", mid=mid)
+        pattern = self.expect("query")
+        found: Subscriber | None = None
+        denied: Response | None = None
+        for part in self._parts(line, ctag, until):
+            if part.status == "DENY":
+                denied = part
+                continue
+            for text in part.data:
+                match = pattern.search(text)
+                if match is None:
+                    raise Garbled(self.switch, f"query answer not as expected: {text!r:.80}")
+                held = self.subscriber_from(match)
+                if held.mid == mid:
+                    found = held
+        if denied is not None:
+            if denied.error_code in NOT_FOUND:
+                return None
+            raise self._denial(denied)
+        return found
+
+    def _dump(self, line: Line, part_seconds: float) -> Iterator[Subscriber]:
+        ctag = self._send(line, "dump")
+        pattern = self.expect("dump")
+        last = ""
+        parts = self._parts(line, ctag, time.monotonic() + part_seconds, part_seconds)
+        for part in parts:
+            if part.status == "DENY":
+                raise self._denial(part)
+            for text in part.data:
+                match = pattern.search(text)
+                if match is None:
+                    raise Garbled(self.switch, f"dump line not as expected: {text!r:.80}")
+                subscriber = self.subscriber_from(match)
+                if subscriber.mid <= last:
+                    raise Garbled(self.switch, f"dump out of MID order at {subscriber.mid}")
+                last = subscriber.mid
+                yield subscriber
+
+    # -- one command, its answer ---------------------------------------------------------------
+
+    def _simple(self, line: Line, command: str, until: float, **values: str) -> Response:
+        """Send a command and check its answer against the expected pattern."""
+        ctag = self._send(line, command, **values)
+        parts = list(self._parts(line, ctag, until))
+        last = parts[-1]
+        if last.status == "DENY":
+            raise self._denial(last)
+        text = "\n".join([last.status, *(body for part in parts for body in part.lines)])
+        if not self.expect(command).search(text):
+            raise SwitchDenied(self.switch, last.status, f"{command} answer not as expected")
+        return last
+
+    def _send(self, line: Line, command: str, **values: str) -> str:
+        ctag = str(next(self._ctags) % 999_999 + 1)
+        text = self.command_text(command, ctag=ctag, **values)
+        parsed = parse_command(text.strip().removesuffix(";").encode("ascii", "replace"))
+        if not isinstance(parsed, Command) or parsed.ctag != ctag or not text.endswith(";"):
+            raise ValueError(f"{self.switch}: {command} format gives no TL1 command: {text!r}")
+        line.write(text.encode("ascii") + b"\r\n")
+        return ctag
+
+    def _parts(
+        self, line: Line, ctag: str, until: float, part_seconds: float | None = None
+    ) -> Iterator[Response]:
+        """Yield the parts of the response to ctag, skipping everything else on the line."""
+        while True:
+            event = self._next_event(line, until)
+            if isinstance(event, AtagGap):
+                self.atag_gaps.append(event)
+                log.warning(
+                    "%s: autonomous messages lost: tag %d came, %d expected",
+                    self.switch,
+                    event.received,
+                    event.expected,
+                )
+                continue
+            if isinstance(event, Autonomous):
+                self.autonomous.append(event)
+                log.info("%s: %s %s %s", self.switch, event.alarm, event.atag, event.verb)
+                continue
+            if event.ctag != ctag:
+                log.debug("%s: skipping a late answer to %s", self.switch, event.ctag)
+                continue
+            if part_seconds is not None:
+                until = time.monotonic() + part_seconds
+            if isinstance(event, Ack):
+                if event.in_progress:
+                    continue
+                if event.code == "OK":
+                    yield Response(self.switch, ctag, "COMPLD")
+                    return
+                raise SwitchDenied(self.switch, event.code, ACK_REASONS[event.code])
+            yield event
+            if event.final:
+                return
+
+    def _next_event(self, line: Line, until: float) -> Event:
+        while not self._events:
+            data = line.read(until)
+            try:
+                self._events.extend(self._codec.feed(data))
+            except CodecError as exc:
+                raise Garbled(self.switch, str(exc)) from exc
+        return self._events.popleft()
+
+    def _denial(self, response: Response) -> SwitchDenied:
+        code = response.error_code or response.status
+        return SwitchDenied(self.switch, code, response.comment or "no reason given")
+
+
+__all__ = ["DEFAULT_COMMANDS", "SUBSCRIBER_LINE", "TL1Session"]

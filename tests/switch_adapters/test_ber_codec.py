@@ -1,0 +1,221 @@
+"""The BER dialect's codec: exact octets, round trips, and refusal of foreign octets."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from switch_adapters import ber_codec as ber
+from switch_adapters.port import Subscriber
+
+SUBSCRIBER = Subscriber("8325550001", "13803186457", "10")
+RECORD = "a11d" + "800a" + b"8325550001".hex() + "810b" + b"13803186457".hex() + "82023130"
+
+# Each frame: 4-octet length, [APPLICATION n] constructed, INTEGER invokeId, then the body.
+GOLDEN = [
+    (
+        ber.LogOn(1, "cas", b"hou3-secret"),
+        "000000196117020101a0128003636173810b" + b"hou3-secret".hex(),
+    ),
+    (ber.Insert(2, SUBSCRIBER), "000000246122020102" + RECORD),
+    (ber.Delete(3, "8325550001"), "00000011610f020103820a" + b"8325550001".hex()),
+    (ber.Query(4, "8325550001"), "00000011610f020104830a" + b"8325550001".hex()),
+    (ber.Dump(5), "000000076105020105a400"),
+    (
+        ber.Dump(6, "8325550001"),
+        "000000136111020106a40c800a" + b"8325550001".hex(),
+    ),
+    (ber.KeepAlive(7), "0000000761050201078500"),
+    (ber.LogOff(8), "0000000761050201088600"),
+    (ber.Response(2, "INSERTED"), "0000000f620d0201028008" + b"INSERTED".hex()),
+    (ber.Response(4, "FOUND", SUBSCRIBER), "0000002b62290201048005" + b"FOUND".hex() + RECORD),
+    (
+        ber.Refused(2, 3, "MID already defined"),
+        "0000001d631b0201028001038113" + b"MID already defined".hex(),
+    ),
+    (ber.DumpRecord(5, SUBSCRIBER), "000000246422020105" + "a01d" + RECORD[4:]),
+    (ber.EndOfDump(5, 1000), "000000096507020105800203e8"),
+]
+
+mids = st.text(alphabet="0123456789", min_size=10, max_size=10)
+esns = st.text(alphabet="0123456789", min_size=11, max_size=11)
+printable = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?"
+features = st.text(alphabet=printable, max_size=32)
+subscribers = st.builds(Subscriber, mids, esns, features)
+invoke_ids = st.integers(0, 2**31 - 1)
+messages = st.one_of(
+    st.builds(
+        ber.LogOn,
+        invoke_ids,
+        st.text(alphabet=printable, min_size=1, max_size=32),
+        st.binary(max_size=64),
+    ),
+    st.builds(ber.Insert, invoke_ids, subscribers),
+    st.builds(ber.Delete, invoke_ids, mids),
+    st.builds(ber.Query, invoke_ids, mids),
+    st.builds(ber.Dump, invoke_ids, st.none() | mids),
+    st.builds(ber.KeepAlive, invoke_ids),
+    st.builds(ber.LogOff, invoke_ids),
+    st.builds(
+        ber.Response,
+        invoke_ids,
+        st.text(alphabet=printable, max_size=64),
+        st.none() | subscribers,
+    ),
+    st.builds(ber.Refused, invoke_ids, st.integers(0, 65535), st.text(max_size=200)),
+    st.builds(ber.DumpRecord, invoke_ids, subscribers),
+    st.builds(ber.EndOfDump, invoke_ids, st.integers(0, 2**31 - 1)),
+)
+
+
+@pytest.mark.parametrize(("message", "octets"), GOLDEN, ids=lambda v: type(v).__name__)
+def test_golden_octets(message: ber.Message, octets: str) -> None:
+    assert ber.encode(message).hex() == octets
+    assert ber.FrameDecoder().feed(bytes.fromhex(octets)) == [message]
+
+
+@given(st.lists(messages, min_size=1, max_size=5), st.data())
+def test_what_is_encoded_decodes_back_however_the_line_splits_it(
+    sent: list[ber.Message], data: st.DataObject
+) -> None:
+    stream = b"".join(ber.encode(m) for m in sent)
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=6)))
+    decoder = ber.FrameDecoder()
+    received: list[ber.Message] = []
+    for start, stop in zip([0, *cuts], [*cuts, len(stream)], strict=True):
+        received += decoder.feed(stream[start:stop])
+    assert received == sent
+    assert decoder.pending == 0
+    decoder.end_of_stream()
+
+
+@given(messages, st.data())
+def test_a_truncated_frame_is_refused_at_end_of_stream(
+    message: ber.Message, data: st.DataObject
+) -> None:
+    frame = ber.encode(message)
+    cut = data.draw(st.integers(1, len(frame) - 1))
+    decoder = ber.FrameDecoder()
+    assert decoder.feed(frame[:cut]) == []
+    with pytest.raises(ber.BerError):
+        decoder.end_of_stream()
+
+
+@given(st.binary(max_size=300))
+def test_random_octets_decode_or_raise_ber_error(octets: bytes) -> None:
+    decoder = ber.FrameDecoder()
+    try:
+        decoder.feed(octets)
+        decoder.end_of_stream()
+    except ber.BerError:
+        pass
+
+
+@given(st.binary(min_size=1, max_size=200))
+def test_random_octets_in_a_well_formed_frame_decode_or_raise_ber_error(body: bytes) -> None:
+    try:
+        message = ber.decode_message(body)
+    except ber.BerError:
+        return
+    # Whatever decoded is a message the encoder itself accepts.
+    ber.encode_message(message)
+
+
+@given(messages, st.data())
+def test_a_corrupted_frame_decodes_or_raises_ber_error(
+    message: ber.Message, data: st.DataObject
+) -> None:
+    frame = bytearray(ber.encode(message))
+    at = data.draw(st.integers(4, len(frame) - 1))
+    frame[at] ^= data.draw(st.integers(1, 255))
+    try:
+        ber.FrameDecoder().feed(bytes(frame))
+    except ber.BerError:
+        pass
+
+
+def test_a_length_out_of_range_is_refused_at_once() -> None:
+    with pytest.raises(ber.BerError, match="out of range"):
+        ber.FrameDecoder().feed(b"\xff\xff\xff\xff")
+    with pytest.raises(ber.BerError, match="out of range"):
+        ber.FrameDecoder().feed(b"\x00\x00\x00\x00")
+
+
+def test_octets_after_the_message_in_a_frame_are_refused() -> None:
+    frame = ber.encode(ber.Delete(3, "8325550001"))
+    padded = (len(frame) - 3).to_bytes(4, "big") + frame[4:] + b"\x00"
+    with pytest.raises(ber.BerError, match="after the message"):
+        ber.FrameDecoder().feed(padded)
+
+
+def test_a_broken_stream_stays_refused() -> None:
+    decoder = ber.FrameDecoder()
+    with pytest.raises(ber.BerError):
+        decoder.feed(b"\x00\x00\x00\x02\x05\x00")
+    with pytest.raises(ber.BerError):
+        decoder.feed(ber.encode(ber.Dump(1)))
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        ber.Insert(1, Subscriber("832555000", "13803186457", "10")),
+        ber.Insert(1, Subscriber("8325550001", "1380318645X", "10")),
+        ber.Insert(1, Subscriber("8325550001", "13803186457", "PLAN*10")),
+        ber.Delete(-1, "8325550001"),
+        ber.LogOn(1, "", b""),
+        ber.Refused(1, 70000, "x"),
+    ],
+    ids=repr,
+)
+def test_values_outside_the_module_are_refused_at_encoding(message: ber.Message) -> None:
+    with pytest.raises(ber.BerError):
+        ber.encode(message)
+
+
+def test_a_value_outside_the_module_is_refused_at_decoding() -> None:
+    # A well-formed Delete whose MID has nine digits.
+    body = bytes.fromhex("610e0201038209") + b"832555000"
+    with pytest.raises(ber.BerError):
+        ber.decode_message(body)
+
+
+# Dump records have a direct path besides pyasn1; both must agree octet for octet.
+
+dump_records = st.builds(ber.DumpRecord, invoke_ids, subscribers)
+
+
+@given(dump_records)
+def test_the_dump_record_path_writes_what_pyasn1_writes(record: ber.DumpRecord) -> None:
+    assert ber.encode_message(record) == ber.encode_with_pyasn1(record)
+
+
+@given(dump_records, st.data())
+def test_the_dump_record_path_reads_what_pyasn1_reads(
+    record: ber.DumpRecord, data: st.DataObject
+) -> None:
+    octets = bytearray(ber.encode_message(record))
+    for _ in range(data.draw(st.integers(0, 3))):
+        at = data.draw(st.integers(0, len(octets) - 1))
+        octets[at] = data.draw(st.integers(0, 255))
+    if data.draw(st.booleans()):
+        del octets[data.draw(st.integers(0, len(octets) - 1)) :]
+    outcomes: list[ber.Message | None] = []
+    for decode in (ber.decode_message, ber.decode_with_pyasn1):
+        try:
+            outcomes.append(decode(bytes(octets)))
+        except ber.BerError:
+            outcomes.append(None)
+    assert outcomes[0] == outcomes[1]
+
+
+def test_forms_off_the_direct_path_still_decode_through_pyasn1() -> None:
+    record = ber.DumpRecord(5, SUBSCRIBER)
+    canonical = ber.encode_message(record)
+    long_length = b"\x64\x81" + canonical[1:]  # the outer length in long form
+    padded_id = canonical[:1] + bytes([canonical[1] + 1]) + b"\x02\x02\x00\x05" + canonical[5:]
+    assert ber.decode_message(long_length) == record
+    assert ber.decode_message(padded_id) == record
+    with pytest.raises(ber.BerError):
+        ber.encode(ber.DumpRecord(5, Subscriber("8325550001", "13803186457", "10€")))

@@ -1,0 +1,231 @@
+"""The MML session against the simulator process: dialogue, faults, what the switch holds."""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from switch_adapters import open_session
+from switch_adapters.mml import MMLSession
+from switch_adapters.port import (
+    CommandTemplate,
+    Garbled,
+    LineDown,
+    Subscriber,
+    SwitchDenied,
+    SwitchTimeout,
+)
+from switch_adapters.simulator.process import SimulatorProcess
+from switch_adapters.simulator.store import Store
+
+NAME, SECRET = "cas", "hou2-secret"
+DEADLINE = 2.0
+SLACK = 0.75  # scheduling on a busy machine; the deadline itself is what is asserted
+
+Start = Callable[..., SimulatorProcess]
+
+
+def sub(n: int, features: str = "10") -> Subscriber:
+    return Subscriber(f"281555{n:04d}", f"138031{n:05d}", features)
+
+
+@pytest.fixture(params=["tcp", "pty"])
+def line_kind(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def hou2(start: Start, line_kind: str) -> SimulatorProcess:
+    """The HOU2 switch: MML, log-on cas/hou2-secret, on TCP or on a pty."""
+    return start("mml", name=NAME, secret=SECRET, sid="HOU2", pty=line_kind == "pty")
+
+
+def receive(sock: socket.socket, until: bytes) -> bytes:
+    """Read until the switch's output ends with `until` (the next prompt)."""
+    data = b""
+    while not data.endswith(until):
+        chunk = sock.recv(4096)
+        if not chunk:
+            raise AssertionError(f"line closed after {data!r}")
+        data += chunk
+    return data
+
+
+def test_the_simulator_speaks_the_documented_dialogue(start: Start) -> None:
+    sim = start("mml", name=NAME, secret=SECRET)
+    host, port = sim.url.removeprefix("socket://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(b"\r\n")
+        assert receive(sock, b"USERCODE:") == b"\r\nUSERCODE:"
+        sock.sendall(b"cas\r\n")
+        assert receive(sock, b"PASSWORD:") == b"\r\nPASSWORD:"
+        sock.sendall(b"hou2-secret\r\n")
+        assert receive(sock, b"<") == b"\r\n<"
+        insert = b"HGSDC:MSISDN=2815550001,SUBID=13803100001,PROFILE=10;"
+        sock.sendall(insert + b"\r\n")
+        assert receive(sock, b"<") == insert + b"\r\nEXECUTED\r\n\r\n<"
+        sock.sendall(b"HGSDC:MSISDN=2815550001,SUBID=13803100002,PROFILE=20;\r\n")
+        assert receive(sock, b"<").endswith(
+            b"\r\nNOT ACCEPTED\r\nFAULT CODE 12\r\nSUBSCRIBER ALREADY DEFINED\r\n\r\n<"
+        )
+        sock.sendall(b"HGSDP:MSISDN=2815550001;\r\n")
+        assert receive(sock, b"<") == (
+            b"HGSDP:MSISDN=2815550001;\r\n"
+            b"\r\nHLR SUBSCRIBER DATA  PAGE 1\r\n\r\n"
+            b"MSISDN       SUBID        PROFILE\r\n"
+            b"2815550001   13803100001  10\r\n"
+            b"\r\nEND\r\n\r\n<"
+        )
+        sock.sendall(b"EXIT;\r\n")
+        assert receive(sock, b"EXECUTED\r\n") == b"EXIT;\r\nEXECUTED\r\n"
+        # Logged off: a command is answered with the log-on prompt, and nothing is done.
+        sock.sendall(b"HGSDE:MSISDN=2815550001;\r\n")
+        assert receive(sock, b"USERCODE:") == b"\r\nUSERCODE:"
+    assert sim.subscribers() == [Subscriber("2815550001", "13803100001", "10")]
+
+
+def test_a_wrong_secret_is_denied_with_the_switch_reason(start: Start) -> None:
+    sim = start("mml", name=NAME, secret=SECRET)
+    definition = sim.definition("HOU2")
+    wrong = type(definition)(**{**definition.__dict__, "logon_secret": "guess"})
+    with pytest.raises(SwitchDenied) as denied:
+        MMLSession(wrong, deadline=DEADLINE)
+    assert (denied.value.code, denied.value.reason) == ("1", "AUTHORIZATION FAILURE")
+    assert sim.stats()["logon"] == 1  # a refusal is not a line fault: no second try
+
+
+def test_commands_and_a_printout_of_many_pages(start: Start, line_kind: str) -> None:
+    sim = start(
+        "mml", name=NAME, secret=SECRET, pty=line_kind == "pty", extra_args=["--part-size", "2"]
+    )
+    session = open_session(sim.definition("HOU2"), deadline=DEADLINE)
+    assert isinstance(session, MMLSession)  # the registry's choice for the dialect
+    with session:
+        for n, features in ((5, "30"), (1, ""), (3, "10"), (4, "20"), (2, "10")):
+            session.insert(sub(n, features))
+        assert session.query(sub(1).mid) == sub(1, "")  # an empty field is printed `-`
+        assert session.query(sub(9).mid) is None
+        session.delete(sub(4).mid)
+        with pytest.raises(SwitchDenied) as denied:
+            session.insert(Subscriber(sub(6).mid, sub(3).esn, "10"))
+        assert (denied.value.code, denied.value.reason) == ("13", "SUBID ALREADY IN USE")
+        session.keepalive()
+        assert list(session.dump()) == [sub(1, ""), sub(2), sub(3), sub(5, "30")]
+    assert sim.subscribers() == [sub(1, ""), sub(2), sub(3), sub(5, "30")]
+    assert sim.stats()["dump"] == 1
+
+
+def test_denial_carries_the_switch_code_and_reason(hou2: SimulatorProcess) -> None:
+    with MMLSession(hou2.definition("HOU2"), deadline=DEADLINE) as session:
+        hou2.control("deny 1")
+        with pytest.raises(SwitchDenied) as denied:
+            session.insert(sub(1))
+        assert (denied.value.code, denied.value.reason) == ("4", "FUNCTION BUSY")
+        hou2.control("deny 1 27")
+        with pytest.raises(SwitchDenied) as denied:
+            session.query(sub(1).mid)
+        assert denied.value.code == "27"
+    assert hou2.subscribers() == []
+
+
+def test_slow_answer_past_the_deadline(hou2: SimulatorProcess, line_kind: str) -> None:
+    with MMLSession(hou2.definition("HOU2"), deadline=DEADLINE) as session:
+        session.insert(sub(2))
+        # On a pty the switch is one terminal: while it sleeps on an answer it hears nothing.
+        hou2.control("delay 30" if line_kind == "tcp" else f"delay {DEADLINE * 2}")
+        began = time.monotonic()
+        with pytest.raises(SwitchTimeout):
+            session.insert(sub(1))
+        assert time.monotonic() - began < DEADLINE + SLACK
+        hou2.control("clear")
+    with MMLSession(hou2.definition("HOU2"), deadline=DEADLINE) as session:
+        # The switch did it, only late: a new session's insert is refused as a duplicate,
+        # and the session, finding exactly this subscriber there, takes it as done.
+        session.insert(sub(1))
+    assert hou2.subscribers() == [sub(1), sub(2)]
+
+
+def test_a_late_answer_inside_the_deadline_is_not_doubled(hou2: SimulatorProcess) -> None:
+    with MMLSession(hou2.definition("HOU2"), deadline=4.0) as session:
+        hou2.control("delay 2.5 1")  # past the first attempt's half, within the whole
+        session.insert(sub(1))
+        assert session.query(sub(1).mid) == sub(1)
+    assert hou2.subscribers() == [sub(1)]
+    assert hou2.stats()["insert"] == 1
+
+
+def test_a_dropped_line_leaves_one_subscriber(hou2: SimulatorProcess) -> None:
+    with MMLSession(hou2.definition("HOU2"), deadline=DEADLINE) as session:
+        hou2.control("drop 1")
+        session.insert(sub(1))
+        hou2.control("drop 1")
+        session.delete(sub(1).mid)
+        hou2.control("drop 1")
+        session.insert(sub(2))
+    stats = hou2.stats()
+    assert (stats["dropped"], stats["insert"], stats["delete"]) == (3, 2, 1)
+    assert hou2.subscribers() == [sub(2)]
+
+
+def test_garbage_is_garbled_and_does_nothing(hou2: SimulatorProcess) -> None:
+    with MMLSession(hou2.definition("HOU2"), deadline=DEADLINE) as session:
+        hou2.control("garbage 1")
+        session.insert(sub(1))  # noise once: the second attempt is heard
+        hou2.control("garbage 5")
+        with pytest.raises(Garbled):
+            session.insert(sub(2))
+        hou2.control("clear")
+        assert session.query(sub(2).mid) is None
+    assert hou2.subscribers() == [sub(1)]
+    assert hou2.stats()["insert"] == 1
+
+
+def test_silence_times_out_and_does_nothing(hou2: SimulatorProcess) -> None:
+    with MMLSession(hou2.definition("HOU2"), deadline=DEADLINE) as session:
+        hou2.control("silent")
+        began = time.monotonic()
+        with pytest.raises(SwitchTimeout):
+            session.insert(sub(1))
+        assert time.monotonic() - began < DEADLINE + SLACK
+        hou2.control("clear")
+        assert session.query(sub(1).mid) is None
+    assert hou2.subscribers() == []
+
+
+def test_the_switch_row_templates_rule(start: Start) -> None:
+    sim = start("mml", name=NAME, secret=SECRET)
+    commands = {
+        "insert": CommandTemplate(
+            "HGSDC:MSISDN={mid},SUBID={esn},PROFILE=P{features};", r"^EXECUTED$"
+        ),
+        "keepalive": CommandTemplate("CACLP;", r"^CLOCK$"),
+    }
+    with MMLSession(sim.definition("HOU2", commands=commands), deadline=DEADLINE) as session:
+        session.insert(sub(1))
+        assert session.query(sub(1).mid) == sub(1, "P10")
+        with pytest.raises(SwitchDenied, match="not as expected"):
+            session.keepalive()
+    assert sim.subscribers() == [sub(1, "P10")]
+    bad = {"delete": CommandTemplate("DELETE {mid}", r"^EXECUTED$")}
+    with MMLSession(sim.definition("HOU2", commands=bad), deadline=DEADLINE) as session:
+        with pytest.raises(ValueError, match="no MML command"):
+            session.delete(sub(1).mid)
+    assert sim.subscribers() == [sub(1, "P10")]
+
+
+def test_a_cut_dump_raises_and_the_next_dump_is_whole(start: Start, tmp_path: Path) -> None:
+    path = tmp_path / "hou2.db"
+    with Store(path) as store:
+        store.load(sub(n) for n in range(1, 251))
+    sim = start("mml", store=path, name=NAME, secret=SECRET, extra_args=["--part-size", "25"])
+    with MMLSession(sim.definition("HOU2"), deadline=DEADLINE) as session:
+        sim.control("drop 1")
+        seen: list[Subscriber] = []
+        with pytest.raises((LineDown, SwitchTimeout)):
+            seen.extend(session.dump())
+        assert seen == [sub(n) for n in range(1, len(seen) + 1)]
+        assert list(session.dump()) == [sub(n) for n in range(1, 251)]

@@ -48,12 +48,14 @@ DEFAULT_COMMANDS: dict[str, CommandTemplate] = {
     "query": CommandTemplate("mid={mid}", SUBSCRIBER_RECORD),
     "dump": CommandTemplate("", SUBSCRIBER_RECORD),
 }
+# The fields each command's format may give, and those it must.
 FIELDS = {
     "insert": {"mid", "esn", "features"},
     "delete": {"mid"},
     "query": {"mid"},
     "dump": {"after"},
 }
+REQUIRED = {"insert": {"mid", "esn"}, "delete": {"mid"}, "query": {"mid"}, "dump": set()}
 NOT_FOUND = frozenset({str(ber.ERROR_CODES["unknownSubscriber"])})
 INVOKE_IDS = 2**31
 # Builds a request for an invoke id.
@@ -194,6 +196,9 @@ class BERSession(LineSession):
             if not sep or key not in FIELDS[command]:
                 raise ValueError(f"{self.switch}: {command} format has no field {word!r}")
             fields[key] = value
+        missing = REQUIRED[command] - fields.keys()
+        if missing:
+            raise ValueError(f"{self.switch}: {command} format lacks {', '.join(sorted(missing))}")
         return fields
 
     def _subscriber(self, pattern: re.Pattern[str], record: Subscriber, command: str) -> Subscriber:

@@ -100,8 +100,10 @@ class MMLSession(LineSession):
         while True:
             event = self._next_event(line, until)
             if isinstance(event, LogonPrompt):
-                value = self.defn.logon_name if event.field == "USERCODE" else None
-                line.write(encode_line(self.defn.logon_secret if value is None else value))
+                if not self.defn.logon_name:
+                    raise SwitchDenied(self.switch, event.field, "the switch asks for a log-on")
+                answer = self.defn.logon_name if event.field == "USERCODE" else None
+                line.write(encode_line(self.defn.logon_secret if answer is None else answer))
             elif isinstance(event, Echo):
                 stale = True  # the answer to a command of an earlier session
             elif isinstance(event, NotAccepted) and not stale:

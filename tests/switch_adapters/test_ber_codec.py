@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from switch_adapters import ber_codec as ber
@@ -13,7 +15,7 @@ SUBSCRIBER = Subscriber("8325550001", "13803186457", "10")
 RECORD = "a11d" + "800a" + b"8325550001".hex() + "810b" + b"13803186457".hex() + "82023130"
 
 # Each frame: 4-octet length, [APPLICATION n] constructed, INTEGER invokeId, then the body.
-GOLDEN = [
+GOLDEN: list[tuple[ber.Message, str]] = [
     (
         ber.LogOn(1, "cas", b"hou3-secret"),
         "000000196117020101a0128003636173810b" + b"hou3-secret".hex(),
@@ -75,6 +77,7 @@ def test_golden_octets(message: ber.Message, octets: str) -> None:
     assert ber.FrameDecoder().feed(bytes.fromhex(octets)) == [message]
 
 
+@settings(deadline=None)
 @given(st.lists(messages, min_size=1, max_size=5), st.data())
 def test_what_is_encoded_decodes_back_however_the_line_splits_it(
     sent: list[ber.Message], data: st.DataObject
@@ -90,6 +93,7 @@ def test_what_is_encoded_decodes_back_however_the_line_splits_it(
     decoder.end_of_stream()
 
 
+@settings(deadline=None)
 @given(messages, st.data())
 def test_a_truncated_frame_is_refused_at_end_of_stream(
     message: ber.Message, data: st.DataObject
@@ -102,6 +106,7 @@ def test_a_truncated_frame_is_refused_at_end_of_stream(
         decoder.end_of_stream()
 
 
+@settings(deadline=None)
 @given(st.binary(max_size=300))
 def test_random_octets_decode_or_raise_ber_error(octets: bytes) -> None:
     decoder = ber.FrameDecoder()
@@ -112,6 +117,7 @@ def test_random_octets_decode_or_raise_ber_error(octets: bytes) -> None:
         pass
 
 
+@settings(deadline=None)
 @given(st.binary(min_size=1, max_size=200))
 def test_random_octets_in_a_well_formed_frame_decode_or_raise_ber_error(body: bytes) -> None:
     try:
@@ -122,6 +128,7 @@ def test_random_octets_in_a_well_formed_frame_decode_or_raise_ber_error(body: by
     ber.encode_message(message)
 
 
+@settings(deadline=None)
 @given(messages, st.data())
 def test_a_corrupted_frame_decodes_or_raises_ber_error(
     message: ber.Message, data: st.DataObject
@@ -186,11 +193,13 @@ def test_a_value_outside_the_module_is_refused_at_decoding() -> None:
 dump_records = st.builds(ber.DumpRecord, invoke_ids, subscribers)
 
 
+@settings(deadline=None)
 @given(dump_records)
 def test_the_dump_record_path_writes_what_pyasn1_writes(record: ber.DumpRecord) -> None:
     assert ber.encode_message(record) == ber.encode_with_pyasn1(record)
 
 
+@settings(deadline=None)
 @given(dump_records, st.data())
 def test_the_dump_record_path_reads_what_pyasn1_reads(
     record: ber.DumpRecord, data: st.DataObject
@@ -219,3 +228,14 @@ def test_forms_off_the_direct_path_still_decode_through_pyasn1() -> None:
     assert ber.decode_message(padded_id) == record
     with pytest.raises(ber.BerError):
         ber.encode(ber.DumpRecord(5, Subscriber("8325550001", "13803186457", "10€")))
+
+
+def test_an_independent_asn1_compiler_reads_the_module_and_agrees_octet_for_octet() -> None:
+    asn1tools = pytest.importorskip("asn1tools")
+    module = Path(__file__).resolve().parents[2] / "data" / "asn1" / "cas-switch.asn"
+    spec = asn1tools.compile_files(str(module), "ber")
+    for message, octets in GOLDEN:
+        body = bytes.fromhex(octets)[4:]
+        _, value = spec.decode("Message", body)
+        assert value["invokeId"] == message.invoke_id
+        assert spec.encode("Message", spec.decode("Message", body)) == body

@@ -224,10 +224,15 @@ def test_the_switch_row_templates_rule(start: Start) -> None:
         # The switch deleted it but said something else: the session checks and finds it gone.
         session.delete(sub(2).mid)
     assert sim.subscribers() == [sub(1, "PLAN10")]
-    bad = {"delete": CommandTemplate("mid={mid} now=1", r"^SUBSCRIBER DELETED$")}
+    bad = {
+        "delete": CommandTemplate("mid={mid} now=1", r"^SUBSCRIBER DELETED$"),
+        "query": CommandTemplate("", r"^SUBSCRIBER DATA$"),
+    }
     with BERSession(sim.definition("HOU3", commands=bad), deadline=DEADLINE) as session:
         with pytest.raises(ValueError, match="no field"):
             session.delete(sub(1).mid)
+        with pytest.raises(ValueError, match="lacks mid"):
+            session.query(sub(1).mid)
     assert sim.subscribers() == [sub(1, "PLAN10")]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from switch_adapters import mml_codec as mml
@@ -193,6 +193,7 @@ def answers(draw: st.DrawFn) -> tuple[bytes, list[mml.Event]]:
     return data, events
 
 
+@settings(deadline=None)
 @given(st.lists(answers(), min_size=1, max_size=4), st.data())
 def test_what_the_switch_writes_decodes_back_however_the_line_splits_it(
     dialogue: list[tuple[bytes, list[mml.Event]]], data: st.DataObject
@@ -208,6 +209,7 @@ def test_what_the_switch_writes_decodes_back_however_the_line_splits_it(
     assert received == expected
 
 
+@settings(deadline=None)
 @given(commands())
 def test_what_the_client_writes_parses_back(command: str) -> None:
     (line,) = mml.ClientInput().feed(mml.encode_command(command))
@@ -217,6 +219,7 @@ def test_what_the_client_writes_parses_back(command: str) -> None:
     assert f"{parsed.verb}:{rebuilt};" == command
 
 
+@settings(deadline=None)
 @given(answers(), st.data())
 def test_a_truncated_answer_is_refused_at_end_of_stream(
     answer: tuple[bytes, list[mml.Event]], data: st.DataObject
@@ -231,6 +234,7 @@ def test_a_truncated_answer_is_refused_at_end_of_stream(
         output.end_of_stream()
 
 
+@settings(deadline=None)
 @given(st.binary(max_size=400))
 def test_random_bytes_decode_or_raise_mml_error(data: bytes) -> None:
     output = mml.SwitchOutput()
@@ -241,6 +245,7 @@ def test_random_bytes_decode_or_raise_mml_error(data: bytes) -> None:
         pass
 
 
+@settings(deadline=None)
 @given(
     st.text(alphabet=st.sampled_from(list("<\r\n;:=, ABCDEFGHNOPRSTUX0123456789-")), max_size=300)
 )

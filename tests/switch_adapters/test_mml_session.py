@@ -229,3 +229,19 @@ def test_a_cut_dump_raises_and_the_next_dump_is_whole(start: Start, tmp_path: Pa
             seen.extend(session.dump())
         assert seen == [sub(n) for n in range(1, len(seen) + 1)]
         assert list(session.dump()) == [sub(n) for n in range(1, 251)]
+
+
+def test_a_switch_asking_for_a_log_on_none_is_configured_for_is_denied(start: Start) -> None:
+    sim = start("mml", name=NAME, secret=SECRET)
+    definition = sim.definition("HOU2")
+    anonymous = type(definition)(**{**definition.__dict__, "logon_name": "", "logon_secret": ""})
+    with pytest.raises(SwitchDenied, match="asks for a log-on"):
+        MMLSession(anonymous, deadline=DEADLINE)
+
+
+def test_a_switch_without_log_on_takes_commands_at_once(start: Start) -> None:
+    sim = start("mml", name="", secret="")
+    with MMLSession(sim.definition("HOU2"), deadline=DEADLINE) as session:
+        session.insert(sub(1))
+    assert sim.subscribers() == [sub(1)]
+    assert sim.stats().get("logon", 0) == 0

@@ -60,8 +60,12 @@ def init_db(demo: bool, data_dir: str | None) -> None:
 @cas.command()
 @click.option("--threads", default=2, show_default=True, help="Activities run at once.")
 @click.option("--data-dir", type=click.Path(file_okay=False), help="Where CAS keeps its files.")
-def worker(threads: int, data_dir: str | None) -> None:
+@click.option(
+    "--scheduler/--no-scheduler", default=True, help="Run the sweeps and the nightly jobs too."
+)
+def worker(threads: int, data_dir: str | None, scheduler: bool) -> None:
     """Run due activities (credit checks, switch inserts, billing) until stopped."""
+    from . import scheduler as schedule
     from .services import bootstrap
     from .worker import Worker
 
@@ -75,18 +79,22 @@ def worker(threads: int, data_dir: str | None) -> None:
     ]
     for thread in pool:
         thread.start()
+    running = schedule.start(services) if scheduler else None
     click.echo(f"worker running with {threads} threads on {services.settings.db_url}")
     stop.wait()
+    if running is not None:
+        schedule.stop(running)
     for thread in pool:
         thread.join(timeout=services.settings.switch_deadline + 5)
 
 
-def _mount_switch_sim() -> None:
-    try:
-        from switch_adapters.simulator.cli import switch_sim
-    except ImportError:  # the simulator is part of the package; absent only in a broken install
-        return
+def _mount() -> None:
+    from switch_adapters.simulator.cli import switch_sim
+
+    from .comparison_cli import compare
+
     cas.add_command(switch_sim, "switch-sim")
+    cas.add_command(compare)
 
 
-_mount_switch_sim()
+_mount()

@@ -144,7 +144,7 @@ class BERSession(LineSession):
             if not isinstance(message, ber.DumpRecord):
                 raise Garbled(self.switch, f"dump answered with {type(message).__name__}")
             subscriber = self._subscriber(pattern, message.subscriber, "dump")
-            if subscriber.mid <= last:
+            if subscriber.mid < last:  # a repeated MID passes: the comparison reports it
                 raise Garbled(self.switch, f"dump out of MID order at {subscriber.mid}")
             last, count = subscriber.mid, count + 1
             yield subscriber

@@ -421,7 +421,7 @@ def _dump_rows(lines: Iterator[str], header: str) -> Iterator[Subscriber]:
     for line in lines:
         row = _DUMP_ROW.match(line)
         if row:
-            if row["msisdn"] < last:
+            if row["msisdn"] < last:  # a repeated MID passes: the comparison reports it
                 raise CtrlSyntaxError(f"dump not ordered by MSISDN at {line!r}")
             shown, last = shown + 1, row["msisdn"]
             yield Subscriber(last, esn_from_imei(row["imei"]), "")

@@ -145,7 +145,7 @@ class TL1Session(LineSession):
                 if match is None:
                     raise Garbled(self.switch, f"dump line not as expected: {text!r:.80}")
                 subscriber = self.subscriber_from(match)
-                if subscriber.mid <= last:
+                if subscriber.mid < last:  # a repeated MID passes: the comparison reports it
                     raise Garbled(self.switch, f"dump out of MID order at {subscriber.mid}")
                 last = subscriber.mid
                 yield subscriber

@@ -199,10 +199,15 @@ def quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+_ESCAPE = re.compile(r"\\(.)")
+
+
 def unquote(line: str) -> str:
     """Return the text of a quoted TL1 body line."""
     inner = line[1:-1] if len(line) >= 2 and line.endswith('"') else line[1:]
-    return re.sub(r"\\(.)", r"\1", inner)
+    if "\\" not in inner:  # the common case, and a dump has a million of them
+        return inner
+    return _ESCAPE.sub(r"\1", inner)
 
 
 def _message(sid: str, stamp: str, ident: str, lines: tuple[str, ...], final: bool) -> bytes:

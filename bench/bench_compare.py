@@ -1,0 +1,288 @@
+"""Benchmark: the nightly comparison at a million numbers, beside the floor of `comm`.
+
+For each --count it builds a world with that many active numbers on the TL1 switch HOU1: CAS's
+side written straight into a SQLite database with bulk inserts, the switch's side straight into
+the simulator's subscriber file, with --planted differences spread over it (missing, unknown,
+ESN and feature mismatches, in equal shares). Then it measures
+
+- the floor: both sides written as sorted text by the sqlite3 shell and compared with `comm`;
+- the switch's dump alone through its adapter (what the line and the dialect cost);
+- the comparison, `run_comparison`, in a fresh process: its time and peak memory (maximum
+  resident set size) beside the same process's size before the run,
+
+checks that the comparison found exactly what was planted, and prints one row per count.
+
+    .venv/bin/python bench/bench_compare.py [--count 1000000] [--count 100000] [--planted 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from sqlalchemy import insert, select, update
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from activation.cli import init_database  # noqa: E402
+from activation.db import Database  # noqa: E402
+from activation.models import NpaNxxBlock, Switch, TelephoneNumber, Transaction  # noqa: E402
+from activation.settings import Settings  # noqa: E402
+from switch_adapters.port import Subscriber  # noqa: E402
+from switch_adapters.simulator.store import Store  # noqa: E402
+
+SECRET = "bench-secret"
+SWITCH = "HOU1"
+FIRST_BLOCK = 720000  # NPA-NXX 720000, 720001, ... each numbered 0000-9999
+KINDS = ("missing_on_switch", "unknown_to_cas", "esn_mismatch", "feature_mismatch")
+CHUNK = 50_000
+
+
+def mid_of(i: int) -> str:
+    return f"{FIRST_BLOCK + i // 10_000}{i % 10_000:04d}"
+
+
+def plant(count: int, planted: int) -> dict[int, str]:
+    """Pick the numbers that differ and how, the same way every time."""
+    chosen = random.Random(5).sample(range(count), min(planted, count))
+    return {i: KINDS[n % len(KINDS)] for n, i in enumerate(sorted(chosen))}
+
+
+def build(directory: Path, count: int, planted: dict[int, str]) -> Settings:
+    """Write CAS's side into its database and the switch's into the simulator's file."""
+    settings = Settings(data_dir=directory, secret_key=SECRET)
+    init_database(settings, demo=True)
+    db = Database(settings.db_url)
+    blocks = [str(FIRST_BLOCK + b) for b in range(-(-count // 10_000))]
+    with db.transaction() as session:
+        switch_id = session.scalar(select(Switch.id).where(Switch.name == SWITCH))
+        session.execute(
+            insert(NpaNxxBlock),
+            [
+                {"npa_nxx": b, "switch_id": switch_id, "first_suffix": 0, "last_suffix": 9999}
+                for b in blocks
+            ],
+        )
+    with db.engine.begin() as conn:
+        for start in range(0, count, CHUNK):
+            rows = range(start, min(start + CHUNK, count))
+            known = [i for i in rows if planted.get(i) != "unknown_to_cas"]
+            conn.execute(
+                insert(Transaction),
+                [
+                    {
+                        "id": i + 1,
+                        "code": f"B{i:07d}",
+                        "agent_id": 1,
+                        "status": "active",
+                        "step": "done",
+                        "esn": f"2{i:010d}",
+                        "rate_plan_code": "10",
+                        "npa_nxx": mid_of(i)[:6],
+                        "mid": mid_of(i),
+                    }
+                    for i in known
+                ],
+            )
+            conn.execute(
+                insert(TelephoneNumber),
+                [
+                    {
+                        "mid": mid_of(i),
+                        "npa_nxx": mid_of(i)[:6],
+                        "status": "free" if planted.get(i) == "unknown_to_cas" else "active",
+                        "transaction_id": None if planted.get(i) == "unknown_to_cas" else i + 1,
+                    }
+                    for i in rows
+                ],
+            )
+        conn.execute(update(Switch).where(Switch.name == SWITCH).values(logon_secret="s"))
+    db.dispose()
+
+    def switch_side():
+        for i in range(count):
+            kind = planted.get(i)
+            if kind == "missing_on_switch":
+                continue
+            esn = f"3{i:010d}" if kind == "esn_mismatch" else f"2{i:010d}"
+            yield Subscriber(mid_of(i), esn, "20" if kind == "feature_mismatch" else "10")
+
+    with Store(directory / "switch.sqlite3") as store:
+        store.load(switch_side())
+    return settings
+
+
+def floor(directory: Path) -> dict[str, float]:
+    """Time both sides written as sorted text by the sqlite3 shell, and `comm` on them."""
+    cas_sql = (
+        "SELECT n.mid || ' ' || t.esn || ' ' || t.rate_plan_code FROM telephone_numbers n "
+        "JOIN transactions t ON t.id = n.transaction_id WHERE n.status = 'active' ORDER BY n.mid"
+    )
+    switch_sql = "SELECT mid || ' ' || esn || ' ' || features FROM subscriber ORDER BY mid"
+    times: dict[str, float] = {}
+    for name, db, sql in (
+        ("cas_text", directory / "cas.sqlite3", cas_sql),
+        ("switch_text", directory / "switch.sqlite3", switch_sql),
+    ):
+        with (directory / f"{name}.txt").open("w") as out:
+            started = time.perf_counter()
+            _text_of(db, sql, out)
+            times[name] = time.perf_counter() - started
+    started = time.perf_counter()
+    with (directory / "comm.txt").open("w") as out:
+        subprocess.run(
+            ["comm", "-3", directory / "cas_text.txt", directory / "switch_text.txt"],
+            stdout=out,
+            check=True,
+            env={"LC_ALL": "C"},
+        )
+    times["comm"] = time.perf_counter() - started
+    times["lines"] = sum(1 for _ in (directory / "comm.txt").open())
+    return times
+
+
+def _text_of(db: Path, sql: str, out) -> None:  # type: ignore[no-untyped-def]
+    if shutil.which("sqlite3"):
+        subprocess.run(["sqlite3", db, sql], stdout=out, check=True)
+        return
+    with sqlite3.connect(db) as conn:  # no shell: the same query from Python
+        for (line,) in conn.execute(sql):
+            out.write(line + "\n")
+
+
+def child(mode: str, directory: Path, url: str) -> dict[str, float]:
+    """Run a measurement in a fresh process, so its peak memory is its own."""
+    found = subprocess.run(
+        [sys.executable, __file__, f"--{mode}", str(directory), "--url", url],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(found.stdout.strip().splitlines()[-1])
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident size so far (VmHWM; ru_maxrss would count the parent's)."""
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure_comparison(directory: Path) -> None:
+    """(In the child.) Run the comparison once; print its time, memory and findings."""
+    from activation.comparison import run_comparison
+    from activation.services import bootstrap
+
+    services = bootstrap(Settings(data_dir=directory, secret_key=SECRET))
+    before = peak_rss_mb()
+    started = time.perf_counter()
+    result = run_comparison(services, [SWITCH], directory / "reports")
+    seconds = time.perf_counter() - started
+    peak = peak_rss_mb()
+    (outcome,) = result.switches
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "rss_before_mb": before,
+                "rss_peak_mb": peak,
+                "counts": outcome.counts,
+                "cas": outcome.cas_numbers,
+                "lines": outcome.switch_lines,
+                "unreadable": outcome.unreadable,
+            }
+        )
+    )
+
+
+def measure_dump(directory: Path) -> None:
+    """(In the child.) Stream the switch's dump through its adapter and nothing else."""
+    from activation.services import bootstrap
+    from activation.switching import definition
+
+    services = bootstrap(Settings(data_dir=directory, secret_key=SECRET))
+    with services.db.read() as session:
+        defn = definition(session.scalar(select(Switch).where(Switch.name == SWITCH)))
+    line = services.switches.open(defn)
+    started = time.perf_counter()
+    lines = sum(1 for _ in line.dump())
+    seconds = time.perf_counter() - started
+    line.close()
+    print(json.dumps({"seconds": seconds, "lines": lines}))
+
+
+def bench(count: int, planted_count: int) -> None:
+    from switch_adapters.simulator.process import start_simulator
+
+    planted = plant(count, planted_count)
+    directory = Path(tempfile.mkdtemp(prefix="cas-bench-compare-"))
+    try:
+        started = time.perf_counter()
+        settings = build(directory, count, planted)
+        built = time.perf_counter() - started
+        with start_simulator(
+            "tl1", directory / "switch.sqlite3", name="cas", secret="s", sid=SWITCH
+        ) as sim:
+            db = Database(settings.db_url)
+            with db.transaction() as session:
+                session.execute(
+                    update(Switch).where(Switch.name == SWITCH).values(primary_url=sim.url)
+                )
+            db.dispose()
+            base = floor(directory)
+            dump = child("dump", directory, sim.url)
+            run = child("compare", directory, sim.url)
+        expected: dict[str, int] = {}
+        for kind in planted.values():
+            expected[kind] = expected.get(kind, 0) + 1
+        floor_s = base["cas_text"] + base["switch_text"] + base["comm"]
+        exact = run["counts"] == expected and run["unreadable"] is None
+        print(
+            f"{count:>9,} numbers, {len(planted)} planted (built in {built:.0f} s)\n"
+            f"  floor (sorted text + comm): {floor_s:6.2f} s  "
+            f"[CAS text {base['cas_text']:.2f} s, switch text {base['switch_text']:.2f} s, "
+            f"comm {base['comm']:.2f} s, {base['lines']:.0f} lines differ]\n"
+            f"  switch dump alone (TL1):    {dump['seconds']:6.2f} s  [{dump['lines']:,} lines]\n"
+            f"  comparison:                 {run['seconds']:6.2f} s  "
+            f"= {run['seconds'] / floor_s:.2f}x the floor\n"
+            f"  memory: peak {run['rss_peak_mb']:.0f} MB, "
+            f"{run['rss_peak_mb'] - run['rss_before_mb']:.0f} MB over the "
+            f"{run['rss_before_mb']:.0f} MB the process had before the run\n"
+            f"  findings {'exactly as planted' if exact else 'NOT as planted'}: {run['counts']}",
+            flush=True,
+        )
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, action="append", help="numbers (repeatable)")
+    parser.add_argument("--planted", type=int, default=300, help="differences planted")
+    parser.add_argument("--compare", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--dump", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.compare:
+        measure_comparison(args.compare)
+    elif args.dump:
+        measure_dump(args.dump)
+    else:
+        for count in args.count or [1_000_000]:
+            bench(count, args.planted)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,153 @@
+"""The JSON routes of the activation API; every answer is JSON, errors included."""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import timedelta
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from activation.models import utcnow
+from activation.services import Services
+from activation.staff import ApiKey, find_api_key
+
+from .driver import ApiFlow, ApiRefused, Partner
+from .openapi import document
+
+log = logging.getLogger("cas.api")
+CODE = re.compile(r"^[0-9]{8}$")
+AGENT = re.compile(r"^[0-9]{1,8}$")
+PIN = re.compile(r"^[0-9]{4,8}$")
+VALUE = re.compile(r"^[0-9*#]{1,20}$")
+
+
+def _error(status: int, message: str) -> tuple[Response, int]:
+    reply = jsonify({"error": message})
+    if status == 401:
+        reply.headers["WWW-Authenticate"] = 'Bearer realm="cas"'
+    return reply, status
+
+
+def _services() -> Services:
+    return current_app.extensions["cas"]
+
+
+def _flow() -> ApiFlow:
+    return current_app.extensions["cas.api"]
+
+
+def _presented_key() -> str:
+    header = request.headers.get("Authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip()
+    return request.headers.get("X-API-Key", "").strip()
+
+
+def _authenticate() -> tuple[Response, int] | None:
+    if request.endpoint in ("api.openapi", None):
+        return None
+    key = _presented_key()
+    if not key or len(key) > 200:
+        return _error(401, "an API key is needed: Authorization: Bearer <key>")
+    with _services().db.transaction() as session:
+        row = find_api_key(session, key)
+        if row is None:
+            return _error(401, "that API key is not valid")
+        now = utcnow()
+        # Note use now and then, not on every request: a write per call is not worth it.
+        if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
+            session.get_one(ApiKey, row.id).last_used_at = now
+        g.partner = Partner(row.id, row.partner)
+    return None
+
+
+def _body() -> dict[str, Any]:
+    if not request.is_json:
+        raise ApiRefused(415, "send a JSON body (Content-Type: application/json)")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiRefused(422, "the body must be a JSON object")
+    return body
+
+
+def _text(body: dict[str, Any], name: str, pattern: re.Pattern[str], required: bool) -> str | None:
+    value = body.get(name)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not pattern.match(value):
+        raise ApiRefused(422, f"'{name}' is missing or not in the form {pattern.pattern}")
+    return value
+
+
+def _seq(raw: Any) -> int | None:
+    # JSON Schema's integer includes 3.0; a bool is not a number here.
+    if raw is None:
+        return None
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    if not isinstance(raw, int) or isinstance(raw, bool) or raw < 0:
+        raise ApiRefused(422, "'seq' is the answer number the value responds to")
+    return raw
+
+
+def _code(code: str) -> str:
+    if not CODE.match(code):
+        raise ApiRefused(404, f"no transaction {code[:20]}")
+    return code
+
+
+def make_blueprint() -> Blueprint:
+    """Build the API blueprint."""
+    bp = Blueprint("api", __name__, url_prefix="/api")
+    bp.before_request(_authenticate)
+
+    @bp.errorhandler(ApiRefused)
+    def _refused(error: ApiRefused) -> Any:
+        return _error(error.status, str(error))
+
+    @bp.errorhandler(HTTPException)
+    def _http(error: HTTPException) -> Any:
+        return _error(error.code or 500, error.description or error.name)
+
+    @bp.errorhandler(Exception)
+    def _broken(error: Exception) -> Any:
+        log.exception("API request failed")
+        return _error(500, "internal error; the request may be retried")
+
+    @bp.get("/openapi.json")
+    def openapi() -> Any:
+        """Serve the OpenAPI 3 document of this API."""
+        return jsonify(document(request.host_url.rstrip("/")))
+
+    @bp.post("/transactions")
+    def create() -> Any:
+        """Log an agent on and start a transaction (or resume one by its code)."""
+        body = _body()
+        agent = _text(body, "agent", AGENT, True)
+        pin = _text(body, "pin", PIN, True)
+        code = _text(body, "code", CODE, False)
+        assert agent is not None and pin is not None
+        state = _flow().open(g.partner, agent, pin, code)
+        return jsonify(state), 201
+
+    @bp.get("/transactions/<code>")
+    def status(code: str) -> Any:
+        """Tell where a transaction stands (polling the background work at a hold step)."""
+        flow = _flow()
+        return jsonify(flow.poll(flow.find(g.partner, _code(code))))
+
+    @bp.post("/transactions/<code>/answers")
+    def answer(code: str) -> Any:
+        """Answer the step the transaction waits at."""
+        flow = _flow()
+        call_sid = flow.find(g.partner, _code(code))
+        body = _body()
+        value = _text(body, "value", VALUE, True)
+        seq = _seq(body.get("seq"))
+        assert value is not None
+        return jsonify(flow.submit(call_sid, value, seq))
+
+    return bp

@@ -1,0 +1,56 @@
+"""The dashboard: activations per hour, escalations by reason, queue depth, last comparison."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, redirect, render_template, url_for
+from sqlalchemy import func, select
+
+from activation.models import Escalation
+
+from . import charts, stats
+from .auth import requires, services
+
+
+def register(bp: Blueprint) -> None:
+    """Add the dashboard to the console."""
+
+    @bp.get("/")
+    @requires("csr")
+    def home() -> Any:
+        """Send the user to the dashboard."""
+        return redirect(url_for("console.dashboard"))
+
+    @bp.get("/dashboard")
+    @requires("csr")
+    def dashboard() -> Any:
+        """Show the charts of the day."""
+        with services().db.sessions() as session:
+            hours = stats.activations_per_hour(session)
+            reasons = stats.escalations_by_reason(session)
+            queue = stats.queue_depth(session)
+            findings = stats.latest_findings(session)
+            open_count = session.scalar(
+                select(func.count()).select_from(Escalation).where(Escalation.state == "open")
+            )
+        return render_template(
+            "console/dashboard.html",
+            activated=sum(n for _, n in hours),
+            open_count=open_count or 0,
+            queued=sum(n for _, state, n in queue if state != "failed"),
+            failed=sum(n for _, state, n in queue if state == "failed"),
+            per_hour=charts.columns(
+                [(f"{at:%H}h", n) for at, n in hours], "Activations per hour, last 24 hours (UTC)"
+            ),
+            by_reason=charts.bars(reasons, "Escalations by reason, last 7 days"),
+            queue_chart=charts.bars(
+                [(f"{kind} {state}", n) for kind, state, n in queue], "Queue depth"
+            ),
+            findings_chart=charts.bars(
+                [(f"{switch} {kind}".strip(), n) for (switch, kind), n in sorted(findings.items())],
+                "Last comparison's findings",
+            )
+            if findings
+            else None,
+        )

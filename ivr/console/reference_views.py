@@ -1,0 +1,275 @@
+"""Reference data pages (admin): agents, rate plans, switches with their blocks, deposit table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from activation.models import Agent, DepositRule, RatePlan, Switch, TelephoneNumber
+
+from . import present, reference
+from .actions import Refused
+from .auth import requires, services
+
+
+def _int(name: str, default: int = 0) -> int:
+    raw = request.form.get(name, "").strip()
+    try:
+        return round(float(raw)) if raw else default
+    except ValueError as exc:
+        raise Refused(f"{name.replace('_', ' ')} must be a number") from exc
+
+
+def _cents(name: str) -> int:
+    raw = request.form.get(name, "").strip()
+    try:
+        return round(float(raw or 0) * 100)
+    except ValueError as exc:
+        raise Refused(f"{name.replace('_', ' ')} must be an amount of dollars") from exc
+
+
+def _run(change: Callable[[Session], str], back: str) -> Any:
+    try:
+        with services().db.transaction() as session:
+            message = change(session)
+    except Refused as refused:
+        flash(str(refused), "error")
+    else:
+        flash(message, "ok")
+    return redirect(back)
+
+
+def _agent(session: Session, code: str) -> Agent:
+    agent = session.scalar(select(Agent).where(Agent.agent_code == code).with_for_update())
+    if agent is None:
+        abort(404, description=f"No agent {code}.")
+    return agent
+
+
+def register(bp: Blueprint) -> None:
+    """Add the reference data pages to the console."""
+
+    @bp.get("/admin/agents")
+    @requires("admin")
+    def agents() -> Any:
+        """List the selling agents."""
+        with services().db.sessions() as session:
+            rows = list(session.scalars(select(Agent).order_by(Agent.agent_code)))
+            return render_template("console/agents.html", agents=rows, when=present.when)
+
+    @bp.post("/admin/agents")
+    @requires("admin")
+    def add_agent() -> Any:
+        """Add a selling agent and show the PIN once."""
+        form = request.form
+        try:
+            with services().db.transaction() as session:
+                pin = reference.add_agent(
+                    session,
+                    form.get("agent_code", "")[:8],
+                    form.get("name", "")[:80],
+                    form.get("pin", "")[:8],
+                    form.get("callback_number", "")[:20],
+                    g.user.name,
+                )
+        except Refused as refused:
+            flash(str(refused), "error")
+            return redirect(url_for("console.agents"))
+        return _agent_page(form.get("agent_code", "").strip(), new_pin=pin)
+
+    def _agent_page(code: str, new_pin: str = "") -> Any:
+        with services().db.sessions() as session:
+            agent = session.scalar(select(Agent).where(Agent.agent_code == code))
+            if agent is None:
+                abort(404, description=f"No agent {code}.")
+            return render_template(
+                "console/agent.html", agent=agent, new_pin=new_pin, when=present.when
+            )
+
+    @bp.get("/admin/agents/<code>")
+    @requires("admin")
+    def agent(code: str) -> Any:
+        """Show one agent with unlock, PIN reset and restrictions."""
+        return _agent_page(code)
+
+    @bp.post("/admin/agents/<code>/unlock")
+    @requires("admin")
+    def unlock_agent(code: str) -> Any:
+        """Unlock an agent."""
+
+        def change(session: Session) -> str:
+            reference.unlock_agent(session, _agent(session, code), g.user.name)
+            return f"Agent {code} unlocked."
+
+        return _run(change, url_for("console.agent", code=code))
+
+    @bp.post("/admin/agents/<code>/pin")
+    @requires("admin")
+    def reset_pin(code: str) -> Any:
+        """Give an agent a new PIN and show it once (it is not kept in clear)."""
+        try:
+            with services().db.transaction() as session:
+                pin = reference.reset_pin(
+                    session, _agent(session, code), request.form.get("pin", "")[:8], g.user.name
+                )
+        except Refused as refused:
+            flash(str(refused), "error")
+            return redirect(url_for("console.agent", code=code))
+        return _agent_page(code, new_pin=pin)
+
+    @bp.post("/admin/agents/<code>/restrictions")
+    @requires("admin")
+    def restrict_agent(code: str) -> Any:
+        """Set which rate plans and NPA-NXX blocks an agent may sell."""
+
+        def change(session: Session) -> str:
+            reference.set_restrictions(
+                session,
+                _agent(session, code),
+                request.form.get("rate_plans", "")[:200],
+                request.form.get("npa_nxx", "")[:400],
+                g.user.name,
+            )
+            return f"Restrictions of agent {code} saved."
+
+        return _run(change, url_for("console.agent", code=code))
+
+    @bp.get("/admin/rate-plans")
+    @requires("admin")
+    def rate_plans() -> Any:
+        """List the rate plans, each editable."""
+        with services().db.sessions() as session:
+            plans = list(session.scalars(select(RatePlan).order_by(RatePlan.code)))
+            return render_template("console/rate_plans.html", plans=plans)
+
+    @bp.post("/admin/rate-plans")
+    @requires("admin")
+    def save_rate_plan() -> Any:
+        """Add or change a rate plan."""
+
+        def change(session: Session) -> str:
+            code = request.form.get("code", "")[:4]
+            reference.save_rate_plan(
+                session,
+                code,
+                request.form.get("name", "")[:40],
+                _cents("monthly_dollars"),
+                request.form.get("features", "")[:80],
+                request.form.get("active") == "1",
+                g.user.name,
+            )
+            return f"Rate plan {code} saved."
+
+        return _run(change, url_for("console.rate_plans"))
+
+    @bp.get("/admin/switches")
+    @requires("admin")
+    def switches() -> Any:
+        """List the switches with their NPA-NXX blocks and numbers in use."""
+        with services().db.sessions() as session:
+            rows = list(
+                session.scalars(
+                    select(Switch).options(selectinload(Switch.blocks)).order_by(Switch.name)
+                )
+            )
+            used = dict(
+                session.execute(
+                    select(TelephoneNumber.npa_nxx, func.count())
+                    .where(TelephoneNumber.status != "free")
+                    .group_by(TelephoneNumber.npa_nxx)
+                ).all()
+            )
+            return render_template("console/switches.html", switches=rows, used=used)
+
+    def _switch(session: Session, switch_id: int) -> Switch:
+        switch = session.get(Switch, switch_id, with_for_update=True)
+        if switch is None:
+            abort(404, description=f"No switch {switch_id}.")
+        return switch
+
+    @bp.post("/admin/switches/<int:switch_id>")
+    @requires("admin")
+    def update_switch(switch_id: int) -> Any:
+        """Change a switch's lines and whether it is in service."""
+
+        def change(session: Session) -> str:
+            switch = _switch(session, switch_id)
+            reference.update_switch(
+                session,
+                switch,
+                request.form.get("primary_url", "")[:200],
+                request.form.get("backup_url", "")[:200],
+                request.form.get("active") == "1",
+                g.user.name,
+            )
+            return f"Switch {switch.name} saved."
+
+        return _run(change, url_for("console.switches"))
+
+    @bp.post("/admin/switches/<int:switch_id>/blocks")
+    @requires("admin")
+    def add_block(switch_id: int) -> Any:
+        """Give a switch a new NPA-NXX block."""
+
+        def change(session: Session) -> str:
+            switch = _switch(session, switch_id)
+            npa_nxx = request.form.get("npa_nxx", "")[:6]
+            first, last = _int("first_suffix", 1), _int("last_suffix", 9999)
+            reference.add_block(session, switch, npa_nxx, first, last, g.user.name)
+            return f"NPA-NXX {npa_nxx} added to {switch.name}."
+
+        return _run(change, url_for("console.switches"))
+
+    @bp.post("/admin/blocks/<npa_nxx>/remove")
+    @requires("admin")
+    def remove_block(npa_nxx: str) -> Any:
+        """Remove an unused NPA-NXX block."""
+
+        def change(session: Session) -> str:
+            reference.remove_block(session, npa_nxx[:6], g.user.name)
+            return f"NPA-NXX {npa_nxx} removed."
+
+        return _run(change, url_for("console.switches"))
+
+    @bp.get("/admin/deposits")
+    @requires("admin")
+    def deposits() -> Any:
+        """Show the deposit table, each band editable."""
+        with services().db.sessions() as session:
+            rules = list(session.scalars(select(DepositRule).order_by(DepositRule.min_score)))
+            return render_template("console/deposits.html", rules=rules)
+
+    @bp.post("/admin/deposits")
+    @requires("admin")
+    def save_deposit() -> Any:
+        """Add or change a band of the deposit table."""
+
+        def change(session: Session) -> str:
+            rule_id = _int("rule_id", 0) or None
+            reference.save_deposit_rule(
+                session,
+                rule_id,
+                _int("min_score"),
+                _int("max_score"),
+                request.form.get("decision", ""),
+                _cents("deposit_dollars"),
+                g.user.name,
+            )
+            return "Deposit table saved."
+
+        return _run(change, url_for("console.deposits"))
+
+    @bp.post("/admin/deposits/<int:rule_id>/delete")
+    @requires("admin")
+    def delete_deposit(rule_id: int) -> Any:
+        """Remove a band of the deposit table."""
+
+        def change(session: Session) -> str:
+            reference.delete_deposit_rule(session, rule_id, g.user.name)
+            return "Band removed."
+
+        return _run(change, url_for("console.deposits"))

@@ -1,0 +1,111 @@
+"""Log lines as JSON, carrying the transaction code, and never an SSN or a PIN.
+
+A redacting filter sits on the handler, so every record is scrubbed whichever logger wrote it:
+a run of exactly nine digits (an SSN or tax id, plain, dashed or spoken digit by digit) and the
+value of any pin/password/ssn/Digits field are replaced before the line is written.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import sys
+import traceback
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import IO, Any
+
+_transaction: ContextVar[str | None] = ContextVar("cas_transaction", default=None)
+
+# Digits joined by at most two separators: "123456789", "123-45-6789", "1 2 3, 4 5, 6 7 8 9".
+_DIGIT_RUN = re.compile(r"\d(?:[ ,.\-]{0,2}\d)*")
+_SECRET_FIELD = re.compile(
+    r"(?i)\b(pin|password|passwd|ssn|tax_id|digits|api[_-]?key)(\W{0,3}?)([=:]\s*|\s+is\s+)"
+    r"(\[redacted\]|\"[^\"]*\"|'[^']*'|[^\s&,;}\]]+)"
+)
+_BEARER = re.compile(r"(?i)\b(bearer\s+|cas_[0-9a-f]{8}_)[A-Za-z0-9._~+/=-]+")
+MASK = "[redacted]"
+# Attributes every LogRecord has; anything else was passed as `extra` and is logged too.
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+
+
+def redact(text: str) -> str:
+    """Remove SSN-like digit runs and secret field values from a text."""
+    text = _SECRET_FIELD.sub(lambda m: f"{m[1]}{m[2]}{m[3]}{MASK}", text)
+    text = _BEARER.sub(lambda m: f"{m[1]}{MASK}", text)
+    return _DIGIT_RUN.sub(_mask_nine, text)
+
+
+def _mask_nine(match: re.Match[str]) -> str:
+    run = match[0]
+    return MASK if sum(ch.isdigit() for ch in run) == 9 else run
+
+
+def bind_transaction(code: str | None) -> None:
+    """Name the transaction the current request or job works on, for every line it logs."""
+    _transaction.set(code)
+
+
+def current_transaction() -> str | None:
+    """Return the transaction code bound to the current context."""
+    return _transaction.get()
+
+
+class RedactingFilter(logging.Filter):
+    """Scrub a record's message and arguments before any handler formats it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage())
+        record.args = None
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """Format a record as one JSON object on one line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": redact(record.getMessage()),
+        }
+        code = getattr(record, "tx", None) or current_transaction()
+        if code:
+            line["tx"] = str(code)
+        for key, value in vars(record).items():
+            if key not in _STANDARD and key != "tx" and not key.startswith("_"):
+                line[key] = redact(value) if isinstance(value, str) else _plain(value)
+        if record.exc_info:
+            line["exc"] = redact("".join(traceback.format_exception(*record.exc_info)))
+        return json.dumps(line, default=str)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, int | float | bool) or value is None:
+        return value
+    return redact(str(value))
+
+
+def install(level: int = logging.INFO, stream: IO[str] | None = None) -> logging.Handler:
+    """Send every log line to stream (stderr) as redacted JSON, instead of plain text."""
+    root = logging.getLogger()
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RedactingFilter())
+    # Plain console handlers (basicConfig's, or an earlier install) give way; handlers of other
+    # kinds (files, a test runner's capture) stay.
+    for old in [h for h in root.handlers if type(h) is logging.StreamHandler]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    return handler
+
+
+def init_app(app: Any) -> None:
+    """Log as JSON when serving (not under test, not with CAS_LOG_FORMAT=text)."""
+    wanted = app.config.get("CAS_LOG_FORMAT") or os.environ.get("CAS_LOG_FORMAT", "json")
+    if not app.testing and wanted == "json":
+        install(logging.DEBUG if app.debug else logging.INFO)

@@ -1,0 +1,67 @@
+"""`cas user add` and `cas api-key add`: credentials shown once, kept only as hashes."""
+
+from __future__ import annotations
+
+import click
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from activation.staff import ApiKey, ConsoleUser, authenticate, find_api_key
+from ivr.console import ensure_demo_users
+from ivr.console.cli import COMMANDS
+
+
+def _cas() -> click.Group:
+    group = click.Group("cas")
+    for command in COMMANDS:
+        group.add_command(command)
+    return group
+
+
+def test_user_add_prints_a_password_that_logs_in(settings, services, monkeypatch):
+    monkeypatch.setenv("CAS_DATA_DIR", str(settings.data_dir))
+    result = CliRunner().invoke(
+        _cas(),
+        ["user", "add", "maria", "--role", "supervisor", "--data-dir", str(settings.data_dir)],
+    )
+    assert result.exit_code == 0, result.output
+    password = result.output.strip().rsplit(" ", 1)[-1]
+    with services.db.transaction() as session:
+        user = authenticate(session, "maria", password)
+        assert user is not None and user.role == "supervisor" and user.may("csr")
+        assert not user.may("admin")
+        stored = session.scalar(
+            select(ConsoleUser.password_hash).where(ConsoleUser.name == "maria")
+        )
+    assert password not in stored and stored.startswith("pbkdf2$")
+    refused = CliRunner().invoke(_cas(), ["user", "add", "x", "--role", "boss"])
+    assert refused.exit_code != 0 and "boss" in refused.output
+
+
+def test_api_key_add_prints_a_key_that_authenticates(settings, services, monkeypatch):
+    monkeypatch.setenv("CAS_DATA_DIR", str(settings.data_dir))
+    result = CliRunner().invoke(
+        _cas(), ["api-key", "add", "acme", "--data-dir", str(settings.data_dir)]
+    )
+    assert result.exit_code == 0, result.output
+    key = result.output.split("API key for acme: ")[1].split()[0]
+    with services.db.transaction() as session:
+        row = find_api_key(session, key)
+        assert row is not None and row.partner == "acme"
+        assert find_api_key(session, key + "x") is None
+        assert key not in session.scalar(select(ApiKey.key_hash))
+
+
+def test_demo_users_get_fresh_passwords_each_time(services):
+    first = ensure_demo_users(services)
+    second = ensure_demo_users(services)
+    assert [(n, r) for n, r, _ in first] == [
+        ("csr", "csr"),
+        ("supervisor", "supervisor"),
+        ("admin", "admin"),
+    ]
+    with services.db.transaction() as session:
+        for (name, _role, old), (_n, _r, new) in zip(first, second, strict=True):
+            assert old != new
+            assert authenticate(session, name, old) is None
+            assert authenticate(session, name, new) is not None

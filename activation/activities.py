@@ -1,4 +1,12 @@
-"""The activity queue: every call to an outside system, claimed under a lease and retried."""
+"""The activity queue: every call to an outside system, claimed under a lease and retried.
+
+States: pending (due at next_try_at) -> running (leased by one worker until lease_until) ->
+done, or back to pending with back-off, or failed once its attempts are spent. An activity
+whose outcome another party reports later (a call-back's call status) waits in `waiting`
+until the report comes or its lease runs out. A running activity whose lease ran out belongs
+to a worker that died: any worker may take it again. A failed one stays for a CSR to retry or
+remove. Every function takes `now` so a test can run the queue on a clock of its own.
+"""
 
 from __future__ import annotations
 
@@ -9,9 +17,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from . import audit
 from .db import Database, is_postgres
 from .models import Activity, ActivityAttempt, utcnow
 from .settings import DATA_DIR
@@ -27,7 +36,7 @@ class ActivityType:
     def delay(self, attempts: int) -> timedelta:
         """Return the wait before the next attempt after `attempts` failures."""
         steps = self.backoff_seconds or (30,)
-        return timedelta(seconds=steps[min(attempts, len(steps)) - 1])
+        return timedelta(seconds=steps[max(1, min(attempts, len(steps))) - 1])
 
 
 @cache
@@ -37,6 +46,7 @@ def activity_types(path: Path = DATA_DIR / "activity_types.json") -> dict[str, A
     return {
         name: ActivityType(int(row["max_attempts"]), tuple(row["backoff_seconds"]))
         for name, row in raw.items()
+        if not name.startswith("_")
     }
 
 
@@ -47,6 +57,7 @@ def enqueue(
     *,
     target: str = "",
     transaction_id: int | None = None,
+    now: datetime | None = None,
 ) -> Activity:
     """Queue an activity to run as soon as a worker is free."""
     activity = Activity(
@@ -54,41 +65,77 @@ def enqueue(
         target=target,
         payload=payload,
         transaction_id=transaction_id,
+        state="pending",
+        attempts=0,
         max_attempts=activity_types()[type_].max_attempts,
-        next_try_at=utcnow(),
+        next_try_at=now or utcnow(),
     )
     session.add(activity)
     session.flush()
     return activity
 
 
-def claim(db: Database, worker: str, lease: timedelta) -> Activity | None:
+def claim(
+    db: Database, worker: str, lease: timedelta, now: datetime | None = None
+) -> Activity | None:
     """Take the next due activity under a lease; an expired lease makes it due again."""
-    now = utcnow()
+    now = now or utcnow()
+    due = (
+        Activity.state == "pending",
+        Activity.next_try_at <= now,
+    )
+    abandoned = (Activity.state == "running", Activity.lease_until < now)
     with db.transaction() as session:
-        due = (
-            select(Activity)
-            .where(
-                or_(
-                    (Activity.state == "pending") & (Activity.next_try_at <= now),
-                    (Activity.state == "running") & (Activity.lease_until < now),
+        # One statement per try, the index on (state, next_try_at) read in order: a claim
+        # costs the same with ten or ten thousand activities waiting.
+        for condition in (due, abandoned):
+            pick = select(Activity.id).where(*condition).order_by(Activity.next_try_at).limit(1)
+            if is_postgres(db.engine):
+                pick = pick.with_for_update(skip_locked=True)
+            taken = session.scalars(
+                update(Activity)
+                .where(Activity.id == pick.scalar_subquery(), *condition)
+                .values(
+                    state="running",
+                    attempts=Activity.attempts + 1,
+                    lease_until=now + lease,
+                    leased_by=worker,
                 )
-            )
-            .order_by(Activity.next_try_at, Activity.id)
-            .limit(1)
+                .returning(Activity)
+                .execution_options(synchronize_session=False)
+            ).one_or_none()
+            if taken is not None:
+                session.expunge(taken)
+                return taken
+        return None
+
+
+def settle(
+    session: Session,
+    activity: Activity,
+    result: dict[str, Any],
+    now: datetime,
+    wait_until: datetime | None = None,
+) -> bool:
+    """Record a worker's result if its lease still stands; tell whether it did."""
+    # Done, or waiting for the outside party's report until `wait_until`. The update keeps
+    # the row locked until the session ends, so the job's apply runs under the same lock.
+    values: dict[str, Any] = {"result": result, "last_error": None}
+    if wait_until is None:
+        values |= {"state": "done", "done_at": now, "lease_until": None}
+    else:
+        values |= {"state": "waiting", "lease_until": wait_until}
+    settled = session.execute(
+        update(Activity)
+        .where(
+            Activity.id == activity.id,
+            Activity.state == "running",
+            Activity.leased_by == activity.leased_by,
+            Activity.attempts == activity.attempts,
         )
-        if is_postgres(db.engine):
-            due = due.with_for_update(skip_locked=True)
-        activity = session.scalar(due)
-        if activity is None:
-            return None
-        activity.state = "running"
-        activity.attempts += 1
-        activity.lease_until = now + lease
-        activity.leased_by = worker
-        session.flush()
-        session.expunge(activity)
-        return activity
+        .values(**values)
+    )
+    return settled.rowcount == 1  # type: ignore[attr-defined]
 
 
 def log_attempt(
@@ -98,14 +145,15 @@ def log_attempt(
     outcome: str,
     request: str,
     answer: str,
+    now: datetime | None = None,
 ) -> None:
-    """Write one attempt to the activity log."""
+    """Write one attempt to the activity log (outcome: ok, waiting, retry, failed, lost)."""
     session.add(
         ActivityAttempt(
             activity_id=activity.id,
             attempt=activity.attempts,
             started_at=started,
-            duration_ms=int((utcnow() - started).total_seconds() * 1000),
+            duration_ms=max(0, int(((now or utcnow()) - started).total_seconds() * 1000)),
             target=activity.target,
             request=request[:200],
             outcome=outcome,
@@ -114,37 +162,108 @@ def log_attempt(
     )
 
 
-def finish(session: Session, activity: Activity, result: dict[str, Any]) -> None:
-    """Mark an activity done with its result, if this worker still holds its lease."""
-    session.execute(
+def finish(
+    session: Session, activity: Activity, result: dict[str, Any], now: datetime | None = None
+) -> bool:
+    """Mark an activity done with its result, if this worker still holds it; tell if so."""
+    done = session.execute(
         update(Activity)
-        .where(Activity.id == activity.id, Activity.leased_by == activity.leased_by)
-        .values(state="done", result=result, done_at=utcnow(), lease_until=None, last_error=None)
+        .where(
+            Activity.id == activity.id,
+            Activity.leased_by == activity.leased_by,
+            Activity.state.in_(("running", "waiting")),
+        )
+        .values(
+            state="done",
+            result=result,
+            done_at=now or utcnow(),
+            lease_until=None,
+            last_error=None,
+        )
     )
+    return done.rowcount == 1  # type: ignore[attr-defined]
 
 
-def reschedule(session: Session, activity: Activity, error: str) -> str:
+def reschedule(
+    session: Session, activity: Activity, error: str, now: datetime | None = None
+) -> str:
     """Put a failed attempt back in the queue with back-off, or fail it when exhausted."""
+    now = now or utcnow()
     kind = activity_types()[activity.type]
     exhausted = activity.attempts >= activity.max_attempts
     state = "failed" if exhausted else "pending"
     session.execute(
         update(Activity)
-        .where(Activity.id == activity.id, Activity.leased_by == activity.leased_by)
+        .where(
+            Activity.id == activity.id,
+            Activity.leased_by == activity.leased_by,
+            Activity.state.in_(("running", "waiting")),
+        )
         .values(
             state=state,
             last_error=error[:300],
             lease_until=None,
-            next_try_at=utcnow() + kind.delay(activity.attempts),
+            next_try_at=now + kind.delay(activity.attempts),
         )
     )
     return state
 
 
-def hurry(session: Session, activity_id: int) -> None:
+def recover_expired(session: Session, now: datetime | None = None) -> list[int]:
+    """Give running activities whose worker died back to the queue; return their ids."""
+    now = now or utcnow()
+    lost = session.scalars(
+        select(Activity)
+        .where(Activity.state == "running", Activity.lease_until < now)
+        .order_by(Activity.id)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for activity in lost:
+        log_attempt(
+            session,
+            activity,
+            activity.lease_until or now,
+            "lost",
+            f"{activity.type} {activity.target}",
+            f"lease of {activity.leased_by} ran out",
+            now,
+        )
+        activity.state, activity.next_try_at, activity.lease_until = "pending", now, None
+        activity.last_error = f"worker {activity.leased_by} did not finish"[:300]
+    return [activity.id for activity in lost]
+
+
+def hurry(session: Session, activity_id: int, now: datetime | None = None) -> None:
     """Make a waiting activity due now (the agent chose to retry at once)."""
     session.execute(
         update(Activity)
         .where(Activity.id == activity_id, Activity.state.in_(("pending", "failed")))
-        .values(state="pending", next_try_at=utcnow())
+        .values(state="pending", next_try_at=now or utcnow())
     )
+
+
+def retry_failed(session: Session, activity_id: int, actor: str) -> bool:
+    """Give a failed activity a fresh set of attempts (a CSR's decision); tell if it was failed."""
+    activity = session.get(Activity, activity_id, with_for_update=True)
+    if activity is None or activity.state != "failed":
+        return False
+    activity.state, activity.next_try_at = "pending", utcnow()
+    activity.max_attempts = activity.attempts + activity_types()[activity.type].max_attempts
+    audit.record(session, "activity", str(activity.id), "failed", "pending", actor, "retry")
+    return True
+
+
+def remove(session: Session, activity_id: int, actor: str) -> bool:
+    """Take a failed or pending activity out of the queue for good; tell if it was there."""
+    activity = session.get(Activity, activity_id, with_for_update=True)
+    if activity is None or activity.state not in ("failed", "pending"):
+        return False
+    audit.record(session, "activity", str(activity.id), activity.state, "removed", actor)
+    activity.state = "removed"
+    return True
+
+
+def counts(session: Session) -> dict[str, int]:
+    """Return how many activities are in each state."""
+    rows = session.execute(select(Activity.state, func.count()).group_by(Activity.state))
+    return {state: n for state, n in rows}

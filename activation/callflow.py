@@ -31,8 +31,9 @@ STEPS: dict[str, Step] = {
 class CallFlow:
     """Takes each webhook of a call and decides what the caller hears next."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, steps: dict[str, Step] | None = None) -> None:
         self.services = services
+        self.steps = steps or STEPS  # the call-back runs its own steps on the same rules
 
     def start(self, call_sid: str, from_number: str = "", direction: str = "inbound") -> Answer:
         """Answer a new call (a repeated first webhook gets the answer already given)."""
@@ -52,7 +53,7 @@ class CallFlow:
                 ended=False,
             )
             session.add(call)
-            ctx = Ctx(session, call, self.services, STEPS)
+            ctx = Ctx(session, call, self.services, self.steps)
             outcome = ctx.prompt("agent_id", say("welcome"))
             return self._keep(ctx, outcome)
 
@@ -67,8 +68,8 @@ class CallFlow:
                 return None
             if seq != call.seq or call.ended:
                 return self._stored(call)
-            ctx = Ctx(session, call, self.services, STEPS)
-            outcome = self._decide(ctx, STEPS[call.step], digits)
+            ctx = Ctx(session, call, self.services, self.steps)
+            outcome = self._decide(ctx, self.steps[call.step], digits)
             log.info("call %s step %s -> %s", call_sid, call.step, type(outcome).__name__)
             return self._keep(ctx, outcome)
 
@@ -77,7 +78,7 @@ class CallFlow:
             call = session.get(Call, call_sid)
             if call is None or call.seq != seq or not digits:
                 return None
-            step = STEPS[call.step]
+            step = self.steps[call.step]
             return step.precheck(self.services, call, digits) if step.precheck else None
 
     def _decide(self, ctx: Ctx, step: Step, digits: str | None) -> Outcome:

@@ -6,13 +6,14 @@ The outside call runs with no database transaction open, so a slow switch never 
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import timedelta
 from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
 from switch_adapters.port import Subscriber, SwitchDenied
 
-from . import activities, audit, credit, numbers
+from . import activities, audit, callbacks, credit, letters, numbers
 from .escalations import escalate
 from .models import Activity, Handset, Switch, Transaction, utcnow
 from .ports import BillingRecord
@@ -22,6 +23,10 @@ from .switching import definition
 
 class Job(Protocol):
     """One activity type."""
+
+    # None: done when apply returns. Otherwise the time the outside party has to report the
+    # outcome (a call-back's call status) before the attempt counts as failed.
+    awaits_report: timedelta | None
 
     def prepare(self, session: Session, activity: Activity, services: Services) -> Any: ...
 
@@ -34,6 +39,8 @@ class Job(Protocol):
 
 class CreditCheck:
     """Ask the credit bureau for name, address and score of the transaction's tax id."""
+
+    awaits_report: timedelta | None = None
 
     def prepare(self, session: Session, activity: Activity, services: Services) -> Any:
         tx = session.get_one(Transaction, activity.transaction_id)
@@ -65,6 +72,8 @@ class CreditCheck:
 
 class SwitchInsert:
     """Put the MID on its switch; a repeated attempt asks the switch first, never inserts twice."""
+
+    awaits_report: timedelta | None = None
 
     def prepare(self, session: Session, activity: Activity, services: Services) -> Any:
         switch = session.get_one(Switch, activity.payload["switch_id"])
@@ -103,6 +112,8 @@ class SwitchInsert:
             handset.status, handset.updated_at = "active", utcnow()
             session.add(handset)
             enqueue_billing(session, tx)
+            if tx.callback_requested:
+                callbacks.request(session, tx)
         elif outcome == "taken":
             # The switch already carries this number for someone else: keep it out of stock.
             numbers.set_number(session, mid, "blocked", None)
@@ -126,6 +137,8 @@ def _holder(held: Subscriber, wanted: Subscriber) -> dict[str, Any]:
 class BillingRecordJob:
     """Send the billing record; billing keeps one record per transaction."""
 
+    awaits_report: timedelta | None = None
+
     def prepare(self, session: Session, activity: Activity, services: Services) -> Any:
         return BillingRecord(**activity.payload)
 
@@ -136,13 +149,57 @@ class BillingRecordJob:
     def apply(
         self, session: Session, activity: Activity, result: dict[str, Any], services: Services
     ) -> None:
-        return None
+        if services.settings.letters_online and activity.transaction_id is not None:
+            letters.enqueue(session, activity.transaction_id)
+
+
+class SwitchDelete:
+    """Take a MID off its switch (a denied call-back), then give the number back to stock."""
+
+    awaits_report: timedelta | None = None
+
+    def prepare(self, session: Session, activity: Activity, services: Services) -> Any:
+        switch = session.get_one(Switch, activity.payload["switch_id"])
+        return definition(switch), activity.payload["mid"]
+
+    def perform(self, work: Any, attempt: int, services: Services) -> dict[str, Any]:
+        defn, mid = work
+        line = services.switches.open(defn)
+        try:
+            try:
+                line.delete(mid)
+            except SwitchDenied:
+                # Refused because it is not there (an earlier attempt deleted it): that is done.
+                if line.query(mid) is not None:
+                    raise
+                return {"outcome": "absent"}
+            return {"outcome": "deleted"}
+        finally:
+            line.close()
+
+    def apply(
+        self, session: Session, activity: Activity, result: dict[str, Any], services: Services
+    ) -> None:
+        mid = activity.payload["mid"]
+        numbers.set_number(session, mid, "free", None)
+        tx = session.get(Transaction, activity.transaction_id)
+        if tx is not None and tx.mid == mid:
+            tx.mid = None
+        if tx is not None and tx.esn:
+            handset = session.get(Handset, tx.esn)
+            if handset is not None and handset.status == "active":
+                handset.status, handset.updated_at = "in_stock", utcnow()
+        detail = f"MID {mid} off {activity.target}: {result['outcome']}"
+        audit.record(session, "number", mid, "blocked", "free", "worker", detail)
 
 
 JOBS: dict[str, Job] = {
     "credit_check": CreditCheck(),
     "switch_insert": SwitchInsert(),
     "billing_record": BillingRecordJob(),
+    "switch_delete": SwitchDelete(),
+    "callback": callbacks.CallbackJob(),
+    "welcome_letter": letters.WelcomeLetterJob(),
 }
 
 

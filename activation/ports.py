@@ -57,3 +57,23 @@ class BillingSystem(Protocol):
     def submit(self, record: BillingRecord) -> None:
         """Store the record; submitting the same transaction twice keeps one record."""
         ...
+
+    def inquire(self, transaction_code: str) -> BillingRecord | None:
+        """Return the record held for a transaction, or None."""
+        ...
+
+    def delete(self, transaction_code: str) -> bool:
+        """Remove the record of a transaction; tell whether there was one."""
+        ...
+
+
+class TelephonyUnavailable(Exception):
+    """The telephony provider did not take the call; the call-back is retried."""
+
+
+class Telephony(Protocol):
+    """Places outbound calls (call-backs to agents) through the telephony provider."""
+
+    def place_call(self, to: str, url: str, status_callback: str) -> str:
+        """Start a call to `to` that runs the TwiML at `url`; return the provider's call id."""
+        ...

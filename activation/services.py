@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from .db import Database
-from .ports import BillingSystem, CreditBureau, PositiveValidation
+from .ports import (
+    BillingSystem,
+    CreditBureau,
+    PositiveValidation,
+    Telephony,
+    TelephonyUnavailable,
+)
 from .secrets import Vault, load_master_secret
 from .settings import Settings
 from .simulators import SimulatedBilling, SimulatedBureau, SimulatedPVS
@@ -23,6 +30,19 @@ class Services:
     pvs: PositiveValidation
     billing: BillingSystem
     switches: SwitchGateway
+    telephony: Telephony
+
+
+class NoTelephony:
+    """Stands in while no telephony adapter is installed: call-backs wait and are retried."""
+
+    def place_call(self, to: str, url: str, status_callback: str) -> str:
+        raise TelephonyUnavailable("no telephony adapter is installed")
+
+
+# Adapters that live above the domain (Twilio's, in ivr/) install a factory here, so that
+# activation never imports them: port name -> factory taking the settings.
+ADAPTERS: dict[str, Callable[[Settings], object]] = {}
 
 
 def bootstrap(settings: Settings, **overrides: object) -> Services:
@@ -36,6 +56,8 @@ def bootstrap(settings: Settings, **overrides: object) -> Services:
         "pvs": SimulatedPVS(),
         "billing": SimulatedBilling(settings.data_dir / "billing"),
         "switches": SwitchGateway(settings.switch_deadline),
+        "telephony": NoTelephony(),
     }
+    parts.update({port: make(settings) for port, make in ADAPTERS.items()})
     parts.update(overrides)
     return Services(**parts)  # type: ignore[arg-type]

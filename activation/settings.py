@@ -25,6 +25,10 @@ class Settings:
     switch_deadline: float = 20.0  # the switch's time to answer an insertion
     hold_pause: int = 2  # seconds the caller waits between two polls
     max_login_failures: int = 5  # failed PIN attempts before an agent is locked
+    caller_id: str = ""  # the number call-backs come from (a Twilio number of the account)
+    letters_cron: str = "0 2 * * *"  # the nightly welcome-letter batch (crontab, local time)
+    compare_cron: str = "30 2 * * *"  # the nightly telephone-number comparison
+    letters_online: bool = False  # a welcome letter as soon as billing has the record
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -41,6 +45,10 @@ class Settings:
             csr_number=env.get("CAS_CSR_NUMBER", ""),
             switch_deadline=float(env.get("CAS_SWITCH_DEADLINE", "20")),
             hold_pause=int(env.get("CAS_HOLD_PAUSE", "2")),
+            caller_id=env.get("CAS_CALLER_ID", ""),
+            letters_cron=env.get("CAS_LETTERS_CRON", "0 2 * * *"),
+            compare_cron=env.get("CAS_COMPARE_CRON", "30 2 * * *"),
+            letters_online=env.get("CAS_LETTERS_ONLINE", "0") in ("1", "true", "yes"),
         )
         return replace(base, **overrides)  # type: ignore[arg-type]
 

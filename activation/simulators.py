@@ -69,6 +69,29 @@ class SimulatedBilling:
         tmp.write_text(json.dumps(asdict(record)))
         os.replace(tmp, path)
 
+    def inquire(self, transaction_code: str) -> BillingRecord | None:
+        """Return the record held for a transaction, or None."""
+        if self.down:
+            raise BillingUnavailable("billing system is down")
+        path = self._path(transaction_code)
+        return BillingRecord(**json.loads(path.read_text())) if path.exists() else None
+
+    def delete(self, transaction_code: str) -> bool:
+        """Remove the record of a transaction; tell whether there was one."""
+        if self.down:
+            raise BillingUnavailable("billing system is down")
+        path = self._path(transaction_code)
+        if not path.exists():
+            return False
+        path.unlink()
+        return True
+
+    def _path(self, transaction_code: str) -> Path:
+        # Codes are digits; anything else would name a file outside the record directory.
+        if not transaction_code.isdigit():
+            raise ValueError("a transaction code is digits")
+        return self.directory / f"{transaction_code}.json"
+
     def records(self) -> list[BillingRecord]:
         """Return every record held, ordered by transaction code."""
         return [

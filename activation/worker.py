@@ -6,7 +6,8 @@ import logging
 import os
 import socket
 import threading
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from . import activities
 from .jobs import JOBS
@@ -19,20 +20,27 @@ log = logging.getLogger("cas.worker")
 class Worker:
     """One worker; any number may run at once on any number of hosts."""
 
-    def __init__(self, services: Services, name: str | None = None) -> None:
+    def __init__(
+        self,
+        services: Services,
+        name: str | None = None,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
         self.services = services
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+        self.clock = clock
         # A lease outlives the switch's deadline, so only a dead worker's activity is retaken.
         self.lease = timedelta(seconds=services.settings.switch_deadline * 3)
 
     def run_once(self) -> bool:
         """Run one due activity; tell whether there was one."""
         db = self.services.db
-        activity = activities.claim(db, self.name, self.lease)
+        activity = activities.claim(db, self.name, self.lease, self.clock())
         if activity is None:
             return False
         job = JOBS[activity.type]
-        started = utcnow()
+        started = self.clock()
         request = f"{activity.type} {activity.target}"
         try:
             with db.transaction() as session:
@@ -41,8 +49,10 @@ class Worker:
         except Exception as exc:  # every failure of an outside system is retried, then failed
             error = f"{type(exc).__name__}: {exc}"
             with db.transaction() as session:
-                state = activities.reschedule(session, activity, error)
-                activities.log_attempt(session, activity, started, "retry", request, error)
+                now = self.clock()
+                state = activities.reschedule(session, activity, error, now)
+                outcome = "failed" if state == "failed" else "retry"
+                activities.log_attempt(session, activity, started, outcome, request, error, now)
             log.warning(
                 "activity %s %s attempt %s: %s -> %s",
                 activity.id,
@@ -53,9 +63,16 @@ class Worker:
             )
             return True
         with db.transaction() as session:
+            now = self.clock()
+            waits = job.awaits_report
+            until = None if waits is None else now + waits
+            if not activities.settle(session, activity, result, now, until):
+                # The lease ran out and another worker took it over: its attempt decides.
+                log.warning("activity %s: lease lost, result %s dropped", activity.id, result)
+                return True
             job.apply(session, activity, result, self.services)
-            activities.finish(session, activity, result)
-            activities.log_attempt(session, activity, started, "ok", request, str(result))
+            outcome = "ok" if waits is None else "waiting"
+            activities.log_attempt(session, activity, started, outcome, request, str(result), now)
         log.info("activity %s %s done: %s", activity.id, activity.type, result.get("outcome"))
         return True
 
@@ -69,3 +86,10 @@ class Worker:
                 busy = False
             if not busy:
                 stop.wait(idle)
+
+    def drain(self, limit: int = 1_000_000) -> int:
+        """Run due activities until none is due; return how many ran."""
+        ran = 0
+        while ran < limit and self.run_once():
+            ran += 1
+        return ran

@@ -20,8 +20,16 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
     app.extensions["cas"] = services
     app.extensions["cas.callflow"] = CallFlow(services)
 
-    from . import health, voice
+    from . import callback_voice, health, voice
 
     app.register_blueprint(voice.bp)
+    app.register_blueprint(callback_voice.bp)
     app.register_blueprint(health.bp)
+
+    from . import api, console, logging_json, metrics
+
+    console.init_app(app, services)
+    api.init_app(app, services)
+    metrics.init_app(app, services)
+    logging_json.init_app(app)
     return app

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+from pathlib import Path
 
 import click
 
@@ -17,8 +19,17 @@ from activation.cli import cas, settings_for
 @click.option("--data-dir", type=click.Path(file_okay=False), help="Where CAS keeps its files.")
 def serve(host: str, port: int, workers: int, data_dir: str | None) -> None:
     """Serve the webhooks with gunicorn."""
-    settings_for(data_dir)
+    settings = settings_for(data_dir)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir(settings.data_dir))
     os.execv(sys.executable, [sys.executable, *gunicorn_args(host, port, workers)])
+
+
+def metrics_dir(data_dir: Path) -> Path:
+    """Empty the folder where gunicorn's workers share their metrics, and return it."""
+    path = data_dir / "prometheus"
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    return path
 
 
 def gunicorn_args(host: str, port: int, workers: int) -> list[str]:
@@ -41,11 +52,16 @@ def gunicorn_args(host: str, port: int, workers: int) -> list[str]:
 
 
 def _mount() -> None:
+    from . import telephony
+    from .console.cli import COMMANDS
     from .demo import demo
     from .dial_cli import dial
 
+    telephony.install()  # call-backs placed by `cas worker` go out through Twilio
     cas.add_command(demo)
     cas.add_command(dial)
+    for command in COMMANDS:
+        cas.add_command(command)
 
 
 _mount()

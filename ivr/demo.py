@@ -17,6 +17,7 @@ from sqlalchemy import select
 from activation.cli import init_database, settings_for
 from activation.db import Database
 from activation.models import Switch
+from activation.services import bootstrap
 
 WALKTHROUGH = """
 CAS is running.  Web server: {url}   Data: {data_dir}
@@ -30,6 +31,8 @@ ESN 13803186457 #   1 (individual)   SSN 123456789 #   1 (confirm)   1 (name rig
 rate plan 10 #   NPA-NXX 713555 #   1 (confirm)   ... and you hear the new number 713-555-xxxx.
 
 Switches: {switches}
+
+CSR console: {url}/console  (log in as {users})
 Press Ctrl-C to stop.
 """
 
@@ -103,11 +106,21 @@ def demo(port: int, data_dir: str) -> None:
     shutil.rmtree(settings.data_dir / "billing", ignore_errors=True)
     init_database(settings, demo=True)
     db = Database(settings.db_url)
-    env = {**os.environ, "CAS_DATA_DIR": str(settings.data_dir)}
+    from .cli import metrics_dir
+    from .console import ensure_demo_users
+
+    env = {
+        **os.environ,
+        "CAS_DATA_DIR": str(settings.data_dir),
+        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir(settings.data_dir)),
+    }
     cas = [sys.executable, "-m", "ivr"]
     with ExitStack() as stack:
         switches = _start_switches(stack, settings.data_dir, db)
         db.dispose()
+        services = bootstrap(settings)
+        users = ensure_demo_users(services)
+        services.db.dispose()
         worker = subprocess.Popen([*cas, "worker"], env=env)
         stack.callback(_stop, worker)
         from .cli import gunicorn_args
@@ -117,7 +130,12 @@ def demo(port: int, data_dir: str) -> None:
         url = f"http://127.0.0.1:{port}"
         _wait_healthy(url, web)
         click.echo(
-            WALKTHROUGH.format(url=url, data_dir=settings.data_dir, switches="; ".join(switches))
+            WALKTHROUGH.format(
+                url=url,
+                data_dir=settings.data_dir,
+                switches="; ".join(switches),
+                users=", ".join(f"{name}/{password} ({role})" for name, role, password in users),
+            )
         )
         try:
             while worker.poll() is None and web.poll() is None:

@@ -10,11 +10,11 @@ from activation.outcomes import Answer, Hangup, Hold, Prompt, Transfer
 VOICE = "Polly.Joanna"
 
 
-def render(answer: Answer, csr_number: str) -> str:
-    """Return the TwiML document for an answer of the call flow."""
+def render(answer: Answer, csr_number: str, endpoint: str = "voice.gather") -> str:
+    """Return the TwiML document for an answer of the call flow (`endpoint` takes its keys)."""
     outcome = answer.outcome
     response = VoiceResponse()
-    next_url = url_for("voice.gather", n=answer.seq)
+    next_url = url_for(endpoint, n=answer.seq)
     if isinstance(outcome, Prompt):
         gather = response.gather(
             input="dtmf",

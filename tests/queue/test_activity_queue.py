@@ -1,0 +1,115 @@
+"""The activity queue's rules: leases, back-off, lost workers, a CSR's retry and removal."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from activation import activities
+from activation.models import Activity, ActivityAttempt, AuditEntry, utcnow
+from activation.ports import BillingRecord
+from activation.worker import Worker
+
+from .conftest import Clock, LedgerBilling
+
+LEASE = timedelta(seconds=60)
+
+
+def _record(code: str) -> dict:  # type: ignore[type-arg]
+    return BillingRecord(code, "7135550001", "13803186457", "10", "Jane", "Houston", 0, "").__dict__
+
+
+@pytest.fixture
+def queued(services):  # type: ignore[no-untyped-def]
+    """One billing record in the queue, due now."""
+    with services.db.transaction() as session:
+        return activities.enqueue(session, "billing_record", _record("70000001"), target="billing")
+
+
+def test_a_leased_activity_is_nobody_else_s_until_the_lease_runs_out(services, queued):  # type: ignore[no-untyped-def]
+    now = utcnow()
+    first = activities.claim(services.db, "first", LEASE, now)
+    assert first is not None and (first.state, first.attempts) == ("running", 1)
+    assert activities.claim(services.db, "second", LEASE, now + LEASE) is None
+    taken = activities.claim(services.db, "second", LEASE, now + LEASE + timedelta(seconds=1))
+    assert taken is not None and (taken.leased_by, taken.attempts) == ("second", 2)
+    with services.db.transaction() as session:
+        # The first worker comes back to life: its lease is gone, its word no longer counts.
+        assert not activities.settle(session, first, {"outcome": "late"}, now)
+        assert activities.settle(session, taken, {"outcome": "accepted"}, now)
+        assert session.get(Activity, queued.id).result == {"outcome": "accepted"}
+
+
+def test_a_worker_whose_lease_ran_out_does_not_apply_its_result(services, queued):  # type: ignore[no-untyped-def]
+    clock = Clock()
+    slow = Worker(services, "slow", clock=clock)
+    original = services.billing.submit
+
+    def submit_while_another_takes_over(record):  # type: ignore[no-untyped-def]
+        original(record)
+        services.billing.submit = original
+        clock.advance(slow.lease.total_seconds() + 1)
+        assert Worker(services, "fast", clock=clock).run_once()
+
+    services.billing.submit = submit_while_another_takes_over
+    assert slow.run_once()
+    with services.db.transaction() as session:
+        activity = session.get(Activity, queued.id)
+        assert (activity.state, activity.leased_by, activity.attempts) == ("done", "fast", 2)
+        logged = session.scalars(select(ActivityAttempt.attempt)).all()
+        assert logged == [2]  # only the attempt that held the lease is written
+
+
+def test_back_off_follows_the_type_and_exhaustion_fails_the_activity(services, queued):  # type: ignore[no-untyped-def]
+    clock = Clock()
+    services.billing.set_down(True)
+    worker = Worker(services, "w", clock=clock)
+    waits = []
+    with services.db.transaction() as session:
+        session.get(Activity, queued.id).max_attempts = 7
+    for _ in range(7):
+        clock.advance(3600)
+        assert worker.run_once()
+        with services.db.transaction() as session:
+            activity = session.get(Activity, queued.id)
+            waits.append(round((activity.next_try_at - clock()).total_seconds()))
+    assert waits == [5, 30, 60, 300, 900, 900, 900]
+    assert activity.state == "failed"
+    with services.db.transaction() as session:
+        outcomes = session.scalars(select(ActivityAttempt.outcome)).all()
+        assert outcomes == ["retry"] * 6 + ["failed"]
+
+
+def test_a_csr_retries_a_failed_activity_or_removes_it(services, queued):  # type: ignore[no-untyped-def]
+    with services.db.transaction() as session:
+        activity = session.get(Activity, queued.id)
+        activity.state, activity.attempts = "failed", activity.max_attempts
+        assert activities.retry_failed(session, queued.id, "csr:kim")
+        assert not activities.retry_failed(session, queued.id, "csr:kim")
+    assert Worker(services, "w").run_once()
+    with services.db.transaction() as session:
+        assert session.get(Activity, queued.id).state == "done"
+        other = activities.enqueue(session, "billing_record", _record("70000002"))
+        assert activities.remove(session, other.id, "csr:kim")
+        assert session.get(Activity, other.id).state == "removed"
+        changes = session.scalars(select(AuditEntry.new_status).order_by(AuditEntry.id)).all()
+        assert changes == ["pending", "removed"]
+    assert not Worker(services, "w").run_once()
+
+
+def test_the_due_sweep_gives_a_dead_worker_s_activity_back_and_logs_it(services, queued):  # type: ignore[no-untyped-def]
+    now = utcnow()
+    later = now + LEASE * 2
+    assert activities.claim(services.db, "host:4242:1", LEASE, now) is not None
+    with services.db.transaction() as session:
+        assert activities.recover_expired(session, now) == []
+        assert activities.recover_expired(session, later) == [queued.id]
+    services.billing = LedgerBilling(services.settings.data_dir / "billing")
+    assert Worker(services, "w", clock=lambda: later).run_once()
+    assert services.billing.accepted == ["70000001"]
+    with services.db.transaction() as session:
+        lines = session.scalars(select(ActivityAttempt).order_by(ActivityAttempt.id)).all()
+        assert [(a.attempt, a.outcome) for a in lines] == [(1, "lost"), (2, "ok")]
+        assert "host:4242:1" in lines[0].answer

@@ -104,7 +104,9 @@ class SwitchInsert:
         tx = session.get_one(Transaction, activity.transaction_id)
         mid = activity.payload["subscriber"]["mid"]
         outcome = result["outcome"]
-        if outcome == "inserted":
+        if "repair_of_run" in activity.payload:
+            _apply_repair(session, activity, tx, mid, result)
+        elif outcome == "inserted":
             numbers.set_number(session, mid, "active", tx.id)
             tx.completed_at = utcnow()
             audit.set_status(session, tx, "active", "worker", f"MID on {activity.target}")
@@ -126,6 +128,28 @@ class SwitchInsert:
             escalate(
                 session, f"switch denied: {result['reason']}"[:80], tx.step, tx=tx, actor="worker"
             )
+
+
+def _apply_repair(
+    session: Session, activity: Activity, tx: Transaction, mid: str, result: dict[str, Any]
+) -> None:
+    """Settle a re-insertion the comparison asked for: the customer keeps the number whatever
+    the switch says; only a CSR may take it away."""
+    run = activity.payload["repair_of_run"]
+    if result["outcome"] == "inserted":
+        numbers.set_number(session, mid, "active", tx.id)
+        audit.record(
+            session,
+            "transaction",
+            tx.code,
+            tx.status,
+            tx.status,
+            "worker",
+            f"MID {mid} put back on {activity.target} (comparison run {run})",
+        )
+        return
+    why = "held for another handset" if result["outcome"] == "taken" else result.get("reason", "")
+    escalate(session, f"repair refused: {why}"[:80], tx.step, tx=tx, actor="worker")
 
 
 def _holder(held: Subscriber, wanted: Subscriber) -> dict[str, Any]:

@@ -134,8 +134,7 @@ def _tx_code_prompt(ctx: Ctx) -> tuple[str, ...]:
 
 LOGIN_STEPS = [
     Step("agent_id", lambda ctx: (say("agent_id"),), _agent_id, max_digits=8),
-    Step("pin", lambda ctx: (say("pin"),), _pin, max_digits=8, min_digits=4,
-         precheck=_check_pin),
+    Step("pin", lambda ctx: (say("pin"),), _pin, max_digits=8, min_digits=4, precheck=_check_pin),
     Step(
         "menu",
         lambda ctx: (say("menu"),),

@@ -7,7 +7,7 @@ from activation import models  # noqa: F401  (registers every table on Base.meta
 from activation.db import Base
 
 config = context.config
-url = config.get_main_option("sqlalchemy.url")
+url = config.get_main_option("sqlalchemy.url") or ""
 connection = config.attributes.get("connection")
 
 

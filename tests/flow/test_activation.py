@@ -186,10 +186,12 @@ def test_no_free_number_is_assigned_twice(phone, services, worker, switches):
         assert set(states) == {"done"}
 
 
-@pytest.mark.parametrize(("npa_nxx", "switch_name"), [("713555", "HOU1"), ("281555", "HOU2"),
-                                                      ("832555", "HOU3")])
-def test_each_demo_switch_takes_a_live_activation(npa_nxx, switch_name, phone, services, worker,
-                                                  switches):
+@pytest.mark.parametrize(
+    ("npa_nxx", "switch_name"), [("713555", "HOU1"), ("281555", "HOU2"), ("832555", "HOU3")]
+)
+def test_each_demo_switch_takes_a_live_activation(
+    npa_nxx, switch_name, phone, services, worker, switches
+):
     call = log_on(phone)
     new_transaction(call)
     through_credit(call)

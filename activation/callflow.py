@@ -12,7 +12,7 @@ import logging
 
 from sqlalchemy import select
 
-from .flow_context import Ctx, Step
+from .flow_context import Ctx, Step, open_call
 from .models import Call
 from .outcomes import Answer, Outcome
 from .services import Services
@@ -41,17 +41,7 @@ class CallFlow:
             call = session.get(Call, call_sid, with_for_update=True)
             if call is not None:
                 return self._stored(call)
-            call = Call(
-                call_sid=call_sid,
-                from_number=from_number,
-                direction=direction,
-                step="agent_id",
-                seq=0,
-                failures={},
-                timeouts=0,
-                login_failures=0,
-                ended=False,
-            )
+            call = open_call(call_sid, from_number, direction)
             session.add(call)
             ctx = Ctx(session, call, self.services, self.steps)
             outcome = ctx.prompt("agent_id", say("welcome"))

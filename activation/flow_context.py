@@ -63,6 +63,24 @@ class Step:
         return bool(self.choices) or self.pound_is_answer
 
 
+def open_call(
+    call_sid: str, from_number: str, direction: str, transaction: Transaction | None = None
+) -> Call:
+    """Return a new call at its first step, every counter at zero."""
+    return Call(
+        call_sid=call_sid,
+        from_number=from_number,
+        direction=direction,
+        step="agent_id",
+        transaction=transaction,
+        seq=0,
+        failures={},
+        timeouts=0,
+        login_failures=0,
+        ended=False,
+    )
+
+
 @dataclass
 class Ctx:
     """The call, its transaction and the services, inside one database transaction."""

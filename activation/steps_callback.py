@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from . import callbacks
 from .callflow import CallFlow
-from .flow_context import Ctx, Step
+from .flow_context import Ctx, Step, open_call
 from .models import Call, Transaction
 from .outcomes import Answer, Outcome
 from .services import Services
@@ -71,18 +71,7 @@ class CallbackFlow(CallFlow):
             if call is not None:
                 return self._stored(call)
             tx = session.scalar(select(Transaction).where(Transaction.code == tx_code))
-            call = Call(
-                call_sid=call_sid,
-                from_number=agent_number,
-                direction="outbound-api",
-                step="agent_id",
-                transaction=tx,
-                seq=0,
-                failures={},
-                timeouts=0,
-                login_failures=0,
-                ended=False,
-            )
+            call = open_call(call_sid, agent_number, "outbound-api", tx)
             session.add(call)
             ctx = Ctx(session, call, self.services, self.steps)
             if tx is None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from . import activities, audit
+from .customers import keep_customer
 from .flow_context import Ctx, Step
-from .models import Customer, Handset, Transaction
+from .models import Handset, Transaction
 from .outcomes import Outcome
 from .speech import digits, dollars, say
 from .validators import ein_problem, esn_problem, ssn_problem
@@ -101,19 +102,7 @@ def _name_confirm(ctx: Ctx, entry: str) -> Outcome:
     if tx.credit_decision == "decline":
         audit.set_status(ctx.session, tx, "declined", "ivr", "credit declined")
         return ctx.prompt("decline")
-    customer = Customer(
-        kind=tx.customer_kind or "individual",
-        ssn_hash=tx.ssn_hash or "",
-        ssn_last4=tx.ssn_last4 or "",
-        ssn_encrypted=tx.ssn_encrypted or "",
-        name=tx.bureau_name or "",
-        address=tx.bureau_address or "",
-        credit_score=tx.credit_score,
-        deposit_cents=tx.deposit_cents or 0,
-    )
-    ctx.session.add(customer)
-    ctx.session.flush()
-    tx.customer_id = customer.id
+    keep_customer(ctx.session, tx)
     if tx.deposit_cents:
         return ctx.prompt("deposit")
     return ctx.prompt("rate_plan", say("no_deposit"))

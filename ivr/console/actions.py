@@ -12,9 +12,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from activation import activities, audit, numbers
+from activation.customers import keep_customer
 from activation.escalations import escalate
 from activation.jobs import start_insert
-from activation.models import Activity, Customer, Escalation, RatePlan, Transaction, utcnow
+from activation.models import Activity, Escalation, RatePlan, Transaction, utcnow
 from activation.secrets import Vault
 from activation.validators import ein_problem, esn_problem, npa_nxx_problem, ssn_problem
 
@@ -118,24 +119,8 @@ def approve_deposit(
         raise Refused("say how the deposit is paid: cash or check")
     tx.credit_decision = "approve"
     tx.deposit_cents, tx.deposit_method = deposit_cents, method if deposit_cents else ""
-    if tx.customer is None:
-        customer = Customer(
-            kind=tx.customer_kind or "individual",
-            ssn_hash=tx.ssn_hash or "",
-            ssn_last4=tx.ssn_last4 or "",
-            ssn_encrypted=tx.ssn_encrypted or "",
-            name=tx.bureau_name or "",
-            address=tx.bureau_address or "",
-            credit_score=tx.credit_score,
-            deposit_cents=deposit_cents,
-            deposit_method=tx.deposit_method or "",
-        )
-        session.add(customer)
-        session.flush()
-        tx.customer_id = customer.id
-    else:
-        tx.customer.deposit_cents = deposit_cents
-        tx.customer.deposit_method = tx.deposit_method or ""
+    customer = keep_customer(session, tx)
+    customer.deposit_cents, customer.deposit_method = deposit_cents, tx.deposit_method or ""
     if tx.status == "declined":
         audit.set_status(session, tx, "escalated", actor, "credit approved by CSR")
     dollars = f"{deposit_cents / 100:,.2f}"

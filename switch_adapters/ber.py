@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator
 
 from switch_adapters import ber_codec as ber
 from switch_adapters.codec import CodecError
-from switch_adapters.line import Line
+from switch_adapters.line import Line, discard_waiting
 from switch_adapters.port import (
     DEFAULT_DEADLINE,
     CommandTemplate,
@@ -33,7 +33,6 @@ from switch_adapters.port import (
     Subscriber,
     SwitchDefinition,
     SwitchDenied,
-    SwitchTimeout,
 )
 from switch_adapters.session import LineSession
 
@@ -87,7 +86,7 @@ class BERSession(LineSession):
     def _greet(self, line: Line, until: float) -> None:
         self._codec = ber.FrameDecoder()
         self._messages.clear()
-        _discard_waiting(line, until)
+        discard_waiting(line, until)
         name, secret = self.defn.logon_name, self.defn.logon_secret
         if name:
             self._call(line, lambda i: ber.LogOn(i, name, secret.encode()), until)
@@ -210,15 +209,6 @@ class BERSession(LineSession):
 
     def _denial(self, refused: ber.Refused) -> SwitchDenied:
         return SwitchDenied(self.switch, str(refused.code), refused.reason or "no reason given")
-
-
-def _discard_waiting(line: Line, until: float) -> None:
-    """Throw away what an earlier session left unread: a serial line keeps it."""
-    while time.monotonic() < until:
-        try:
-            line.read(time.monotonic())
-        except SwitchTimeout:
-            return
 
 
 __all__ = ["DEFAULT_COMMANDS", "SUBSCRIBER_RECORD", "BERSession"]

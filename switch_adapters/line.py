@@ -253,3 +253,12 @@ def _worst(switch: str, failures: list[SwitchError]) -> SwitchError:
     if any(isinstance(f, Garbled) for f in failures):
         return Garbled(switch, detail)
     return LineDown(switch, detail)
+
+
+def discard_waiting(line: Line, until: float) -> None:
+    """Throw away what an earlier session left unread: a serial line keeps it."""
+    while time.monotonic() < until:
+        try:
+            line.read(time.monotonic())
+        except SwitchTimeout:
+            return

@@ -22,7 +22,7 @@ from collections import deque
 from collections.abc import Iterator
 
 from switch_adapters.codec import CodecError
-from switch_adapters.line import Line
+from switch_adapters.line import Line, discard_waiting
 from switch_adapters.mml_codec import (
     EXECUTED,
     SUBSCRIBER_NOT_DEFINED,
@@ -49,7 +49,6 @@ from switch_adapters.port import (
     Subscriber,
     SwitchDefinition,
     SwitchDenied,
-    SwitchTimeout,
 )
 from switch_adapters.session import LineSession
 
@@ -94,7 +93,7 @@ class MMLSession(LineSession):
     def _greet(self, line: Line, until: float) -> None:
         self._codec = SwitchOutput(hunting=True)
         self._events.clear()
-        _discard_waiting(line, until)
+        discard_waiting(line, until)
         line.write(wake())
         stale = False
         while True:
@@ -245,15 +244,6 @@ class MMLSession(LineSession):
 
     def _denial(self, refused: NotAccepted) -> SwitchDenied:
         return SwitchDenied(self.switch, str(refused.code), refused.reason or "no reason given")
-
-
-def _discard_waiting(line: Line, until: float) -> None:
-    """Throw away what an earlier session left unread: a serial line keeps it."""
-    while time.monotonic() < until:
-        try:
-            line.read(time.monotonic())
-        except SwitchTimeout:
-            return
 
 
 __all__ = ["DEFAULT_COMMANDS", "SUBSCRIBER_ROW", "MMLSession"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 
 from sqlalchemy import select
 
@@ -52,16 +53,25 @@ class CallFlow:
 
         Returns None for a call this server never answered.
         """
+        checked = self._precheck(call_sid, seq, digits)
         with self.services.db.transaction() as session:
             call = session.scalar(select(Call).where(Call.call_sid == call_sid).with_for_update())
             if call is None:
                 return None
             if seq != call.seq or call.ended:
                 return self._stored(call)
-            ctx = Ctx(session, call, self.services, self.steps)
-            outcome = self._decide(ctx, self.steps[call.step], digits)
-            log.info("call %s step %s -> %s", call_sid, call.step, type(outcome).__name__)
-            return self._keep(ctx, outcome)
+            ctx = Ctx(session, call, self.services, self.steps, checked=checked)
+            handled = call.step
+            outcome = self._decide(ctx, self.steps[handled], digits)
+            code = call.transaction.code if call.transaction else None
+            log.info(
+                "call %s step %s -> %s",
+                call_sid,
+                handled,
+                type(outcome).__name__,
+                extra={"tx": code},
+            )
+            return replace(self._keep(ctx, outcome), step=handled, transaction_code=code)
 
     def _precheck(self, call_sid: str, seq: int, digits: str | None) -> object:
         with self.services.db.read() as session:

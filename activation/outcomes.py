@@ -52,6 +52,9 @@ class Answer:
 
     seq: int
     outcome: Outcome
+    # Not stored: which step the webhook answered and its transaction, for metrics and logs.
+    step: str = ""
+    transaction_code: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Serialize for storage (to replay the same answer to a repeated webhook)."""

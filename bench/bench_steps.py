@@ -10,7 +10,10 @@ CAS adds to the cheapest possible answer. Holds are polled but the waiting is no
 from __future__ import annotations
 
 import argparse
+import os
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -18,6 +21,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
+import requests
 from flask import Flask, Response
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -28,7 +32,7 @@ from activation.services import bootstrap  # noqa: E402
 from activation.settings import Settings  # noqa: E402
 from activation.worker import Worker  # noqa: E402
 from ivr import create_app  # noqa: E402
-from ivr.softphone import FlaskTransport, Softphone  # noqa: E402
+from ivr.softphone import FlaskTransport, HttpTransport, Softphone  # noqa: E402
 
 BARE_TWIML = (
     '<?xml version="1.0" encoding="UTF-8"?><Response><Gather action="/bare?n=1" '
@@ -103,10 +107,131 @@ JANE = [
 ]
 
 
+class TimedTransport:
+    """A real-HTTP transport timing each round trip, labelled with the step it answered."""
+
+    def __init__(self, inner: HttpTransport, services) -> None:  # type: ignore[no-untyped-def]
+        self.inner, self.services, self.base_url = inner, services, inner.base_url
+        self.times: dict[str, list[float]] = defaultdict(list)
+        self.per_call: dict[str, float] = defaultdict(float)
+
+    def post(self, url: str, form, headers):  # type: ignore[no-untyped-def]
+        sid, step = form.get("CallSid", ""), "start"
+        if not url.endswith("/voice"):
+            with self.services.db.read() as session:
+                step = session.get_one(Call, sid).step
+        started = time.perf_counter()
+        reply = self.inner.post(url, form, headers)
+        spent = time.perf_counter() - started
+        self.times[step].append(spent)
+        self.per_call[sid] += spent
+        return reply
+
+    def get(self, url: str, headers):  # type: ignore[no-untyped-def]
+        return self.inner.get(url, headers)
+
+
+def _gunicorn(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    args = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "1",
+        "--threads",
+        "4",
+        "--pythonpath",
+        str(Path(__file__).parent),
+        app,
+    ]
+    proc = subprocess.Popen(args, env=env, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+            return proc
+        except requests.RequestException:
+            time.sleep(0.2)
+    proc.kill()
+    raise SystemExit(f"gunicorn {app} did not start")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def time_bare_http(count: int) -> list[float]:
+    port = _free_port()
+    proc = _gunicorn("bench_steps:bare_wsgi", port, dict(os.environ))
+    try:
+        transport = HttpTransport(f"http://127.0.0.1:{port}")
+        form = {"CallSid": "CA" + "0" * 32, "Digits": "1001", "From": "+15005550006"}
+        times = []
+        for _ in range(count):
+            started = time.perf_counter()
+            transport.post(f"http://127.0.0.1:{port}/bare?n=1", form, {})
+            times.append(time.perf_counter() - started)
+        return times
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def run_calls(phone: Softphone, services, calls: int, first: int = 0) -> None:  # type: ignore[no-untyped-def]
+    stop = threading.Event()
+    worker = threading.Thread(target=Worker(services).run, args=(stop, 0.005))
+    worker.start()
+    try:
+        for n in range(first, first + calls):
+            esn = f"1381{n:07d}"  # fresh handsets, none active
+            keys = [esn + "#" if k == "13803186457#" else k for k in JANE]
+            call = phone.dial(from_="+15005550006", to="+15005550000")
+            for key in keys:
+                call.press(key)
+            assert call.ended and call.transfer is None, call.heard[-3:]
+    finally:
+        stop.set()
+        worker.join()
+
+
+def report(
+    title: str,
+    times: dict[str, list[float]],
+    per_call: dict[str, float],
+    bare: list[float],
+    calls: int,
+) -> None:
+    bare_ms = statistics.median(bare) * 1000
+    print(f"{title}; bare Flask TwiML view: {bare_ms:.3f} ms median")
+    print(f"{'step':<14}{'webhooks':>9}{'median ms':>11}{'p90 ms':>9}{'x bare':>8}")
+    for step, spent in sorted(times.items(), key=lambda kv: -statistics.median(kv[1])):
+        med = statistics.median(spent) * 1000
+        p90 = sorted(spent)[int(len(spent) * 0.9) - 1] * 1000 if len(spent) > 1 else med
+        print(f"{step:<14}{len(spent):>9}{med:>11.3f}{p90:>9.3f}{med / bare_ms:>8.1f}")
+    whole = statistics.median([t * 1000 for t in per_call.values()])
+    hooks = sum(len(v) for v in times.values()) / calls
+    print(
+        f"whole call: {whole:.1f} ms over {hooks:.0f} webhooks = "
+        f"{whole / (bare_ms * hooks):.1f} x the same number of bare replies\n"
+    )
+
+
+bare_wsgi = bare_app()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=30)
     parser.add_argument("--database-url", default="")
+    parser.add_argument(
+        "--http",
+        action="store_true",
+        help="also measure round trips over HTTP to gunicorn, as Twilio sees them",
+    )
     args = parser.parse_args()
     from switch_adapters.simulator.process import start_simulator
 
@@ -116,6 +241,7 @@ def main() -> None:
     )
     init_database(settings, demo=True)
     services = bootstrap(settings)
+    engine = "PostgreSQL" if args.database_url.startswith("postgresql") else "SQLite"
     with start_simulator("tl1", tmp / "hou1.sqlite3", name="cas", secret="hou1-secret") as sim:
         with services.db.transaction() as session:
             switch = session.query(Switch).filter_by(name="HOU1").one()
@@ -123,37 +249,41 @@ def main() -> None:
         app = create_app(services=services)
         timer = StepTimer(app, services)
         app.wsgi_app = timer  # type: ignore[method-assign]
-        phone = Softphone(FlaskTransport(app), "/voice", pause_scale=0.02)
-        stop = threading.Event()
-        worker = threading.Thread(target=Worker(services).run, args=(stop, 0.005))
-        worker.start()
-        try:
-            for n in range(args.calls):
-                esn = f"1381{n:07d}"  # fresh handsets, none active
-                keys = [esn + "#" if k == "13803186457#" else k for k in JANE]
-                call = phone.dial(from_="+15005550006", to="+15005550000")
-                for key in keys:
-                    call.press(key)
-                assert call.ended and call.transfer is None, call.heard[-3:]
-        finally:
-            stop.set()
-            worker.join()
-    bare = time_bare(sum(len(v) for v in timer.times.values()))
-    bare_ms = statistics.median(bare) * 1000
-    engine = "PostgreSQL" if args.database_url.startswith("postgresql") else "SQLite"
-    print(f"{args.calls} whole calls on {engine}; bare Flask TwiML view: {bare_ms:.3f} ms median")
-    print(f"{'step':<14}{'webhooks':>9}{'median ms':>11}{'p90 ms':>9}{'x bare':>8}")
-    for step, times in sorted(timer.times.items(), key=lambda kv: -statistics.median(kv[1])):
-        med = statistics.median(times) * 1000
-        p90 = sorted(times)[int(len(times) * 0.9) - 1] * 1000 if len(times) > 1 else med
-        print(f"{step:<14}{len(times):>9}{med:>11.3f}{p90:>9.3f}{med / bare_ms:>8.1f}")
-    per_call = [t * 1000 for t in timer.per_call.values()]
-    hooks = sum(len(v) for v in timer.times.values()) / args.calls
-    print(
-        f"whole call: {statistics.median(per_call):.1f} ms server time over {hooks:.0f} webhooks"
-        f" = {statistics.median(per_call) / (bare_ms * hooks):.1f} x the same number of bare"
-        " replies"
-    )
+        run_calls(Softphone(FlaskTransport(app), "/voice", pause_scale=0.02), services, args.calls)
+        bare = time_bare(sum(len(v) for v in timer.times.values()))
+        report(
+            f"server time in-process, {args.calls} whole calls on {engine}",
+            timer.times,
+            timer.per_call,
+            bare,
+            args.calls,
+        )
+        if args.http:
+            port = _free_port()
+            env = {
+                **os.environ,
+                "CAS_DATA_DIR": str(tmp),
+                "CAS_SECRET_KEY": "bench",
+                "CAS_HOLD_PAUSE": "1",
+                "CAS_DATABASE_URL": args.database_url,
+                "CAS_LOG_FORMAT": "text",
+            }
+            web = _gunicorn("ivr:create_app()", port, env)
+            try:
+                timed = TimedTransport(HttpTransport(f"http://127.0.0.1:{port}"), services)
+                phone = Softphone(timed, "/voice", pause_scale=0.02)
+                run_calls(phone, services, args.calls, first=args.calls)
+            finally:
+                web.terminate()
+                web.wait()
+            bare_http = time_bare_http(sum(len(v) for v in timed.times.values()))
+            report(
+                f"round trip over HTTP to gunicorn, {args.calls} whole calls on {engine}",
+                timed.times,
+                timed.per_call,
+                bare_http,
+                args.calls,
+            )
 
 
 if __name__ == "__main__":

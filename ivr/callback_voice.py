@@ -18,6 +18,7 @@ from activation.speech import say
 from activation.steps_callback import CallbackFlow
 
 from . import signature, twiml
+from .metrics import observe
 
 bp = Blueprint("callback_voice", __name__, url_prefix="/voice")
 log = logging.getLogger("cas.ivr.callback")
@@ -65,6 +66,8 @@ def gather() -> Response:
     except ValueError:
         abort(400, description="answer number n missing or not a number")
     answer = CallbackFlow(_services()).answer(_call_sid(), seq, request.form.get("Digits"))
+    if answer is not None:
+        observe(answer)
     if answer is None:  # a call this server never answered: nothing to go on
         response = VoiceResponse()
         response.say(say("callback_unknown"), voice=twiml.VOICE)

@@ -24,10 +24,10 @@ from activation.models import (
     Activity,
     ActivityAttempt,
     AuditEntry,
-    Call,
     Escalation,
     Transaction,
 )
+from activation.outcomes import Answer
 from activation.services import Services
 
 from . import logging_json
@@ -164,18 +164,6 @@ def init_app(app: Flask, services: Services) -> None:
         g.cas_started = time.perf_counter()
         endpoint = request.endpoint or ""
         g.cas_step = LABELS.get(endpoint, endpoint.rsplit(".", 1)[-1])
-        call_sid = request.form.get("CallSid", "")
-        if endpoint.endswith("gather") and call_sid:
-            # The step the caller answered, which is the step the webhook's work belongs to.
-            with services.db.sessions() as session:
-                row = session.execute(
-                    select(Call.step, Transaction.code)
-                    .outerjoin(Transaction, Transaction.id == Call.transaction_id)
-                    .where(Call.call_sid == call_sid)
-                ).first()
-            if row is not None:
-                g.cas_step = row.step
-                logging_json.bind_transaction(row.code)
 
     @app.after_request
     def _stop_clock(response: Response) -> Response:
@@ -185,6 +173,14 @@ def init_app(app: Flask, services: Services) -> None:
         return response
 
     app.register_blueprint(bp)
+
+
+def observe(answer: Answer) -> None:
+    """Label the webhook being timed with the step it answered, and its log lines with the
+    transaction: the call flow knows both, so no extra look-up is needed."""
+    if answer.step:
+        g.cas_step = answer.step
+    logging_json.bind_transaction(answer.transaction_code)
 
 
 @bp.get("/metrics")

@@ -12,6 +12,7 @@ from activation.callflow import CallFlow
 from activation.speech import digits, say
 
 from . import signature, twiml
+from .metrics import observe
 
 bp = Blueprint("voice", __name__, url_prefix="/voice")
 log = logging.getLogger("cas.ivr")
@@ -59,6 +60,8 @@ def gather() -> Response:
     flow: CallFlow = current_app.extensions["cas.callflow"]
     call_sid = _call_sid()
     answer = flow.answer(call_sid, seq, request.form.get("Digits"))
+    if answer is not None:
+        observe(answer)
     if answer is None:
         # A call this server never answered: start it afresh rather than drop the caller.
         answer = flow.start(call_sid, request.form.get("From", ""))

@@ -216,6 +216,13 @@ def deny(session: Session, tx: Transaction, call_sid: str, actor: str) -> str:
     audit.set_status(session, tx, "denied", actor, f"MID {mid} denied on call-back")
     # Out of stock until the switch has let it go, so no one else is given it meanwhile.
     numbers.set_number(session, mid, "blocked", tx.id)
+    activities.enqueue(
+        session,
+        "billing_delete",
+        {"transaction_code": tx.code},
+        target="billing",
+        transaction_id=tx.id,
+    )
     switch = session.scalar(select(Switch).where(Switch.name == tx.switch_name))
     if switch is None:
         escalate(session, "denied MID: switch unknown", "callback", tx=tx, actor=actor)

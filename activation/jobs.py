@@ -9,6 +9,7 @@ from dataclasses import asdict
 from datetime import timedelta
 from typing import Any, Protocol
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from switch_adapters.port import Subscriber, SwitchDenied
@@ -16,7 +17,7 @@ from switch_adapters.port import Subscriber, SwitchDenied
 from . import activities, audit, callbacks, credit, letters, numbers
 from .escalations import escalate
 from .models import Activity, Handset, Switch, Transaction, utcnow
-from .ports import BillingRecord
+from .ports import BillingRecord, BillingUnavailable
 from .services import Services
 from .switching import definition
 
@@ -164,9 +165,14 @@ class BillingRecordJob:
     awaits_report: timedelta | None = None
 
     def prepare(self, session: Session, activity: Activity, services: Services) -> Any:
+        tx = session.get(Transaction, activity.transaction_id) if activity.transaction_id else None
+        if tx is not None and tx.status == "denied":
+            return None  # the agent denied the MID before billing heard of it
         return BillingRecord(**activity.payload)
 
     def perform(self, work: Any, attempt: int, services: Services) -> dict[str, Any]:
+        if work is None:
+            return {"outcome": "skipped: MID denied"}
         services.billing.submit(work)
         return {"outcome": "accepted"}
 
@@ -175,6 +181,33 @@ class BillingRecordJob:
     ) -> None:
         if services.settings.letters_online and activity.transaction_id is not None:
             letters.enqueue(session, activity.transaction_id)
+
+
+class BillingDeleteJob:
+    """Withdraw the billing record of a denied MID (billing keeps one per transaction)."""
+
+    awaits_report: timedelta | None = None
+
+    def prepare(self, session: Session, activity: Activity, services: Services) -> Any:
+        sending = session.scalar(
+            select(Activity.id).where(
+                Activity.transaction_id == activity.transaction_id,
+                Activity.type == "billing_record",
+                Activity.state == "running",
+            )
+        )
+        if sending is not None:
+            # Deleting now could come before the record arrives: wait for it, then delete.
+            raise BillingUnavailable("the billing record is being sent; delete it after")
+        return activity.payload["transaction_code"]
+
+    def perform(self, work: Any, attempt: int, services: Services) -> dict[str, Any]:
+        return {"outcome": "deleted" if services.billing.delete(work) else "none held"}
+
+    def apply(
+        self, session: Session, activity: Activity, result: dict[str, Any], services: Services
+    ) -> None:
+        return None
 
 
 class SwitchDelete:
@@ -222,6 +255,7 @@ JOBS: dict[str, Job] = {
     "switch_insert": SwitchInsert(),
     "billing_record": BillingRecordJob(),
     "switch_delete": SwitchDelete(),
+    "billing_delete": BillingDeleteJob(),
     "callback": callbacks.CallbackJob(),
     "welcome_letter": letters.WelcomeLetterJob(),
 }

@@ -89,11 +89,12 @@ def worker(threads: int, data_dir: str | None, scheduler: bool) -> None:
 
 
 def _mount() -> None:
-    from switch_adapters.simulator.cli import switch_sim
+    from switch_adapters.simulator.cli import switch_fault, switch_sim
 
     from .comparison_cli import compare
 
     cas.add_command(switch_sim, "switch-sim")
+    cas.add_command(switch_fault)
     cas.add_command(compare)
 
 

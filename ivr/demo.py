@@ -19,18 +19,31 @@ from activation.db import Database
 from activation.models import Switch
 from activation.services import bootstrap
 
+# The demo's own Twilio account, served by a local stand-in: no real calls are placed.
+DEMO_ACCOUNT_SID = "AC" + "d" * 32
+DEMO_AUTH_TOKEN = "demo-auth-token"
+
 WALKTHROUGH = """
 CAS is running.  Web server: {url}   Data: {data_dir}
 
-Dial in from another terminal (the softphone calls the server as Twilio would):
+Dial in from another terminal (the softphone calls the server as Twilio would, signing
+every webhook with the demo's auth token):
 
-    .venv/bin/cas dial --url {url}
+    .venv/bin/cas dial --url {url} --auth-token {token}
 
 Then, at the prompts:  agent ID 1001 #   PIN 2468 #   # (new transaction)   2 (continue)
 ESN 13803186457 #   1 (individual)   SSN 123456789 #   1 (confirm)   1 (name right)
 rate plan 10 #   NPA-NXX 713555 #   1 (confirm)   ... and you hear the new number 713-555-xxxx.
 
-Switches: {switches}
+To hear a delayed assignment, silence HOU1 before the last key (its fault port is listed
+below): `.venv/bin/cas switch-fault HOST:PORT silent 40`. Key 3 for a call-back and CAS
+calls the agent back, through a local stand-in for Twilio's API, once the number is active.
+Answer it as the agent with:
+
+    .venv/bin/cas dial --answer-callback {phone} --auth-token {token}
+
+Switches:
+  {switches}
 
 CSR console: {url}/console  (log in as {users})
 Press Ctrl-C to stop.
@@ -43,6 +56,7 @@ def _start_switches(stack: ExitStack, data_dir: Path, db: Database) -> list[str]
     started = []
     with db.transaction() as session:
         for switch in session.scalars(select(Switch).order_by(Switch.name)):
+            sim = None
             if switch.dialect == "osmo-hlr":
                 url = _start_osmo_hlr(stack, data_dir)
                 if url is None:
@@ -57,7 +71,8 @@ def _start_switches(stack: ExitStack, data_dir: Path, db: Database) -> list[str]
                 stack.callback(sim.stop)
                 url = sim.url
             switch.primary_url, switch.active = url, True
-            started.append(f"{switch.name} ({switch.dialect}) at {url}")
+            control = f", faults: cas switch-fault {sim.control_address}" if sim else ""
+            started.append(f"{switch.name} ({switch.dialect}) at {url}{control}")
     return started
 
 
@@ -115,7 +130,19 @@ def demo(port: int, data_dir: str) -> None:
         "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir(settings.data_dir)),
     }
     cas = [sys.executable, "-m", "ivr"]
+    url = f"http://127.0.0.1:{port}"
     with ExitStack() as stack:
+        from .fake_twilio import FakeTwilio
+
+        network = FakeTwilio(DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN).start()
+        stack.callback(network.stop)
+        env.update(
+            TWILIO_ACCOUNT_SID=DEMO_ACCOUNT_SID,
+            TWILIO_AUTH_TOKEN=DEMO_AUTH_TOKEN,
+            CAS_TWILIO_API_URL=network.url,
+            CAS_PUBLIC_URL=url,
+            CAS_CALLER_ID="+15005550000",
+        )
         switches = _start_switches(stack, settings.data_dir, db)
         db.dispose()
         services = bootstrap(settings)
@@ -127,13 +154,14 @@ def demo(port: int, data_dir: str) -> None:
 
         web = subprocess.Popen([sys.executable, *gunicorn_args("127.0.0.1", port, 2)], env=env)
         stack.callback(_stop, web)
-        url = f"http://127.0.0.1:{port}"
         _wait_healthy(url, web)
         click.echo(
             WALKTHROUGH.format(
                 url=url,
+                token=DEMO_AUTH_TOKEN,
+                phone=network.url,
                 data_dir=settings.data_dir,
-                switches="; ".join(switches),
+                switches="\n  ".join(switches),
                 users=", ".join(f"{name}/{password} ({role})" for name, role, password in users),
             )
         )

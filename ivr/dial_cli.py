@@ -5,11 +5,13 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from typing import TextIO
 from urllib.parse import urlsplit
 
 import click
+import requests
 
 from ivr.softphone import (
     KEYS,
@@ -107,6 +109,11 @@ def converse(call: Call, keyboard: TextIO, echo: bool) -> None:
 @click.option(
     "--pause-scale", type=float, default=1.0, show_default=True, help="Scale <Pause> lengths."
 )
+@click.option(
+    "--answer-callback",
+    metavar="PHONE_URL",
+    help="Instead of dialling, answer the call-back CAS placed (the demo prints PHONE_URL).",
+)
 def dial(
     url: str,
     from_: str,
@@ -116,8 +123,12 @@ def dial(
     account_sid: str | None,
     speak: bool,
     pause_scale: float,
+    answer_callback: str | None,
 ) -> None:
     """Call CAS from the terminal: read the prompts, key the answers."""
+    if answer_callback:
+        take_callback(answer_callback, auth_token, pause_scale, speak)
+        return
     webhook = voice_url(url)
     parts = urlsplit(webhook)
     phone = Softphone(
@@ -136,4 +147,43 @@ def dial(
         converse(call, keyboard, echo=not keyboard.isatty())
     except SoftphoneError as exc:
         raise click.ClickException(f"the call failed: {exc}") from exc
+    click.echo(f"Call ended: {call.end_reason}.")
+
+
+def take_callback(phone_url: str, auth_token: str | None, pause_scale: float, speak: bool) -> None:
+    """Answer the oldest call-back waiting at the demo's telephone network, as the agent."""
+    network = phone_url.rstrip("/")
+    try:
+        ring = requests.post(f"{network}/phone/ring", timeout=10)
+    except requests.RequestException as exc:
+        raise click.ClickException(f"the telephone network at {network} did not answer") from exc
+    if ring.status_code == 404:
+        raise click.ClickException("no call-back is waiting; CAS places it when the MID is active")
+    placed = ring.json()
+    parts = urlsplit(placed["url"])
+    phone = Softphone(
+        HttpTransport(f"{parts.scheme}://{parts.netloc}"),
+        placed["url"],
+        auth_token=auth_token or None,
+        pause_scale=pause_scale,
+        listener=show(speaker(speak)),
+    )
+    click.echo(f"Call-back from {placed['from']} to {placed['to']}: answering ...")
+    requests.post(
+        f"{network}/phone/{placed['sid']}/status", data={"Status": "in-progress"}, timeout=10
+    )
+    started = time.monotonic()
+    try:
+        call = phone.answer(
+            url=placed["url"], from_=placed["from"], to=placed["to"], method=placed["method"]
+        )
+        converse(call, sys.stdin, echo=not sys.stdin.isatty())
+    except SoftphoneError as exc:
+        raise click.ClickException(f"the call failed: {exc}") from exc
+    finally:
+        requests.post(
+            f"{network}/phone/{placed['sid']}/status",
+            data={"Status": "completed", "Duration": str(int(time.monotonic() - started))},
+            timeout=10,
+        )
     click.echo(f"Call ended: {call.end_reason}.")

@@ -104,7 +104,34 @@ class FakeTwilio:
         app.add_url_rule(f"{prefix}/Calls.json", "create", self._create, methods=["POST"])
         app.add_url_rule(f"{prefix}/Calls.json", "list", self._list, methods=["GET"])
         app.add_url_rule(f"{prefix}/Calls/<sid>.json", "fetch", self._fetch, methods=["GET"])
+        # Not Twilio's: how a person at `cas dial --answer-callback` plays the called phone.
+        app.add_url_rule("/phone/ring", "ring", self._ring, methods=["POST"])
+        app.add_url_rule("/phone/<sid>/status", "status", self._status, methods=["POST"])
         return app
+
+    def _ring(self) -> Response:
+        """Ring the phone of the oldest queued call: answer what it needs to be taken."""
+        for call in self.calls:
+            if call.status == "queued":
+                self.report(call.sid, "ringing")
+                return jsonify(
+                    {
+                        "sid": call.sid,
+                        "url": call.url,
+                        "method": call.method,
+                        "from": call.from_,
+                        "to": call.to,
+                    }
+                )
+        return self._error(404, 20404, "no call is waiting to be answered")
+
+    def _status(self, sid: str) -> Response:
+        """Move a rung call on (in-progress, completed, busy, no-answer) as the network would."""
+        status = request.form.get("Status", "")
+        if status not in ("in-progress", *FINAL) or sid not in {c.sid for c in self.calls}:
+            return self._error(400, 21220, "unknown call or status")
+        duration = int(request.form.get("Duration", "0") or 0)
+        return jsonify({"callback_answer": self.report(sid, status, duration)})
 
     def _error(self, status: int, code: int, message: str) -> Response:
         body = {

@@ -88,18 +88,26 @@ class HttpTransport:
         return self._send("GET", url, None, headers)
 
     def _send(self, method: str, url: str, form: Fields | None, headers: Fields) -> tuple[int, str]:
-        try:
-            reply = self.session.request(
-                method,
-                url,
-                data=form,
-                headers=dict(headers),
-                timeout=self.timeout,
-                allow_redirects=False,
-            )
-        except requests.RequestException as exc:
-            raise WebhookError(method, urlsplit(url).path, None, type(exc).__name__) from exc
-        return reply.status_code, reply.text
+        for attempt in (1, 2):
+            try:
+                reply = self.session.request(
+                    method,
+                    url,
+                    data=form,
+                    headers=dict(headers),
+                    timeout=self.timeout,
+                    allow_redirects=False,
+                )
+            except requests.ConnectionError as exc:
+                # A kept-alive connection the server closed while the caller paused: Twilio
+                # opens a new one and retries a webhook once, and so does this softphone.
+                if attempt == 1:
+                    continue
+                raise WebhookError(method, urlsplit(url).path, None, type(exc).__name__) from exc
+            except requests.RequestException as exc:
+                raise WebhookError(method, urlsplit(url).path, None, type(exc).__name__) from exc
+            return reply.status_code, reply.text
+        raise AssertionError("unreachable")
 
 
 class FlaskTransport:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import sys
 import threading
 from pathlib import Path
@@ -157,3 +158,21 @@ def _watch_stdin(stop: threading.Event) -> None:
 
 
 __all__ = ["switch_sim"]
+
+
+@click.command("switch-fault")
+@click.argument("control")
+@click.argument("command", nargs=-1, required=True)
+def switch_fault(control: str, command: tuple[str, ...]) -> None:
+    """Send a fault COMMAND (e.g. `silent 40`, `deny 1`, `clear`) to a simulator's CONTROL port."""
+    host, port = _host_port(control)
+    try:
+        with socket.create_connection((host, port), timeout=10) as sock:
+            sock.sendall(" ".join(command).encode() + b"\n")
+            with sock.makefile("rb") as stream:
+                reply = stream.readline().decode().strip()
+    except OSError as exc:
+        raise click.ClickException(f"no simulator control port at {control}: {exc}") from exc
+    click.echo(reply or "no answer")
+    if not reply.startswith("ok"):
+        raise SystemExit(1)

@@ -1,0 +1,55 @@
+"""`cas dial --answer-callback`: a person answers, as the agent, the call-back CAS placed."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from activation.models import Transaction
+from activation.models_followup import Callback
+from ivr.dial_cli import dial
+from tests.flow.conftest import log_on
+from tests.flow.test_activation import new_transaction, through_credit
+
+from .conftest import AUTH_TOKEN, wait_for
+from .test_callback_call import _hurry, _ringing, cas, phone_at  # noqa: F401  (fixture)
+
+
+def test_the_agent_answers_the_call_back_from_the_terminal(
+    services,
+    switches,
+    fake_twilio,
+    cas,
+    run_worker,  # noqa: F811
+):
+    run_worker()
+    switches["HOU1"].control("silent 30")
+    call = log_on(phone_at(cas))
+    code = new_transaction(call)
+    through_credit(call)
+    for keys in ("1", "10#", "713555#", "1"):
+        call.press(keys)
+    call.press("3")
+    switches["HOU1"].control("clear")
+    wait_for(lambda: _hurry(services, "switch_insert"), 60, "the insertion")
+    placed = _ringing(services, fake_twilio)
+
+    empty = CliRunner().invoke(dial, ["--answer-callback", "http://127.0.0.1:9"])
+    assert empty.exit_code != 0 and "did not answer" in empty.output
+
+    result = CliRunner().invoke(
+        dial,
+        ["--answer-callback", fake_twilio.url, "--auth-token", AUTH_TOKEN, "--pause-scale", "0"],
+        input="1001#\n2468#\n1\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert f"calling back about transaction {' '.join(code)}" in result.output
+    assert "is yours" in result.output
+    with services.db.transaction() as session:
+        row = session.scalar(select(Callback).where(Callback.call_sid == placed.sid))
+        assert (row.status, row.outcome) == ("completed", "accepted")
+        tx = session.scalar(select(Transaction).where(Transaction.code == code))
+        assert tx.status == "active"
+
+    again = CliRunner().invoke(dial, ["--answer-callback", fake_twilio.url])
+    assert again.exit_code != 0 and "no call-back is waiting" in again.output

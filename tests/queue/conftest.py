@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,6 +15,10 @@ from werkzeug.serving import make_server
 from activation import numbers
 from activation.models import Agent, Handset, Transaction
 from activation.simulators import SimulatedBilling
+from activation.switching import SwitchGateway
+from ivr import create_app
+from ivr.softphone import HttpTransport, Softphone
+from ivr.telephony import TwilioTelephony
 from tests.flow.conftest import switches  # noqa: F401  (switch simulators, as in flow tests)
 
 ACCOUNT_SID = "AC" + "1" * 32
@@ -149,3 +154,32 @@ def fake_twilio() -> Iterator:  # type: ignore[type-arg]
 
     with FakeTwilio(ACCOUNT_SID, AUTH_TOKEN) as fake:
         yield fake
+
+
+@pytest.fixture
+def cas(services, switches, fake_twilio, serve):  # type: ignore[no-untyped-def]  # noqa: F811
+    """CAS served over HTTP with webhook signatures on, call-backs through the fake Twilio."""
+    url = serve(create_app({"TESTING": True}, services=services))
+    services.settings = replace(
+        services.settings,
+        switch_deadline=2,
+        public_url=url,
+        twilio_account_sid=ACCOUNT_SID,
+        twilio_auth_token=AUTH_TOKEN,
+        caller_id=CALLER_ID,
+    )
+    services.switches = SwitchGateway(2)
+    services.telephony = TwilioTelephony(ACCOUNT_SID, AUTH_TOKEN, CALLER_ID, fake_twilio.url)
+    return url
+
+
+def phone_at(url: str) -> Softphone:
+    """A softphone reaching CAS over HTTP and signing as Twilio does."""
+    return Softphone(
+        HttpTransport(url),
+        "/voice",
+        auth_token=AUTH_TOKEN,
+        public_url=url,
+        pause_scale=0.05,
+        max_redirects=400,
+    )

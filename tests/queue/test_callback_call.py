@@ -7,23 +7,16 @@ call's end to CAS's status callback, signed as Twilio signs it.
 
 from __future__ import annotations
 
-from dataclasses import replace
-
-import pytest
 from sqlalchemy import select
 
 from activation import activity_log, callbacks
 from activation.models import Activity, AuditEntry, Handset, TelephoneNumber, Transaction, utcnow
 from activation.models_followup import Callback
-from activation.switching import SwitchGateway
-from ivr import create_app
-from ivr.softphone import HttpTransport, Softphone
-from ivr.telephony import TwilioTelephony
 from switch_adapters.port import Subscriber
 from tests.flow.conftest import log_on
 from tests.flow.test_activation import new_transaction, through_credit
 
-from .conftest import ACCOUNT_SID, AUTH_TOKEN, CALLER_ID, wait_for
+from .conftest import CALLER_ID, phone_at, wait_for
 
 AGENT_PHONE = "+15005550006"
 
@@ -33,35 +26,6 @@ def spoken(number: str) -> str:
     if len(number) == 10:
         return f"{' '.join(number[:3])}, {' '.join(number[3:6])}, {' '.join(number[6:])}"
     return " ".join(number)
-
-
-@pytest.fixture
-def cas(services, switches, fake_twilio, serve):  # type: ignore[no-untyped-def]
-    """CAS served over HTTP with webhook signatures on, call-backs through the fake Twilio."""
-    url = serve(create_app({"TESTING": True}, services=services))
-    services.settings = replace(
-        services.settings,
-        switch_deadline=2,
-        public_url=url,
-        twilio_account_sid=ACCOUNT_SID,
-        twilio_auth_token=AUTH_TOKEN,
-        caller_id=CALLER_ID,
-    )
-    services.switches = SwitchGateway(2)
-    services.telephony = TwilioTelephony(ACCOUNT_SID, AUTH_TOKEN, CALLER_ID, fake_twilio.url)
-    return url
-
-
-def phone_at(url: str) -> Softphone:
-    """A softphone reaching CAS over HTTP and signing as Twilio does."""
-    return Softphone(
-        HttpTransport(url),
-        "/voice",
-        auth_token=AUTH_TOKEN,
-        public_url=url,
-        pause_scale=0.05,
-        max_redirects=400,
-    )
 
 
 def _activity(services, type_: str) -> Activity:  # type: ignore[no-untyped-def]

@@ -11,8 +11,8 @@ from ivr.dial_cli import dial
 from tests.flow.conftest import log_on
 from tests.flow.test_activation import new_transaction, through_credit
 
-from .conftest import AUTH_TOKEN, wait_for
-from .test_callback_call import _hurry, _ringing, cas, phone_at  # noqa: F401  (fixture)
+from .conftest import AUTH_TOKEN, phone_at, wait_for
+from .test_callback_call import _hurry, _ringing
 
 
 def test_the_agent_answers_the_call_back_from_the_terminal(
@@ -20,7 +20,7 @@ def test_the_agent_answers_the_call_back_from_the_terminal(
     switches,
     fake_twilio,
     cas,
-    run_worker,  # noqa: F811
+    run_worker,
 ):
     run_worker()
     switches["HOU1"].control("silent 30")

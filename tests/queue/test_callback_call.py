@@ -59,14 +59,8 @@ def _ringing(services, fake_twilio, count: int = 1):  # type: ignore[no-untyped-
     return placed
 
 
-def test_silent_switch_then_call_back_announces_the_mid_and_the_agent_accepts(
-    services,
-    switches,
-    fake_twilio,
-    cas,
-    run_worker,
-):
-    run_worker()
+def ask_for_a_call_back(services, switches, cas) -> str:  # type: ignore[no-untyped-def]
+    """Activate with the switch silent, key 3 at 'delayed', bring the switch back; the code."""
     switches["HOU1"].control("silent 30")
     call = log_on(phone_at(cas))
     code = new_transaction(call)
@@ -78,9 +72,20 @@ def test_silent_switch_then_call_back_announces_the_mid_and_the_agent_accepts(
     assert "The number assignment is delayed" in call.last_prompt
     heard = call.press("3")
     assert "You will be called back" in heard and call.ended
-
     switches["HOU1"].control("clear")  # the switch is back
     wait_for(lambda: _hurry(services, "switch_insert"), 60, "the insertion")
+    return code
+
+
+def test_silent_switch_then_call_back_announces_the_mid_and_the_agent_accepts(
+    services,
+    switches,
+    fake_twilio,
+    cas,
+    run_worker,
+):
+    run_worker()
+    code = ask_for_a_call_back(services, switches, cas)
     with services.db.transaction() as session:
         tx = session.scalars(select(Transaction).where(Transaction.code == code)).one()
         assert tx.status == "active" and tx.callback_requested

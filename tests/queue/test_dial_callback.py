@@ -8,11 +8,9 @@ from sqlalchemy import select
 from activation.models import Transaction
 from activation.models_followup import Callback
 from ivr.dial_cli import dial
-from tests.flow.conftest import log_on
-from tests.flow.test_activation import new_transaction, through_credit
 
-from .conftest import AUTH_TOKEN, phone_at, wait_for
-from .test_callback_call import _hurry, _ringing
+from .conftest import AUTH_TOKEN
+from .test_callback_call import _ringing, ask_for_a_call_back
 
 
 def test_the_agent_answers_the_call_back_from_the_terminal(
@@ -23,15 +21,7 @@ def test_the_agent_answers_the_call_back_from_the_terminal(
     run_worker,
 ):
     run_worker()
-    switches["HOU1"].control("silent 30")
-    call = log_on(phone_at(cas))
-    code = new_transaction(call)
-    through_credit(call)
-    for keys in ("1", "10#", "713555#", "1"):
-        call.press(keys)
-    call.press("3")
-    switches["HOU1"].control("clear")
-    wait_for(lambda: _hurry(services, "switch_insert"), 60, "the insertion")
+    code = ask_for_a_call_back(services, switches, cas)
     placed = _ringing(services, fake_twilio)
 
     empty = CliRunner().invoke(dial, ["--answer-callback", "http://127.0.0.1:9"])

@@ -28,6 +28,7 @@ The rules it keeps (after Telcordia GR-831, as far as a cellular switch needs th
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from switch_adapters.codec import CodecError
@@ -51,6 +52,10 @@ _VERB = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+){0,2}")
 _CTAG = re.compile(r"[A-Za-z0-9.]{1,16}")
 _BLOCK = re.compile(r"[ -9<-~]*")  # printable, without ':' and ';'
 _BODY = re.compile(r"[!-~](?:[ -~]*[!-~])?")
+# Whole bodies at once (a dump part has hundreds of lines): lines joined by "\n", and the body
+# as it comes, each line indented by exactly three spaces. Anything else goes line by line.
+_BODY_LINES = re.compile(r"[!-~](?:[ -~]*[!-~])?(?:\n[!-~](?:[ -~]*[!-~])?)*")
+_INDENTED_BODY = re.compile(r"   [!-~](?:[ -~]*[!-~])?(?:\n   [!-~](?:[ -~]*[!-~])?)*")
 
 
 @dataclass(frozen=True)
@@ -210,13 +215,37 @@ def unquote(line: str) -> str:
     return _ESCAPE.sub(r"\1", inner)
 
 
+def unquoted_text(lines: Sequence[str]) -> str | None:
+    """Return body lines that are all plainly quoted, unquoted and joined by newlines.
+
+    Plainly quoted: a quote at each end, no other quote and no escape inside. None when any
+    line is not, so the caller goes line by line (``unquote``). Done in a few passes over the
+    whole text rather than line by line, because a dump part holds hundreds of lines.
+    """
+    joined = "\n".join(lines)
+    count = len(lines)
+    if (
+        count
+        and joined[0] == '"'
+        and joined[-1] == '"'
+        and "\\" not in joined
+        and joined.count('"') == 2 * count
+        and joined.count('"\n"') == count - 1
+    ):
+        return joined[1:-1].replace('"\n"', "\n")
+    return None
+
+
 def _message(sid: str, stamp: str, ident: str, lines: tuple[str, ...], final: bool) -> bytes:
     if not _HEADER.fullmatch(f"   {sid} {stamp}"):
         raise CodecError(f"bad message header {sid!r} {stamp!r}")
-    for line in lines:
-        if not _BODY.fullmatch(line):
-            raise CodecError(f"cannot put {line!r} in a TL1 message")
-    body = "".join(f"   {line}\r\n" for line in lines)
+    joined = "\n".join(lines)
+    # A line holding a newline would pass the joined check as two lines: count them too.
+    if lines and (joined.count("\n") != len(lines) - 1 or not _BODY_LINES.fullmatch(joined)):
+        for line in lines:
+            if not _BODY.fullmatch(line):
+                raise CodecError(f"cannot put {line!r} in a TL1 message")
+    body = ("   " + "\r\n   ".join(lines) + "\r\n") if lines else ""
     end = ";" if final else ">"
     return f"\r\n\n   {sid} {stamp}\r\n{ident}\r\n{body}{end}".encode("ascii")
 
@@ -293,7 +322,7 @@ class TL1Client:
 
 def parse_message(text: str, end: str) -> Ack | Response | Autonomous:
     """Parse one message from the switch (its text before the terminator, and the terminator)."""
-    lines = _LINE_BREAK.split(text.lstrip("\r\n").rstrip("\r\n"))
+    lines = _LINE_BREAK.split(text.strip("\r\n"), 2)
     if end == "<":
         ack = _ACK.fullmatch(lines[0]) if len(lines) == 1 else None
         if ack is None:
@@ -304,11 +333,7 @@ def parse_message(text: str, end: str) -> Ack | Response | Autonomous:
     header = _HEADER.fullmatch(lines[0])
     if header is None:
         raise CodecError(f"bad message header {lines[0]!r:.80}")
-    body = []
-    for line in lines[2:]:
-        if not line.startswith("   ") or not _BODY.fullmatch(line.strip()):
-            raise CodecError(f"bad body line {line!r:.80}")
-        body.append(line.strip())
+    body = _body(lines[2]) if len(lines) > 2 else []
     sid, stamp, final = header[1], header[2], end == ";"
     ident = _RESPONSE_ID.fullmatch(lines[1])
     if ident:
@@ -317,6 +342,20 @@ def parse_message(text: str, end: str) -> Ack | Response | Autonomous:
     if ident:
         return Autonomous(sid, ident[1], int(ident[2]), ident[3], tuple(body), final, stamp)
     raise CodecError(f"bad message identification {lines[1]!r:.80}")
+
+
+def _body(text: str) -> list[str]:
+    """Return the body lines of a message (the text after its identification line)."""
+    text = text.replace("\r\n", "\n")
+    if _INDENTED_BODY.fullmatch(text):
+        return text[3:].split("\n   ")  # "\n   " is only ever where a line begins
+    body = []
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if not line.startswith("   ") or not _BODY.fullmatch(stripped):
+            raise CodecError(f"bad body line {line!r:.80}")
+        body.append(stripped)
+    return body
 
 
 class TL1Server:
@@ -372,4 +411,5 @@ __all__ = [
     "parse_message",
     "quote",
     "unquote",
+    "unquoted_text",
 ]

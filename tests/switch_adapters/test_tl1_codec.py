@@ -18,6 +18,7 @@ from switch_adapters.tl1_codec import (
     TL1Server,
     quote,
     unquote,
+    unquoted_text,
 )
 
 STAMP = "24-03-01 12:30:45"
@@ -146,6 +147,39 @@ def test_quote_round_trip() -> None:
     assert unquote(quote('say "hi" \\o/')) == 'say "hi" \\o/'
 
 
+def test_a_body_in_any_layout_reads_as_its_lines() -> None:
+    wire = (
+        b"\r\n\n   HOU1 24-03-01 12:30:45\r\nM  7 COMPLD\r\n"
+        b'   "a"\r\n      "b"   \r\n   /* c */\n   d\r\n;'
+    )
+    (response,) = TL1Client().feed(wire)
+    assert response.lines == ('"a"', '"b"', "/* c */", "d")
+    assert response.data == ["a", "b"]
+
+
+@pytest.mark.parametrize("line", ["two\nlines", "trailing ", " leading", ""])
+def test_a_line_that_would_not_read_back_the_same_is_not_sent(line: str) -> None:
+    with pytest.raises(CodecError, match="cannot put"):
+        Response("HOU1", "7", "COMPLD", ('"fine"', line)).encode()
+
+
+@pytest.mark.parametrize(
+    ("lines", "text"),
+    [
+        (['"a:1"', '"b:2"'], "a:1\nb:2"),
+        (['"only"'], "only"),
+        ([], None),
+        (['"a"', "/* comment */"], None),
+        (['"a\\"b"'], None),  # an escape: line by line
+        (['"a"b"'], None),  # a bare quote inside
+        (['"a', 'b"'], None),
+        (['"'], None),
+    ],
+)
+def test_plainly_quoted_bodies_are_unquoted_at_once(lines: list[str], text: str | None) -> None:
+    assert unquoted_text(lines) == text
+
+
 # -- properties ------------------------------------------------------------------------------
 
 blocks = st.text(st.sampled_from("ABCXYZ0123456789=,&.-_ "), max_size=12)
@@ -202,6 +236,16 @@ def test_messages_round_trip_in_any_chunking(messages, chunk) -> None:  # type: 
         events += client.feed(wire[i : i + chunk])
     client.feed(b"")
     assert [e for e in events if not isinstance(e, AtagGap)] == messages
+
+
+@settings(deadline=None)
+@given(st.lists(body_lines, max_size=6))
+def test_unquoting_at_once_agrees_with_line_by_line(lines: list[str]) -> None:
+    text = unquoted_text(lines)
+    if text is not None:
+        assert text.split("\n") == [unquote(line) for line in lines]
+    elif lines and all(line.startswith('"') for line in lines):
+        assert any("\\" in line or line.count('"') != 2 for line in lines)
 
 
 @settings(max_examples=300, deadline=None)

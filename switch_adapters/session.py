@@ -12,6 +12,8 @@ the exchanges over one open line. Each hook gets the open ``Line`` and an absolu
     _query(line, mid, until)          -> Subscriber | None  (None: the switch has no such MID)
     _dump(line, part_seconds)         -> Iterator[Subscriber], ordered by MID, streamed; each
                                          part of the answer must come within part_seconds
+    _dump_records(line, part_seconds) -> Iterator[list[Record]]: instead of _dump, for a
+                                         dialect that reads a whole part of a dump at once
     _log_off(line, until)             optional, best effort on close()
 
 The base class gives every dialect the same rules:
@@ -35,8 +37,8 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Iterator, Mapping
-from typing import Any, ClassVar, TypeVar
+from collections.abc import Callable, Generator, Iterator, Mapping
+from typing import ClassVar, TypeVar
 
 from switch_adapters.line import Line, Trunk, remaining
 from switch_adapters.port import (
@@ -44,11 +46,13 @@ from switch_adapters.port import (
     CommandTemplate,
     Garbled,
     LineDown,
+    Record,
     Subscriber,
     SwitchDefinition,
     SwitchDenied,
     SwitchError,
     SwitchTimeout,
+    batched_records,
 )
 
 log = logging.getLogger(__name__)
@@ -59,6 +63,7 @@ T = TypeVar("T")
 UNCERTAIN = (SwitchTimeout, LineDown, Garbled)
 ATTEMPTS = 2
 FIRST_ATTEMPT_SHARE = 0.5
+RECORD_BATCH = 500  # records per batch where a dialect reads a dump line by line
 # Characters a value may carry into a command: none of them is punctuation in any dialect.
 SAFE_VALUE = re.compile(r"[A-Za-z0-9&+._-]*")
 
@@ -119,12 +124,31 @@ class LineSession:
 
     def dump(self) -> Iterator[Subscriber]:
         """Stream every subscriber, ordered by MID; each part of the answer within the deadline."""
+        records = self.dump_records()
+        last = ""
+        try:
+            for batch in records:
+                for mid, esn, features in batch:
+                    if mid < last:  # a repeated MID passes: the comparison reports it
+                        raise Garbled(self.switch, f"dump out of MID order at {mid}")
+                    last = mid
+                    yield Subscriber(mid, esn, features)
+        finally:
+            records.close()
+
+    def dump_records(self) -> Generator[list[Record], None, None]:
+        """Stream every subscriber as (MID, ESN, features) records, a batch at a time.
+
+        The bulk read behind ``dump``, for whoever reads a whole switch (the nightly
+        comparison): no object per subscriber. Records come in the switch's order, which should
+        be MID order; checking that is the caller's (``dump`` does).
+        """
         self._not_dumping()
         line = self.trunk.ensure(self._until())
         self._dumping = True
         finished = False
         try:
-            yield from self._dump(line, self.deadline)
+            yield from self._dump_records(line, self.deadline)
             finished = True
         finally:
             self._dumping = False
@@ -184,6 +208,10 @@ class LineSession:
     def _dump(self, line: Line, part_seconds: float) -> Iterator[Subscriber]:
         raise NotImplementedError
 
+    def _dump_records(self, line: Line, part_seconds: float) -> Iterator[list[Record]]:
+        """Batch _dump's subscribers; a dialect that reads whole parts gives this instead."""
+        return batched_records(self._dump(line, part_seconds), RECORD_BATCH)
+
     def _log_off(self, line: Line, until: float) -> None:
         """Log off; dialects without a log-off leave this as is."""
 
@@ -220,11 +248,17 @@ class LineSession:
 
     def subscriber_from(self, match: re.Match[str]) -> Subscriber:
         """Build a Subscriber from a match with the named groups mid, esn and features."""
-        groups: dict[str, Any] = match.groupdict()
+        return Subscriber(*self.record_from(match))
+
+    def record_from(self, match: re.Match[str]) -> Record:
+        """Read (mid, esn, features) from a match with those named groups."""
         try:
-            return Subscriber(groups["mid"], groups["esn"], groups.get("features") or "")
-        except KeyError as exc:
-            raise Garbled(self.switch, f"pattern has no group {exc}") from exc
+            mid, esn = match.group("mid", "esn")
+        except IndexError as exc:
+            raise Garbled(self.switch, f"pattern lacks a group: {exc}") from exc
+        # A pattern may leave features out: a switch that keeps none.
+        features = match.group("features") if "features" in match.re.groupindex else None
+        return (mid, esn, features or "")
 
     # -- the shared rules ----------------------------------------------------------------------
 

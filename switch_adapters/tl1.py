@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import re
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from switch_adapters.port import (
     DEFAULT_DEADLINE,
     CommandTemplate,
     Garbled,
+    Record,
     Subscriber,
     SwitchDefinition,
     SwitchDenied,
@@ -42,6 +44,7 @@ from switch_adapters.tl1_codec import (
     Response,
     TL1Client,
     parse_command,
+    unquoted_text,
 )
 
 log = logging.getLogger(__name__)
@@ -58,6 +61,7 @@ DEFAULT_COMMANDS: dict[str, CommandTemplate] = {
     "query": CommandTemplate("RTRV-SUB:{tid}:{mid}:{ctag};", SUBSCRIBER_LINE),
     "dump": CommandTemplate("RTRV-SUB:{tid}:ALL:{ctag};", SUBSCRIBER_LINE),
 }
+_WHOLE_LINES = re.compile(SUBSCRIBER_LINE, re.MULTILINE)
 NOT_FOUND = frozenset({"IENE"})
 ACK_REASONS = {
     "NA": "command not acknowledged",
@@ -132,23 +136,33 @@ class TL1Session(LineSession):
             raise self._denial(denied)
         return found
 
-    def _dump(self, line: Line, part_seconds: float) -> Iterator[Subscriber]:
+    def _dump_records(self, line: Line, part_seconds: float) -> Iterator[list[Record]]:
         ctag = self._send(line, "dump")
         pattern = self.expect("dump")
-        last = ""
+        # The dialect's own pattern matches one whole line and has the groups mid, esn and
+        # features in that order: a part can be matched in one pass over its text. A row's
+        # own pattern is matched line by line.
+        whole = _WHOLE_LINES if self.template("dump").expect == SUBSCRIBER_LINE else None
         parts = self._parts(line, ctag, time.monotonic() + part_seconds, part_seconds)
         for part in parts:
             if part.status == "DENY":
                 raise self._denial(part)
-            for text in part.data:
-                match = pattern.search(text)
-                if match is None:
-                    raise Garbled(self.switch, f"dump line not as expected: {text!r:.80}")
-                subscriber = self.subscriber_from(match)
-                if subscriber.mid < last:  # a repeated MID passes: the comparison reports it
-                    raise Garbled(self.switch, f"dump out of MID order at {subscriber.mid}")
-                last = subscriber.mid
-                yield subscriber
+            text = unquoted_text(part.lines) if whole is not None else None
+            records: list[Record] | None = None
+            if whole is not None and text is not None:
+                records = whole.findall(text)
+            # Every line matched, each on its own (the pattern is anchored at both ends and a
+            # match spanning lines would leave fewer matches than lines); else line by line.
+            if records is None or len(records) != len(part.lines):
+                records = []
+                for text in part.data:
+                    match = pattern.search(text)
+                    if match is None:
+                        if records:  # what the part did show is still compared
+                            yield records
+                        raise Garbled(self.switch, f"dump line not as expected: {text!r:.80}")
+                    records.append(self.record_from(match))
+            yield records
 
     # -- one command, its answer ---------------------------------------------------------------
 

@@ -205,6 +205,8 @@ def test_dump_streams_a_big_store_in_order(start, dialect, tmp_path) -> None:  #
     with open_session(sim.definition("HOU1"), deadline=DEADLINE) as session:
         dumped = list(session.dump())
         assert dumped == [sub(n) for n in range(1, 2501)]
+        records = [record for batch in session.dump_records() for record in batch]
+        assert records == [(s.mid, s.esn, s.features) for s in dumped]
         assert session.query(sub(17).mid) == sub(17)  # the line is fine after a whole dump
 
 

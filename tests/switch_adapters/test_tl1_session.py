@@ -10,7 +10,14 @@ from collections.abc import Callable
 import pytest
 
 from switch_adapters import default_commands, open_session, session_class
-from switch_adapters.port import CommandTemplate, Subscriber, SwitchDefinition, SwitchDenied
+from switch_adapters.port import (
+    CommandTemplate,
+    Garbled,
+    Subscriber,
+    SwitchDefinition,
+    SwitchDenied,
+)
+from switch_adapters.simulator.store import Store
 from switch_adapters.tl1 import DEFAULT_COMMANDS, TL1Session
 
 DEADLINE = 1.0
@@ -262,3 +269,126 @@ def test_final_acknowledgements_end_a_command(scripted_switch) -> None:  # type:
         with pytest.raises(SwitchDenied) as denied:
             session.delete("7135550001")
     assert denied.value.code == "RL"
+
+
+def dump_script(*parts: bytes) -> Callable[[str, str], bytes]:
+    """A switch whose dump is the given parts' body lines, each part a message of its own."""
+
+    def script(verb: str, ctag: str) -> bytes:
+        tag = ctag.encode()
+        if verb != "RTRV-SUB":
+            return HEAD + b"M  " + tag + b" COMPLD\r\n;"
+        messages = [
+            HEAD + b"M  " + tag + b" COMPLD\r\n" + body + (b";" if n == len(parts) - 1 else b">")
+            for n, body in enumerate(parts)
+        ]
+        return b"".join(messages)
+
+    return script
+
+
+def body(*lines: str) -> bytes:
+    return b"".join(b"   " + line.encode() + b"\r\n" for line in lines)
+
+
+def test_a_dump_is_read_a_part_at_a_time_and_a_garbled_part_keeps_what_it_showed(
+    scripted_switch,
+) -> None:  # type: ignore[no-untyped-def]
+    script = dump_script(
+        body('"7135550001:ESN=13803100001,FEAT=10"', '"7135550002:ESN=13803100002,FEAT="'),
+        body('"7135550003:ESN=13803100003,FEAT=30"', '"7135550004:ESN=NOT-AN-ESN,FEAT=10"'),
+    )
+    definition = SwitchDefinition("HOU1", "tl1", "HOU1", scripted_switch(script))
+    with open_session(definition, deadline=DEADLINE) as session:
+        assert isinstance(session, TL1Session)
+        batches = session.dump_records()
+        assert next(batches) == [
+            ("7135550001", "13803100001", "10"),
+            ("7135550002", "13803100002", ""),
+        ]
+        assert next(batches) == [("7135550003", "13803100003", "30")]
+        with pytest.raises(Garbled, match="dump line not as expected"):
+            next(batches)
+
+
+def test_a_dump_body_in_another_layout_reads_the_same(scripted_switch) -> None:  # type: ignore[no-untyped-def]
+    # Deeper indentation, trailing blanks, a comment line and an escaped quote: line by line.
+    script = dump_script(
+        b'     "7135550001:ESN=13803100001,FEAT=10"  \r\n'
+        b"   /* printout of the subscriber database */\r\n"
+        b'   "7135550002:ESN=13803100002,FEAT=A\\"B"\r\n',
+        body('"7135550003:ESN=13803100003,FEAT=30"'),
+    )
+    definition = SwitchDefinition(
+        "HOU1",
+        "tl1",
+        "HOU1",
+        scripted_switch(script),
+        commands={
+            "dump": CommandTemplate(
+                "RTRV-SUB:{tid}:ALL:{ctag};",
+                r"^(?P<mid>\d{10}):ESN=(?P<esn>\d+),FEAT=(?P<features>[^,]*)$",
+            )
+        },
+    )
+    with open_session(definition, deadline=DEADLINE) as session:
+        assert list(session.dump()) == [
+            Subscriber("7135550001", "13803100001", "10"),
+            Subscriber("7135550002", "13803100002", 'A"B'),
+            Subscriber("7135550003", "13803100003", "30"),
+        ]
+
+
+def test_a_row_pattern_without_features_reads_a_switch_that_keeps_none(scripted_switch) -> None:  # type: ignore[no-untyped-def]
+    script = dump_script(body('"7135550001:ESN=13803100001"', '"7135550002:ESN=13803100002"'))
+    pattern = r"(?P<mid>\d{10}):ESN=(?P<esn>\d{11})"
+    definition = SwitchDefinition(
+        "HOU1",
+        "tl1",
+        "HOU1",
+        scripted_switch(script),
+        commands={"dump": CommandTemplate("RTRV-SUB:{tid}:ALL:{ctag};", pattern)},
+    )
+    with open_session(definition, deadline=DEADLINE) as session:
+        assert [list(batch) for batch in session.dump_records()] == [
+            [("7135550001", "13803100001", ""), ("7135550002", "13803100002", "")]
+        ]
+
+
+def test_a_dump_out_of_mid_order_is_garbled_to_whoever_reads_subscribers(scripted_switch) -> None:  # type: ignore[no-untyped-def]
+    script = dump_script(
+        body('"7135550002:ESN=13803100002,FEAT=10"'),
+        body('"7135550001:ESN=13803100001,FEAT=10"'),
+    )
+    definition = SwitchDefinition("HOU1", "tl1", "HOU1", scripted_switch(script))
+    with open_session(definition, deadline=DEADLINE) as session:
+        dumped = session.dump()
+        assert next(dumped) == Subscriber("7135550002", "13803100002", "10")
+        with pytest.raises(Garbled, match="out of MID order at 7135550001"):
+            next(dumped)
+        dumped.close()
+        # The rest of the answer is still on the line: it is hung up, not read as an answer.
+        assert session.trunk.line is None or session.trunk.line.closed
+
+
+def test_the_simulator_quotes_a_value_that_needs_it_in_the_middle_of_a_dump(
+    start, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "odd.db"
+    odd = Subscriber("7135550002", "13803100002", 'A"B\\C')
+    with Store(path) as store:
+        store.load([sub(1), odd, sub(3)])
+    sim = start("tl1", store=path, extra_args=["--part-size", "2"])
+    pattern = r"^(?P<mid>\d{10}):ESN=(?P<esn>\d+),FEAT=(?P<features>.*)$"
+    row = sim.definition("HOU1")
+    definition = SwitchDefinition(
+        row.name,
+        row.dialect,
+        row.code,
+        row.primary_url,
+        logon_name=row.logon_name,
+        logon_secret=row.logon_secret,
+        commands={"dump": CommandTemplate("RTRV-SUB:{tid}:ALL:{ctag};", pattern)},
+    )
+    with open_session(definition, deadline=DEADLINE) as session:
+        assert list(session.dump()) == [sub(1), odd, sub(3)]

@@ -74,6 +74,12 @@ class Store:
 
     def __iter__(self) -> Iterator[Subscriber]:
         """Stream every subscriber, ordered by MID, a batch at a time."""
+        for page in self.pages():
+            for row in page:
+                yield Subscriber(*row)
+
+    def pages(self) -> Iterator[list[tuple[str, str, str]]]:
+        """Stream every subscriber as (mid, esn, features) rows, ordered by MID, page by page."""
         # Keyset pages rather than one open cursor: writers on other threads are not held up
         # by a long dump, and each page is a consistent read.
         after = ""
@@ -82,8 +88,8 @@ class Store:
                 "SELECT mid, esn, features FROM subscriber WHERE mid > ? ORDER BY mid LIMIT ?",
                 (after, BATCH),
             ).fetchall()
-            for row in rows:
-                yield Subscriber(*row)
+            if rows:
+                yield rows
             if len(rows) < BATCH:
                 return
             after = rows[-1][0]

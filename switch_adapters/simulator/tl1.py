@@ -150,15 +150,16 @@ class TL1Switch:
 
     def _dump(self, command: Command, fault: Fault) -> bool:
         self.switch.stats.count("dump")
+        size = self.switch.part_size
         records: list[str] = []
         first = True
-        for subscriber in self.switch.store():
-            records.append(quote(_record(subscriber)))
-            if len(records) == self.switch.part_size:
-                part = self._done(command.ctag, tuple(records), final=False)
+        for page in self.switch.store().pages():
+            records += _records(page)
+            while len(records) >= size:
+                part = self._done(command.ctag, tuple(records[:size]), final=False)
                 if not self._send(part, fault if first else None):
                     return False
-                first, records = False, []
+                first, records = False, records[size:]
         return self._send(self._done(command.ctag, tuple(records)), fault if first else None)
 
     def _send(self, message: Response, fault: Fault | None) -> bool:
@@ -190,6 +191,15 @@ class TL1Switch:
 
 def _record(subscriber: Subscriber) -> str:
     return f"{subscriber.mid}:ESN={subscriber.esn},FEAT={subscriber.features}"
+
+
+def _records(rows: list[tuple[str, str, str]]) -> list[str]:
+    """The quoted dump lines of (mid, esn, features) rows."""
+    lines = [f'"{mid}:ESN={esn},FEAT={features}"' for mid, esn, features in rows]
+    joined = "".join(lines)
+    if joined.count('"') != 2 * len(lines) or "\\" in joined:  # a value to escape: rare
+        return [quote(f"{mid}:ESN={esn},FEAT={features}") for mid, esn, features in rows]
+    return lines
 
 
 __all__ = ["TL1Switch", "serve"]

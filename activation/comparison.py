@@ -1,9 +1,10 @@
 """The nightly telephone-number comparison: every switch against CAS, a report, repairs.
 
-One run at a time (comparison_lock), switch after switch: CAS's active MIDs and the switch's
-dump are merged in one pass (comparison_merge), the findings are stored with the run, the
-report is written (comparison_report), and with `repair` the findings become activities and
-escalations (comparison_repair). Without `repair` nothing else in CAS changes.
+One run at a time (comparison_lock), switch after switch: CAS's active MIDs (comparison_cas)
+and the switch's dump are merged in one pass (comparison_merge), the findings are stored with
+the run (comparison_findings), the report is written (comparison_report), and with `repair`
+the findings become activities and escalations (comparison_repair). Without `repair` nothing
+else in CAS changes.
 """
 
 from __future__ import annotations
@@ -19,19 +20,16 @@ from sqlalchemy import delete, func, select, update
 from switch_adapters.port import SwitchDefinition
 
 from . import audit
-from .comparison_lock import ComparisonRunning, RunLock
-from .comparison_merge import (
-    DumpFailed,
-    Findings,
-    Tally,
-    active_numbers,
+from .comparison_cas import (
+    active_records,
     count_active,
-    guarded,
     inserts_under_way,
     last_activity_id,
-    merge,
     reader,
 )
+from .comparison_findings import Findings
+from .comparison_lock import ComparisonRunning, RunLock
+from .comparison_merge import DumpFailed, Tally, dump_records, guarded, merge
 from .comparison_models import (
     DISCREPANCIES,
     IN_FLIGHT,
@@ -145,10 +143,9 @@ def compare_switch(
         keeps_features = bool(getattr(line, "keeps_features", True))
         try:
             with reader(db) as conn:
-                cas = active_numbers(conn, target.blocks)
-                merge(
-                    cas, guarded(line.dump()), out, tally, keeps_features=keeps_features, tick=tick
-                )
+                cas = active_records(conn, target.blocks, features=keeps_features)
+                dump = guarded(dump_records(line))
+                merge(cas, dump, out, tally, keeps_features=keeps_features, tick=tick)
         except DumpFailed as exc:
             where = f", last MID {tally.last_mid}" if tally.last_mid else ""
             result.unreadable = f"{exc} (after {tally.lines:,} lines{where})"
@@ -343,7 +340,6 @@ __all__ = [
     "SwitchPlan",
     "SwitchResult",
     "Tally",
-    "active_numbers",
     "compare_switch",
     "merge",
     "plan",

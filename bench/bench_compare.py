@@ -6,7 +6,8 @@ the simulator's subscriber file, with --planted differences spread over it (miss
 ESN and feature mismatches, in equal shares). Then it measures
 
 - the floor: both sides written as sorted text by the sqlite3 shell and compared with `comm`;
-- the switch's dump alone through its adapter (what the line and the dialect cost);
+- the switch's dump alone through its adapter (what the line and the dialect cost), read as
+  the comparison reads it (batches of records) and as subscribers one by one;
 - the comparison, `run_comparison`, in a fresh process: its time and peak memory (maximum
   resident set size) beside the same process's size before the run,
 
@@ -217,10 +218,14 @@ def measure_dump(directory: Path) -> None:
         defn = definition(session.scalar(select(Switch).where(Switch.name == SWITCH)))
     line = services.switches.open(defn)
     started = time.perf_counter()
-    lines = sum(1 for _ in line.dump())
+    lines = sum(len(batch) for batch in line.dump_records())
+    records = time.perf_counter() - started
+    started = time.perf_counter()
+    subscribers = sum(1 for _ in line.dump())
     seconds = time.perf_counter() - started
     line.close()
-    print(json.dumps({"seconds": seconds, "lines": lines}))
+    assert subscribers == lines
+    print(json.dumps({"records": records, "seconds": seconds, "lines": lines}))
 
 
 def bench(count: int, planted_count: int) -> None:
@@ -254,7 +259,8 @@ def bench(count: int, planted_count: int) -> None:
             f"  floor (sorted text + comm): {floor_s:6.2f} s  "
             f"[CAS text {base['cas_text']:.2f} s, switch text {base['switch_text']:.2f} s, "
             f"comm {base['comm']:.2f} s, {base['lines']:.0f} lines differ]\n"
-            f"  switch dump alone (TL1):    {dump['seconds']:6.2f} s  [{dump['lines']:,} lines]\n"
+            f"  switch dump alone (TL1):    {dump['records']:6.2f} s  [{dump['lines']:,} lines as "
+            f"records; {dump['seconds']:.2f} s as subscribers]\n"
             f"  comparison:                 {run['seconds']:6.2f} s  "
             f"= {run['seconds'] / floor_s:.2f}x the floor\n"
             f"  memory: peak {run['rss_peak_mb']:.0f} MB, "

@@ -15,12 +15,13 @@ import pytest
 from sqlalchemy import select
 
 from activation.comparison import run_comparison
-from activation.comparison_merge import DumpFailed, Findings, Tally, merge
+from activation.comparison_findings import Findings
+from activation.comparison_merge import DumpFailed, Tally, merge
 from activation.comparison_models import ComparisonFinding, ComparisonRun
 from activation.models import Switch, TelephoneNumber, Transaction
 from activation.services import Services, bootstrap
 from activation.settings import Settings
-from switch_adapters.port import LineDown, Subscriber, SwitchDefinition
+from switch_adapters.port import LineDown, Record, Subscriber, SwitchDefinition
 
 MID = "713555"
 
@@ -82,25 +83,41 @@ def found(services: Services, run_id: int) -> set[tuple[str, ...]]:
     return {tuple(row) for row in rows}
 
 
+def batches(records: list[Record], size: int) -> list[list[Record]]:
+    return [records[start : start + size] for start in range(0, len(records), size)]
+
+
 def run_merge(
     services: Services,
-    cas: list[tuple[str, str, str, int | None]],
+    cas: list[Record],
     dump: list[Subscriber],
     in_flight: dict[str, int] | None = None,
     keeps_features: bool = True,
 ) -> tuple[set[tuple[str, str]], Tally]:
-    run_id = new_run(services)
-    out = Findings(services.db, run_id, "HOU1", in_flight or {})
-    tally = Tally()
-    try:
-        merge(iter(cas), iter(dump), out, tally, keeps_features=keeps_features)
-    finally:
-        out.flush()
-    return {(kind, m) for _, kind, m in found(services, run_id)}, tally
+    """Merge with both sides cut in batches of several sizes; every size must find the same."""
+    lines = [(s.mid, s.esn, s.features) for s in dump]
+    outcomes = []
+    for size in (1, 2, 3, 1000):
+        run_id = new_run(services)
+        out = Findings(services.db, run_id, "HOU1", in_flight or {})
+        tally = Tally()
+        try:
+            merge(
+                batches(cas, size),
+                batches(lines, max(1, size - 1)),  # the sides' batches never line up
+                out,
+                tally,
+                keeps_features=keeps_features,
+            )
+        finally:
+            out.flush()
+        outcomes.append(({(kind, m) for _, kind, m in found(services, run_id)}, tally))
+    assert all(outcome == outcomes[0] for outcome in outcomes), outcomes
+    return outcomes[0]
 
 
-def cas_row(suffix: int, esn: str = "", plan: str = "10") -> tuple[str, str, str, int | None]:
-    return (mid(suffix), esn or f"138{suffix:08d}", plan, None)
+def cas_row(suffix: int, esn: str = "", plan: str = "10") -> Record:
+    return (mid(suffix), esn or f"138{suffix:08d}", plan)
 
 
 def line(suffix: int, esn: str = "", plan: str = "10") -> Subscriber:
@@ -155,7 +172,7 @@ def test_duplicate_lines_are_reported_and_make_no_false_findings(services):
 def test_a_mid_repeated_three_times_is_reported_twice(services):
     run_id = new_run(services)
     out = Findings(services.db, run_id, "HOU1", {})
-    merge(iter([cas_row(1)]), iter([line(1)] * 3), out, Tally())
+    merge([[cas_row(1)]], [[cas_row(1)] * 3], out, Tally())
     out.flush()
     with services.db.transaction() as session:
         kinds = session.scalars(

@@ -42,6 +42,7 @@ ALARM_CODES = ("*C", "**", "* ", "A ")
 NO_STAMP = "70-01-01 00:00:00"
 
 _FORBIDDEN = re.compile(rb"[^\x20-\x7e\r\n]")
+_ALLOWED = bytes(range(0x20, 0x7F)) + b"\r\n"
 _TERMINATOR = re.compile(rb"\n[;><]")
 _LINE_BREAK = re.compile(r"\r?\n")
 _ACK = re.compile(r"(IP|PF|OK|NA|NG|RL) ([A-Za-z0-9.]{1,16})")
@@ -261,9 +262,9 @@ class _Framer:
 
     def messages(self, data: bytes) -> list[tuple[str, str]]:
         """Return (text, terminator) for each message completed by data."""
-        bad = _FORBIDDEN.search(data)
+        bad = data.translate(None, _ALLOWED)  # what is left is not TL1 (faster than a pattern)
         if bad:
-            raise CodecError(f"byte {data[bad.start()]:#04x} is not TL1")
+            raise CodecError(f"byte {bad[0]:#04x} is not TL1")
         self._buffer += data
         found = []
         start = 0

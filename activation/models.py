@@ -132,7 +132,9 @@ class TelephoneNumber(Base):
     """One MID of the inventory: free, reserved for a transaction, active, or blocked."""
 
     __tablename__ = "telephone_numbers"
-    __table_args__ = (Index("ix_numbers_free", "npa_nxx", "status", "mid"),)
+    # Free numbers are found by the leading columns; the nightly comparison reads active MIDs
+    # with their transaction from this index alone.
+    __table_args__ = (Index("ix_numbers_by_block", "npa_nxx", "status", "mid", "transaction_id"),)
 
     mid: Mapped[str] = mapped_column(String(10), primary_key=True)
     npa_nxx: Mapped[str] = mapped_column(ForeignKey("npa_nxx_blocks.npa_nxx"))

@@ -11,7 +11,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import ClauseElement, ColumnElement, Connection, func, literal, select
+from sqlalchemy import ColumnElement, Connection, bindparam, func, literal, select
 
 from switch_adapters.port import Record
 
@@ -40,32 +40,33 @@ def active_records(
     Without `features` (a switch that keeps none) the third field is empty.
     """
     plan = func.coalesce(Transaction.rate_plan_code, "") if features else literal("")
-    for block in sorted(blocks):
-        # A MID starts with its NPA-NXX: block after block in order is MID order, and each
-        # block is read along the (npa_nxx, status, mid) index with nothing to sort.
-        query = (
-            select(TelephoneNumber.mid, func.coalesce(Transaction.esn, ""), plan)
-            .outerjoin(Transaction, Transaction.id == TelephoneNumber.transaction_id)
-            .where(TelephoneNumber.npa_nxx == block, TelephoneNumber.status == "active")
-            .order_by(TelephoneNumber.mid)
-        )
-        yield from _raw_batches(conn, query)
-
-
-def _raw_batches(conn: Connection, query: ClauseElement) -> Iterator[list[Any]]:
-    """Run a query on the connection's DB-API cursor, in its transaction; yield row batches."""
-    compiled: Any = query.compile(dialect=conn.dialect)  # an SQLCompiler: positional or named
-    params = compiled.params
-    args: Any = (
-        tuple(params[name] for name in compiled.positiontup or ())
-        if compiled.positional
-        else params
+    # A MID starts with its NPA-NXX: block after block in order is MID order, and each block
+    # is read along the (npa_nxx, status, mid, transaction_id) index with nothing to sort.
+    query = (
+        select(TelephoneNumber.mid, func.coalesce(Transaction.esn, ""), plan)
+        .outerjoin(Transaction, Transaction.id == TelephoneNumber.transaction_id)
+        .where(TelephoneNumber.npa_nxx == bindparam("block"), TelephoneNumber.status == "active")
+        .order_by(TelephoneNumber.mid)
     )
+    compiled: Any = query.compile(dialect=conn.dialect)  # an SQLCompiler: positional or named
+    sql = str(compiled)
+    for block in sorted(blocks):
+        params = compiled.construct_params({"block": block})
+        args: Any = (
+            tuple(params[name] for name in compiled.positiontup or ())
+            if compiled.positional
+            else params
+        )
+        yield from _raw_batches(conn, sql, args)
+
+
+def _raw_batches(conn: Connection, sql: str, args: Any) -> Iterator[list[Any]]:
+    """Run SQL on the connection's DB-API cursor, in its transaction; yield row batches."""
     driver: Any = conn.connection.driver_connection
     postgres = conn.dialect.name == "postgresql"
     cursor = driver.cursor(name="cas_comparison") if postgres else driver.cursor()
     try:
-        cursor.execute(str(compiled), args)
+        cursor.execute(sql, args)
         while rows := cursor.fetchmany(FETCH):
             yield rows
     finally:

@@ -33,10 +33,13 @@ def mid(suffix: int) -> str:
 class FakeLine:
     """A logged-on session to a switch held in a list."""
 
-    def __init__(self, name: str, lines: list[Subscriber], hang_up_after: int | None) -> None:
+    def __init__(
+        self, name: str, lines: list[Subscriber], hang_up_after: int | None, keeps_features: bool
+    ) -> None:
         self.name = name
         self.lines = lines
         self.hang_up_after = hang_up_after
+        self.keeps_features = keeps_features
         self.closed = False
 
     def dump(self) -> Iterator[Subscriber]:
@@ -55,12 +58,13 @@ class FakeGateway:
     def __init__(self, lines: dict[str, list[Subscriber]], hang_up_after: int | None = None):
         self.lines = lines
         self.hang_up_after = hang_up_after
+        self.keeps_features = True
         self.opened: list[FakeLine] = []
 
     def open(self, defn: SwitchDefinition) -> FakeLine:
         if defn.name not in self.lines:
             raise LineDown(defn.name, "no answer on primary line")
-        line = FakeLine(defn.name, self.lines[defn.name], self.hang_up_after)
+        line = FakeLine(defn.name, self.lines[defn.name], self.hang_up_after, self.keeps_features)
         self.opened.append(line)
         return line
 
@@ -295,3 +299,26 @@ def test_every_active_switch_is_compared_by_default(faked, tmp_path):
         active = session.scalars(select(Switch.name).where(Switch.active.is_(True))).all()
     assert [r.name for r in result.switches] == sorted(active)
     assert result.discrepancies == 0 and result.unreadable == {}
+
+
+def test_a_switch_that_keeps_no_features_is_compared_on_esn_alone(faked, tmp_path):
+    services, gateway = faked
+    gateway.lines["HOU1"] = [
+        line(1, plan=""),
+        line(2, esn="13899990000", plan=""),
+        line(3, plan=""),
+        line(9999, plan=""),
+    ]
+    gateway.keeps_features = False
+    result = run_comparison(services, ["HOU1"], tmp_path / "reports")
+    assert found(services, result.run_id) == {("HOU1", "esn_mismatch", mid(2))}
+    with services.db.transaction() as session:
+        finding = session.scalars(select(ComparisonFinding)).one()
+        tx = session.scalars(select(Transaction).where(Transaction.mid == mid(2))).one()
+    # What CAS holds is told in full: the transaction and its rate plan, though not compared.
+    assert (finding.cas_esn, finding.cas_features, finding.transaction_id) == (
+        tx.esn,
+        "10",
+        tx.id,
+    )
+    assert (finding.switch_esn, finding.switch_features) == ("13899990000", "")

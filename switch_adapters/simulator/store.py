@@ -53,7 +53,9 @@ class Store:
                 (subscriber.mid, subscriber.esn, subscriber.features),
             )
         except sqlite3.IntegrityError as exc:
-            if "subscriber.mid" in str(exc):
+            # SQLite names one violated constraint, not always the MID's when both are: a MID
+            # already held is what a switch reports first.
+            if "subscriber.mid" in str(exc) or self.get(subscriber.mid) is not None:
                 raise DuplicateMid(subscriber.mid) from exc
             raise EsnActive(subscriber.esn) from exc
 

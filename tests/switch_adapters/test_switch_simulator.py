@@ -43,6 +43,8 @@ def test_store_refuses_duplicate_mid_and_active_esn(tmp_path: Path) -> None:
             store.insert(Subscriber(sub(1).mid, sub(2).esn))
         with pytest.raises(EsnActive):
             store.insert(Subscriber(sub(2).mid, sub(1).esn))
+        with pytest.raises(DuplicateMid):  # the same subscriber again: its MID is held
+            store.insert(sub(1))
         assert store.count() == 1
         assert store.get(sub(1).mid) == sub(1)
         assert store.delete(sub(1).mid) and not store.delete(sub(1).mid)

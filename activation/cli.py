@@ -13,6 +13,7 @@ from sqlalchemy import select
 from . import schema, seed
 from .db import Database
 from .models import Agent
+from .secrets import Vault, load_master_secret
 from .settings import Settings
 
 
@@ -26,13 +27,14 @@ def settings_for(data_dir: str | None) -> Settings:
 def init_database(settings: Settings, demo: bool) -> None:
     """Create or upgrade the schema and load reference (and demo) data once."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    schema.upgrade(settings.db_url)
+    vault = Vault(load_master_secret(settings.secret_key, settings.data_dir))
+    schema.upgrade(settings.db_url, vault)
     db = Database(settings.db_url)
     try:
         with db.transaction() as session:
             seed.load_reference(session)
             if demo and session.scalar(select(Agent.id).limit(1)) is None:
-                seed.load_demo(session)
+                seed.load_demo(session, vault)
     finally:
         db.dispose()
 

@@ -41,6 +41,7 @@ from .comparison_models import (
 from .comparison_progress import Progress, logged
 from .db import Database
 from .models import Switch, utcnow
+from .secrets import Vault
 from .services import Services
 from .switching import definition
 
@@ -94,7 +95,7 @@ class ComparisonResult:
 # -- a run -------------------------------------------------------------------------------------
 
 
-def plan(db: Database, names: Sequence[str] | None = None) -> list[SwitchPlan]:
+def plan(db: Database, vault: Vault, names: Sequence[str] | None = None) -> list[SwitchPlan]:
     """The switches to compare: those named, or every active one; by name."""
     with db.read() as session:
         query = select(Switch).order_by(Switch.name)
@@ -109,7 +110,9 @@ def plan(db: Database, names: Sequence[str] | None = None) -> list[SwitchPlan]:
         plans = []
         for switch in switches:
             blocks = sorted(block.npa_nxx for block in switch.blocks)
-            plans.append(SwitchPlan(switch.id, switch.name, definition(switch), tuple(blocks)))
+            plans.append(
+                SwitchPlan(switch.id, switch.name, definition(switch, vault), tuple(blocks))
+            )
         return plans
 
 
@@ -249,7 +252,7 @@ def run_comparison(
     progress = progress or logged()
     report_dir = report_dir or services.settings.data_dir / "comparisons"
     db = services.db
-    targets = plan(db, switches)
+    targets = plan(db, services.vault, switches)
     lock = RunLock(db)
     lock.acquire()
     try:

@@ -78,7 +78,7 @@ class SwitchInsert:
 
     def prepare(self, session: Session, activity: Activity, services: Services) -> Any:
         switch = session.get_one(Switch, activity.payload["switch_id"])
-        return definition(switch), Subscriber(**activity.payload["subscriber"])
+        return definition(switch, services.vault), Subscriber(**activity.payload["subscriber"])
 
     def perform(self, work: Any, attempt: int, services: Services) -> dict[str, Any]:
         defn, subscriber = work
@@ -217,7 +217,7 @@ class SwitchDelete:
 
     def prepare(self, session: Session, activity: Activity, services: Services) -> Any:
         switch = session.get_one(Switch, activity.payload["switch_id"])
-        return definition(switch), activity.payload["mid"]
+        return definition(switch, services.vault), activity.payload["mid"]
 
     def perform(self, work: Any, attempt: int, services: Services) -> dict[str, Any]:
         defn, mid = work

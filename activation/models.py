@@ -107,7 +107,9 @@ class Switch(Base):
     primary_url: Mapped[str] = mapped_column(String(200))
     backup_url: Mapped[str] = mapped_column(String(200), default="")
     logon_name: Mapped[str] = mapped_column(String(40), default="")
-    logon_secret: Mapped[str] = mapped_column(String(200), default="")
+    # A token of CAS's vault (activation.secrets.Vault), never the secret in clear; empty for a
+    # switch that needs no log-on secret.
+    logon_secret_encrypted: Mapped[str] = mapped_column(String(400), server_default="")
     # {"insert": {"format": ..., "expect": ...}, "delete": ..., "query": ..., "dump": ...}
     commands: Mapped[dict] = mapped_column(JSON, default=dict)
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -7,6 +7,8 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 
+from .secrets import Vault
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -18,6 +20,11 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade(url: str) -> None:
-    """Bring the database at url to the newest schema."""
-    command.upgrade(alembic_config(url), "heads")
+def upgrade(url: str, vault: Vault | None = None) -> None:
+    """Bring the database at url to the newest schema.
+
+    Migrations that encrypt what is already stored need the vault; `cas init-db` gives it.
+    """
+    cfg = alembic_config(url)
+    cfg.attributes["vault"] = vault
+    command.upgrade(cfg, "heads")

@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from .models import Agent, DepositRule, Handset, NpaNxxBlock, RatePlan, Switch, TelephoneNumber
-from .secrets import hash_pin
+from .secrets import Vault, hash_pin
 from .settings import DATA_DIR
 
 
@@ -37,6 +37,7 @@ def load_reference(session: Session, data_dir: Path = DATA_DIR) -> None:
 
 def add_switch(
     session: Session,
+    vault: Vault,
     row: dict[str, Any],
     *,
     first_suffix: int = 1,
@@ -49,6 +50,7 @@ def add_switch(
         name: {"format": tpl.format, "expect": tpl.expect}
         for name, tpl in default_commands(row["dialect"]).items()
     }
+    secret = row.get("logon_secret", "")
     switch = Switch(
         name=row["name"],
         dialect=row["dialect"],
@@ -56,7 +58,7 @@ def add_switch(
         primary_url=row["primary_url"],
         backup_url=row.get("backup_url", ""),
         logon_name=row.get("logon_name", ""),
-        logon_secret=row.get("logon_secret", ""),
+        logon_secret_encrypted=vault.encrypt(secret) if secret else "",
         commands=commands,
         active=row.get("active", not row.get("optional")),
     )
@@ -82,7 +84,7 @@ def add_block(session: Session, switch: Switch, npa_nxx: str, first: int, last: 
     )
 
 
-def load_demo(session: Session, data_dir: Path = DATA_DIR) -> None:
+def load_demo(session: Session, vault: Vault, data_dir: Path = DATA_DIR) -> None:
     """Load data/demo: agents, handsets, rate plans, switches and their numbers."""
     demo = data_dir / "demo"
     for row in _json(demo / "agents.json"):
@@ -108,4 +110,4 @@ def load_demo(session: Session, data_dir: Path = DATA_DIR) -> None:
             )
         )
     for row in _json(demo / "switches.json"):
-        add_switch(session, row)
+        add_switch(session, vault, row)

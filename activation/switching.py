@@ -5,10 +5,11 @@ from __future__ import annotations
 from switch_adapters.port import CommandTemplate, SwitchDefinition, SwitchSession
 
 from .models import Switch
+from .secrets import Vault
 
 
-def definition(switch: Switch) -> SwitchDefinition:
-    """Turn a switch row into the plain values the adapters take."""
+def definition(switch: Switch, vault: Vault) -> SwitchDefinition:
+    """Turn a switch row into the plain values the adapters take (the secret decrypted)."""
     return SwitchDefinition(
         name=switch.name,
         dialect=switch.dialect,
@@ -16,7 +17,9 @@ def definition(switch: Switch) -> SwitchDefinition:
         primary_url=switch.primary_url,
         backup_url=switch.backup_url or None,
         logon_name=switch.logon_name,
-        logon_secret=switch.logon_secret,
+        logon_secret=(
+            vault.decrypt(switch.logon_secret_encrypted) if switch.logon_secret_encrypted else ""
+        ),
         commands={
             name: CommandTemplate(cmd["format"], cmd["expect"])
             for name, cmd in (switch.commands or {}).items()

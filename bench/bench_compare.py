@@ -37,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from activation.cli import init_database  # noqa: E402
 from activation.db import Database  # noqa: E402
 from activation.models import NpaNxxBlock, Switch, TelephoneNumber, Transaction  # noqa: E402
+from activation.secrets import Vault  # noqa: E402
 from activation.settings import Settings  # noqa: E402
 from switch_adapters.port import Subscriber  # noqa: E402
 from switch_adapters.simulator.store import Store  # noqa: E402
@@ -106,7 +107,10 @@ def build(directory: Path, count: int, planted: dict[int, str]) -> Settings:
                     for i in rows
                 ],
             )
-        conn.execute(update(Switch).where(Switch.name == SWITCH).values(logon_secret="s"))
+        secret = Vault(SECRET).encrypt("s")
+        conn.execute(
+            update(Switch).where(Switch.name == SWITCH).values(logon_secret_encrypted=secret)
+        )
     db.dispose()
 
     def switch_side():

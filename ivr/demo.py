@@ -17,7 +17,9 @@ from sqlalchemy import select
 from activation.cli import init_database, settings_for
 from activation.db import Database
 from activation.models import Switch
+from activation.secrets import Vault, load_master_secret
 from activation.services import bootstrap
+from activation.switching import definition
 
 # The demo's own Twilio account, served by a local stand-in: no real calls are placed.
 DEMO_ACCOUNT_SID = "AC" + "d" * 32
@@ -50,7 +52,7 @@ Press Ctrl-C to stop.
 """
 
 
-def _start_switches(stack: ExitStack, data_dir: Path, db: Database) -> list[str]:
+def _start_switches(stack: ExitStack, data_dir: Path, db: Database, vault: Vault) -> list[str]:
     from switch_adapters.simulator.process import start_simulator
 
     started = []
@@ -66,7 +68,7 @@ def _start_switches(stack: ExitStack, data_dir: Path, db: Database) -> list[str]
                     switch.dialect,
                     data_dir / f"switch-{switch.name}.sqlite3",
                     name=switch.logon_name,
-                    secret=switch.logon_secret,
+                    secret=definition(switch, vault).logon_secret,
                 )
                 stack.callback(sim.stop)
                 url = sim.url
@@ -143,7 +145,8 @@ def demo(port: int, data_dir: str) -> None:
             CAS_PUBLIC_URL=url,
             CAS_CALLER_ID="+15005550000",
         )
-        switches = _start_switches(stack, settings.data_dir, db)
+        vault = Vault(load_master_secret(settings.secret_key, settings.data_dir))
+        switches = _start_switches(stack, settings.data_dir, db, vault)
         db.dispose()
         services = bootstrap(settings)
         users = ensure_demo_users(services)

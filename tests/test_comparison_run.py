@@ -35,6 +35,7 @@ from activation.models import (
 )
 from activation.services import Services, bootstrap
 from activation.settings import Settings
+from activation.switching import definition
 from activation.worker import Worker
 from switch_adapters.port import Subscriber
 from switch_adapters.simulator.process import SimulatorProcess, start_simulator
@@ -120,7 +121,7 @@ class Switches:
                 row.dialect,
                 store_path,
                 name=row.logon_name,
-                secret=row.logon_secret,
+                secret=definition(row, self.services.vault).logon_secret,
                 extra_args=list(extra),
             )
             self.stack.callback(sim.stop)
@@ -331,7 +332,10 @@ def test_a_switch_that_refuses_the_log_on_is_unreadable(services, switches, tmp_
         activate(session, HOU1 + "0001")
     switches.start("HOU1", [])
     with services.db.transaction() as session:
-        session.execute(update(Switch).where(Switch.name == "HOU1").values(logon_secret="wrong"))
+        wrong = services.vault.encrypt("wrong")
+        session.execute(
+            update(Switch).where(Switch.name == "HOU1").values(logon_secret_encrypted=wrong)
+        )
     result = run_comparison(services, ["HOU1"], tmp_path / "reports")
     assert findings(services, result.run_id) == {("HOU1", "unreadable", "")}
     assert result.unreadable["HOU1"].startswith("could not open: SwitchDenied")

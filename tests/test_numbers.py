@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from activation import numbers, schema
 from activation.db import Database
 from activation.models import Agent, Switch, TelephoneNumber, Transaction
+from activation.secrets import Vault
 from activation.seed import add_switch
 
 from .pg import needs_postgres, private_database
@@ -30,7 +31,7 @@ def _prepare(url: str, block_size: int) -> None:
             "commands": {"x": 1},
             "npa_nxx": [BLOCK],
         }
-        add_switch(session, row, first_suffix=1, last_suffix=block_size)
+        add_switch(session, Vault("test"), row, first_suffix=1, last_suffix=block_size)
     db.dispose()
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from activation.models import Switch
 from activation.services import Services
+from activation.switching import definition
 from ivr import create_app
 from ivr.softphone import FlaskTransport, Softphone
 
@@ -41,7 +42,7 @@ def switches(services: Services, tmp_path) -> Iterator[dict[str, object]]:  # ty
                     switch.dialect,
                     tmp_path / f"switch-{switch.name}.sqlite3",
                     name=switch.logon_name,
-                    secret=switch.logon_secret,
+                    secret=definition(switch, services.vault).logon_secret,
                 )
                 started[switch.name] = sim
                 switch.primary_url = sim.url

@@ -40,7 +40,7 @@ def switch_holds(services, switch_name: str, mid: str):  # type: ignore[no-untyp
 
     with services.db.transaction() as session:
         switch = session.scalar(select(Switch).where(Switch.name == switch_name))
-        defn = definition(switch)
+        defn = definition(switch, services.vault)
     line = open_session(defn, deadline=10)
     try:
         return line.query(mid)

@@ -22,7 +22,8 @@ def _to_assignment(call) -> None:  # type: ignore[no-untyped-def]
 
 def _insert_behind_cas(services, subscriber: Subscriber) -> None:  # type: ignore[no-untyped-def]
     with services.db.transaction() as session:
-        defn = definition(session.scalar(select(Switch).where(Switch.name == "HOU1")))
+        switch = session.scalar(select(Switch).where(Switch.name == "HOU1"))
+        defn = definition(switch, services.vault)
     line = open_session(defn, deadline=10)
     try:
         line.insert(subscriber)

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from activation import activities, activity_log
 from activation.jobs import start_insert
 from activation.models import Activity, Agent, Switch, TelephoneNumber, Transaction, utcnow
+from activation.switching import definition
 from activation.worker import Worker
 from switch_adapters.port import Subscriber
 from switch_adapters.simulator.process import start_simulator
@@ -49,7 +50,7 @@ def test_a_killed_worker_s_insertion_is_finished_by_another_and_the_mid_is_on_on
             "tl1",
             tmp_path / "switch-HOU1.sqlite3",
             name=switch.logon_name,
-            secret=switch.logon_secret,
+            secret=definition(switch, services.vault).logon_secret,
         )
         switch.primary_url = sim.url
         tx = Transaction(

@@ -219,7 +219,9 @@ def measure_dump(directory: Path) -> None:
 
     services = bootstrap(Settings(data_dir=directory, secret_key=SECRET))
     with services.db.read() as session:
-        defn = definition(session.scalar(select(Switch).where(Switch.name == SWITCH)))
+        defn = definition(
+            session.scalar(select(Switch).where(Switch.name == SWITCH)), services.vault
+        )
     line = services.switches.open(defn)
     started = time.perf_counter()
     lines = sum(len(batch) for batch in line.dump_records())

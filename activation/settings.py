@@ -23,6 +23,7 @@ class Settings:
     public_url: str = ""
     csr_number: str = ""
     switch_deadline: float = 20.0  # the switch's time to answer an insertion
+    pvs_deadline: float = 4.0  # the positive validation system's time to answer, caller waiting
     hold_pause: int = 2  # seconds the caller waits between two polls
     max_login_failures: int = 5  # failed PIN attempts before an agent is locked
     caller_id: str = ""  # the number call-backs come from (a Twilio number of the account)
@@ -44,6 +45,7 @@ class Settings:
             public_url=env.get("CAS_PUBLIC_URL", ""),
             csr_number=env.get("CAS_CSR_NUMBER", ""),
             switch_deadline=float(env.get("CAS_SWITCH_DEADLINE", "20")),
+            pvs_deadline=float(env.get("CAS_PVS_DEADLINE", "4")),
             hold_pause=int(env.get("CAS_HOLD_PAUSE", "2")),
             caller_id=env.get("CAS_CALLER_ID", ""),
             letters_cron=env.get("CAS_LETTERS_CRON", "0 2 * * *"),

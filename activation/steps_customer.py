@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
 from sqlalchemy import select
 
 from . import activities, audit
 from .customers import keep_customer
 from .flow_context import Ctx, Step
-from .models import Handset, Transaction
+from .models import Call, Handset, Transaction
 from .outcomes import Outcome
+from .services import Services
 from .speech import digits, dollars, say
 from .validators import ein_problem, esn_problem, ssn_problem
 
@@ -30,11 +34,50 @@ def _esn(ctx: Ctx, entry: str) -> Outcome:
     if (handset is not None and handset.status == "active") or in_service is not None:
         tx.esn = entry
         return ctx.transfer("ESN already active", say("esn_active", esn=spoken))
-    if ctx.services.pvs.is_listed(entry):
-        tx.esn = entry
-        return ctx.transfer("ESN listed by PVS", say("esn_listed", esn=spoken))
+    checked = ctx.checked
+    pvs = checked if isinstance(checked, PvsAnswer) and checked.esn == entry else None
+    if pvs is None:  # asked before the transaction opened; only a race gets here
+        pvs = ask_pvs(ctx.services, ctx.call, entry) or PvsAnswer(entry, None, "not asked")
     tx.esn = entry
+    if pvs.listed is None:
+        return ctx.transfer(
+            f"PVS did not answer: {pvs.failure}", say("pvs_unavailable", esn=spoken)
+        )
+    if pvs.listed:
+        return ctx.transfer("ESN listed by PVS", say("esn_listed", esn=spoken))
     return ctx.prompt("kind")
+
+
+@dataclass(frozen=True)
+class PvsAnswer:
+    """What the positive validation system said of an ESN; listed None: it did not say."""
+
+    esn: str
+    listed: bool | None
+    failure: str = ""
+
+
+# Asks in flight to the positive validation system; one that hangs occupies a thread, never a
+# webhook past its deadline.
+_PVS_ASKS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="cas-pvs")
+
+
+def ask_pvs(services: Services, call: Call, entry: str) -> PvsAnswer | None:
+    """Ask the positive validation system about a keyed ESN, before any lock, within its deadline.
+
+    The ESN step's precheck: a slow PVS holds up this caller only, never the database, and
+    one that does not answer in time sends the caller to a CSR rather than past Twilio's wait.
+    """
+    if not entry.isdigit() or esn_problem(entry) is not None:
+        return None  # the step re-prompts; nothing to ask
+    deadline = services.settings.pvs_deadline
+    try:
+        listed = _PVS_ASKS.submit(services.pvs.is_listed, entry).result(timeout=deadline)
+    except TimeoutError:
+        return PvsAnswer(entry, None, f"no answer in {deadline:g} s")
+    except Exception as exc:  # whatever the PVS adapter raises, the caller is not lost
+        return PvsAnswer(entry, None, f"{type(exc).__name__}: {exc}"[:120])
+    return PvsAnswer(entry, bool(listed))
 
 
 def _kind(ctx: Ctx, entry: str) -> Outcome:
@@ -134,6 +177,7 @@ CUSTOMER_STEPS = [
         max_digits=15,
         min_digits=11,
         validate=lambda ctx, entry: esn_problem(entry),
+        precheck=ask_pvs,
     ),
     Step("kind", lambda ctx: (say("kind"),), _kind, choices="12"),
     Step("ssn", _ssn_prompt, _ssn, max_digits=9, min_digits=9, validate=_ssn_rules),

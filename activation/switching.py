@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from switch_adapters.port import CommandTemplate, SwitchDefinition, SwitchSession
+from switch_adapters.session import SAFE_VALUE
 
 from .models import Switch
 from .secrets import Vault
@@ -26,6 +27,13 @@ def definition(switch: Switch, vault: Vault) -> SwitchDefinition:
         },
         npa_nxx=tuple(block.npa_nxx for block in switch.blocks),
     )
+
+
+def logon_value_problem(value: str, longest: int) -> str | None:
+    """Why a log-on name or secret cannot be sent in a switch command, or None."""
+    if len(value) > longest or not SAFE_VALUE.fullmatch(value):
+        return f"letters, digits and & + . _ - only, {longest} at most"
+    return None
 
 
 class SwitchGateway:

@@ -19,7 +19,8 @@ from activation.models import (
     Switch,
     TelephoneNumber,
 )
-from activation.secrets import hash_pin
+from activation.secrets import Vault, hash_pin
+from activation.switching import logon_value_problem
 from activation.validators import npa_nxx_problem
 
 from .actions import Refused
@@ -137,6 +138,44 @@ def update_switch(
     new = "active" if active else "inactive"
     detail = f"lines {primary_url} / {backup_url or '-'}"
     audit.record(session, "switch", switch.name, old, new, actor, detail)
+
+
+def set_switch_logon(
+    session: Session,
+    vault: Vault,
+    switch: Switch,
+    name: str,
+    secret: str,
+    clear_secret: bool,
+    actor: str,
+) -> None:
+    """Change the name and secret CAS logs on to a switch with; an empty secret keeps it.
+
+    The secret is kept encrypted and is never shown or audited, only that it changed.
+    """
+    name = name.strip()
+    problem = logon_value_problem(name, 40)
+    if problem:
+        raise Refused(f"the log-on name: {problem}")
+    problem = logon_value_problem(secret, 100) if secret else None
+    if problem:
+        raise Refused(f"the secret: {problem}")
+    changes = []
+    if name != switch.logon_name:
+        changes.append(f"name {switch.logon_name or '-'} -> {name or '-'}")
+        switch.logon_name = name
+    if clear_secret and switch.logon_secret_encrypted:
+        switch.logon_secret_encrypted = ""
+        changes.append("secret removed")
+    elif secret and not clear_secret:
+        switch.logon_secret_encrypted = vault.encrypt(secret)
+        changes.append("secret replaced")
+    if not changes:
+        raise Refused("nothing to change: give a new name or a new secret")
+    state = "active" if switch.active else "inactive"
+    audit.record(
+        session, "switch", switch.name, state, state, actor, "log-on: " + ", ".join(changes)
+    )
 
 
 def add_block(

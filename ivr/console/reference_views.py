@@ -210,6 +210,26 @@ def register(bp: Blueprint) -> None:
 
         return _run(change, url_for("console.switches"))
 
+    @bp.post("/admin/switches/<int:switch_id>/logon")
+    @requires("admin")
+    def switch_logon(switch_id: int) -> Any:
+        """Change the name and secret CAS logs on to a switch with (the secret write-only)."""
+
+        def change(session: Session) -> str:
+            switch = _switch(session, switch_id)
+            reference.set_switch_logon(
+                session,
+                services().vault,
+                switch,
+                request.form.get("logon_name", "")[:40],
+                request.form.get("logon_secret", "")[:100],
+                request.form.get("clear_secret") == "1",
+                g.user.name,
+            )
+            return f"Log-on of switch {switch.name} saved."
+
+        return _run(change, url_for("console.switches"))
+
     @bp.post("/admin/switches/<int:switch_id>/blocks")
     @requires("admin")
     def add_block(switch_id: int) -> Any:

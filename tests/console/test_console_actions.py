@@ -14,9 +14,11 @@ from activation.models import (
     AuditEntry,
     Escalation,
     RatePlan,
+    Switch,
     TelephoneNumber,
     Transaction,
 )
+from activation.switching import definition
 from ivr.softphone import FlaskTransport, Softphone
 
 from ..flow.conftest import log_on
@@ -270,3 +272,37 @@ def test_admin_changes_reference_data_and_the_call_obeys(app, services, users):
     assert set(kinds) >= {"agent", "rate_plan", "npa_nxx"}
     page = admin.post("/console/admin/blocks/713556/remove")
     assert "NPA-NXX 713556 removed." in page
+
+
+def test_admin_replaces_a_switch_log_on_secret_that_is_never_shown(app, services, users):
+    admin = Console(app, "admin", users["admin"])
+    page = admin.post(
+        "/console/admin/switches/1/logon", logon_name="ops", logon_secret="new-hou1-pass"
+    )
+    assert "Log-on of switch HOU1 saved." in page
+    assert "new-hou1-pass" not in page and "hou1-secret" not in page
+    page = admin.post("/console/admin/switches/1/logon", logon_name="ops", logon_secret="a;b")
+    assert "the secret: letters, digits" in page
+    page = admin.post("/console/admin/switches/1/logon", logon_name="ops", logon_secret="")
+    assert "nothing to change" in page
+    with services.db.transaction() as session:
+        switch = session.get(Switch, 1)
+        defn = definition(switch, services.vault)
+        assert (defn.logon_name, defn.logon_secret) == ("ops", "new-hou1-pass")
+        assert "new-hou1-pass" not in switch.logon_secret_encrypted
+        trail = session.scalars(
+            select(AuditEntry.detail).where(
+                AuditEntry.entity == "switch", AuditEntry.actor == "admin"
+            )
+        ).all()
+    assert trail == ["log-on: name cas -> ops, secret replaced"]
+
+    admin.post("/console/admin/switches/1/logon", logon_name="ops", clear_secret="1")
+    with services.db.transaction() as session:
+        assert definition(session.get(Switch, 1), services.vault).logon_secret == ""
+    supervisor = Console(app, "supervisor", users["supervisor"])
+    refused = supervisor.client.post(
+        "/console/admin/switches/1/logon",
+        data={"logon_name": "x", "logon_secret": "y", "csrf_token": supervisor.token},
+    )
+    assert refused.status_code == 403

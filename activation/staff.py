@@ -75,7 +75,9 @@ def new_password() -> str:
     return "-".join(secrets.token_hex(3) for _ in range(3))
 
 
-def add_user(session: Session, name: str, role: str, password: str | None = None) -> str:
+def add_user(
+    session: Session, name: str, role: str, password: str | None = None, actor: str = "cli"
+) -> str:
     """Create a console user (or reset an existing one) and return the password to hand over."""
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
@@ -91,8 +93,40 @@ def add_user(session: Session, name: str, role: str, password: str | None = None
         old = user.role
     user.role, user.password_hash = role, hash_pin(password)
     user.active, user.failed_logins = True, 0
-    audit.record(session, "console_user", name, old, role, "cli", "password set")
+    audit.record(session, "console_user", name, old, role, actor, "password set")
     return password
+
+
+def change_user(
+    session: Session, user: ConsoleUser, role: str, active: bool, actor: str
+) -> list[str]:
+    """Give a console user another role, or take away (or give back) the log-in; say what changed.
+
+    The last active admin can neither lose the role nor the log-in: someone must be able to
+    manage the console. Giving the log-in back clears the failed log-ons that locked it.
+    """
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    changes = []
+    if role != user.role:
+        changes.append(f"role {user.role} -> {role}")
+    if active != user.active:
+        changes.append("log-in given back" if active else "log-in taken away")
+    if not changes:
+        return []
+    if user.role == "admin" and user.active and not (role == "admin" and active):
+        admins = session.scalars(
+            select(ConsoleUser.id).where(ConsoleUser.role == "admin", ConsoleUser.active.is_(True))
+        ).all()
+        if len(admins) <= 1:
+            raise ValueError(f"{user.name} is the last active admin")
+    old = f"{user.role}/{'active' if user.active else 'inactive'}"
+    user.role, user.active = role, active
+    if active:
+        user.failed_logins = 0
+    new = f"{role}/{'active' if active else 'inactive'}"
+    audit.record(session, "console_user", user.name, old, new, actor, ", ".join(changes))
+    return changes
 
 
 def authenticate(session: Session, name: str, password: str) -> ConsoleUser | None:
@@ -154,6 +188,7 @@ __all__ = [
     "add_api_key",
     "add_user",
     "authenticate",
+    "change_user",
     "find_api_key",
     "new_password",
 ]

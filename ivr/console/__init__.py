@@ -38,6 +38,7 @@ def make_blueprint() -> Blueprint:
         lookup_views,
         queue_views,
         reference_views,
+        user_views,
     )
 
     bp = Blueprint("console", __name__, url_prefix="/console")
@@ -52,6 +53,7 @@ def make_blueprint() -> Blueprint:
         queue_views,
         billing_views,
         reference_views,
+        user_views,
     ):
         module.register(bp)
     return bp

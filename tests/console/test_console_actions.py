@@ -18,6 +18,7 @@ from activation.models import (
     TelephoneNumber,
     Transaction,
 )
+from activation.staff import ConsoleUser
 from activation.switching import definition
 from ivr.softphone import FlaskTransport, Softphone
 
@@ -306,3 +307,51 @@ def test_admin_replaces_a_switch_log_on_secret_that_is_never_shown(app, services
         data={"logon_name": "x", "logon_secret": "y", "csrf_token": supervisor.token},
     )
     assert refused.status_code == 403
+
+
+def test_admin_manages_console_users_and_never_locks_the_console_out(app, services, users):
+    admin = Console(app, "admin", users["admin"])
+    page = admin.post("/console/admin/users", name="dana", role="csr")
+    password = page.split('The password of dana is <b class="pin">')[1].split("<")[0]
+    dana = Console(app, "dana", password)  # logs in with what was shown once
+    assert "Escalations" in dana.get("/console/escalations")
+    assert "dana" in admin.get("/console/admin/users")
+    assert "there is a user dana already" in admin.post(
+        "/console/admin/users", name="dana", role="admin"
+    ).replace("There", "there")
+
+    page = admin.post("/console/admin/users/dana", role="supervisor", active="1")
+    assert "dana: role csr -&gt; supervisor." in page
+    assert dana.client.get("/console/billing").status_code == 200  # the new role, at once
+    admin.post("/console/admin/users/dana", role="supervisor")  # the log-in taken away
+    assert dana.client.get("/console/escalations").status_code in (302, 401, 403)
+
+    page = admin.post("/console/admin/users/dana/password")
+    again = page.split('The password of dana is <b class="pin">')[1].split("<")[0]
+    assert again != password
+    Console(app, "dana", again)  # a new password gives the log-in back
+
+    # The only admin can neither step down nor lose the log-in.
+    page = admin.post("/console/admin/users/admin", role="supervisor", active="1")
+    assert "Admin is the last active admin." in page
+    page = admin.post("/console/admin/users/admin", role="admin")
+    assert "Admin is the last active admin." in page
+    with services.db.transaction() as session:
+        held = session.scalar(select(ConsoleUser).where(ConsoleUser.name == "admin"))
+        assert (held.role, held.active) == ("admin", True)
+        trail = session.scalars(
+            select(AuditEntry.detail)
+            .where(
+                AuditEntry.entity == "console_user",
+                AuditEntry.entity_id == "dana",
+                AuditEntry.actor == "admin",
+            )
+            .order_by(AuditEntry.id)
+        ).all()
+    assert trail == [
+        "password set",
+        "role csr -> supervisor",
+        "log-in taken away",
+        "password set",
+    ]
+    assert password not in " ".join(trail) and again not in " ".join(trail)

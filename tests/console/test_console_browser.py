@@ -164,6 +164,7 @@ PAGES = [
     ("rate-plans", "/console/admin/rate-plans"),
     ("switches", "/console/admin/switches"),
     ("deposits", "/console/admin/deposits"),
+    ("users", "/console/admin/users"),
 ]
 
 

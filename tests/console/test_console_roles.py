@@ -23,6 +23,7 @@ PAGES = {
     "/console/admin/rate-plans": "admin",
     "/console/admin/switches": "admin",
     "/console/admin/deposits": "admin",
+    "/console/admin/users": "admin",
 }
 RANK = {"csr": 0, "supervisor": 1, "admin": 2}
 

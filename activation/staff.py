@@ -158,15 +158,27 @@ def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def add_api_key(session: Session, partner: str) -> str:
+def add_api_key(session: Session, partner: str, actor: str = "cli") -> str:
     """Issue a new API key for a partner and return it (it cannot be shown again)."""
     if not partner or len(partner) > 40:
         raise ValueError("a partner name has 1 to 40 characters")
     prefix = secrets.token_hex(4)
     key = f"{_KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(24)}"
     session.add(ApiKey(partner=partner, prefix=prefix, key_hash=_digest(key), active=True))
-    audit.record(session, "api_key", prefix, None, "active", "cli", f"issued to {partner}")
+    audit.record(session, "api_key", prefix, None, "active", actor, f"issued to {partner}")
     return key
+
+
+def revoke_api_key(session: Session, prefix: str, actor: str = "cli") -> ApiKey:
+    """Stop an API key from working (a key given away or leaked); it stays listed."""
+    row = session.scalar(select(ApiKey).where(ApiKey.prefix == prefix).with_for_update())
+    if row is None:
+        raise ValueError(f"no API key {prefix}")
+    if not row.active:
+        raise ValueError(f"API key {prefix} is revoked already")
+    row.active = False
+    audit.record(session, "api_key", prefix, "active", "revoked", actor, f"of {row.partner}")
+    return row
 
 
 def find_api_key(session: Session, key: str) -> ApiKey | None:
@@ -191,4 +203,5 @@ __all__ = [
     "change_user",
     "find_api_key",
     "new_password",
+    "revoke_api_key",
 ]

@@ -6,7 +6,7 @@ import click
 
 from activation.cli import settings_for
 from activation.db import Database
-from activation.staff import ROLES, add_api_key, add_user
+from activation.staff import ROLES, add_api_key, add_user, revoke_api_key
 
 
 @click.group("user")
@@ -51,6 +51,23 @@ def api_key_add(partner: str, data_dir: str | None) -> None:
         db.dispose()
     click.echo(f"API key for {partner}: {key}")
     click.echo("Send it as the header  Authorization: Bearer <key>")
+
+
+@api_key.command("revoke")
+@click.argument("prefix")
+@click.option("--data-dir", type=click.Path(file_okay=False), help="Where CAS keeps its files.")
+def api_key_revoke(prefix: str, data_dir: str | None) -> None:
+    """Revoke a partner's API key by its prefix (the part after cas_); it stops working at once."""
+    db = Database(settings_for(data_dir).db_url)
+    try:
+        with db.transaction() as session:
+            row = revoke_api_key(session, prefix)
+            partner = row.partner
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    finally:
+        db.dispose()
+    click.echo(f"API key {prefix} of {partner} revoked")
 
 
 COMMANDS = (user, api_key)

@@ -8,7 +8,15 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from activation.staff import ROLES, ConsoleUser, add_user, change_user
+from activation.staff import (
+    ROLES,
+    ApiKey,
+    ConsoleUser,
+    add_api_key,
+    add_user,
+    change_user,
+    revoke_api_key,
+)
 
 from . import present
 from .auth import requires, services
@@ -21,14 +29,19 @@ def _user(session: Session, name: str) -> ConsoleUser:
     return user
 
 
-def _page(new_password: tuple[str, str] | None = None) -> Any:
+def _page(
+    new_password: tuple[str, str] | None = None, new_key: tuple[str, str] | None = None
+) -> Any:
     with services().db.sessions() as session:
         users = list(session.scalars(select(ConsoleUser).order_by(ConsoleUser.name)))
+        keys = list(session.scalars(select(ApiKey).order_by(ApiKey.partner, ApiKey.id)))
         return render_template(
             "console/users.html",
             users=users,
+            keys=keys,
             roles=ROLES,
             new_password=new_password,
+            new_key=new_key,
             when=present.when,
         )
 
@@ -66,6 +79,31 @@ def register(bp: Blueprint) -> None:
             user = _user(session, name)
             password = add_user(session, user.name, user.role, actor=g.user.name)
         return _page(new_password=(name, password))
+
+    @bp.post("/admin/api-keys")
+    @requires("admin")
+    def add_partner_key() -> Any:
+        """Issue an API key to a partner and show it once (only its hash is kept)."""
+        partner = request.form.get("partner", "").strip()[:41]
+        try:
+            with services().db.transaction() as session:
+                key = add_api_key(session, partner, actor=g.user.name)
+        except ValueError as refused:
+            flash(str(refused).capitalize() + ".", "error")
+            return redirect(url_for("console.users"))
+        return _page(new_key=(partner, key))
+
+    @bp.post("/admin/api-keys/<prefix>/revoke")
+    @requires("admin")
+    def revoke_partner_key(prefix: str) -> Any:
+        """Revoke a partner's API key: it stops working at once."""
+        try:
+            with services().db.transaction() as session:
+                row = revoke_api_key(session, prefix[:16], actor=g.user.name)
+                flash(f"API key {prefix} of {row.partner} revoked.", "ok")
+        except ValueError as refused:
+            flash(str(refused).capitalize() + ".", "error")
+        return redirect(url_for("console.users"))
 
     @bp.post("/admin/users/<name>")
     @requires("admin")

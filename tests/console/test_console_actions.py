@@ -355,3 +355,26 @@ def test_admin_manages_console_users_and_never_locks_the_console_out(app, servic
         "password set",
     ]
     assert password not in " ".join(trail) and again not in " ".join(trail)
+
+
+def test_admin_issues_and_revokes_partner_api_keys(app, services, users):
+    admin = Console(app, "admin", users["admin"])
+    page = admin.post("/console/admin/api-keys", partner="north-shop")
+    key = page.split('The API key of north-shop is <b class="pin">')[1].split("<")[0]
+    api = app.test_client()
+    bearer = {"Authorization": f"Bearer {key}"}
+    assert api.get("/api/transactions/00000000", headers=bearer).status_code == 404
+    prefix = key.split("_")[1]
+    page = admin.post(f"/console/admin/api-keys/{prefix}/revoke")
+    assert f"API key {prefix} of north-shop revoked." in page
+    assert key not in page  # shown once, never listed
+    assert api.get("/api/transactions/00000000", headers=bearer).status_code == 401
+    page = admin.post(f"/console/admin/api-keys/{prefix}/revoke")
+    assert "revoked already" in page
+    with services.db.transaction() as session:
+        trail = session.execute(
+            select(AuditEntry.new_status, AuditEntry.actor)
+            .where(AuditEntry.entity == "api_key", AuditEntry.entity_id == prefix)
+            .order_by(AuditEntry.id)
+        ).all()
+    assert [tuple(row) for row in trail] == [("active", "admin"), ("revoked", "admin")]

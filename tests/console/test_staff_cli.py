@@ -1,4 +1,4 @@
-"""`cas user add` and `cas api-key add`: credentials shown once, kept only as hashes."""
+"""`cas user add`, `cas api-key add|revoke`: credentials shown once, kept only as hashes."""
 
 from __future__ import annotations
 
@@ -50,6 +50,15 @@ def test_api_key_add_prints_a_key_that_authenticates(settings, services, monkeyp
         assert row is not None and row.partner == "acme"
         assert find_api_key(session, key + "x") is None
         assert key not in session.scalar(select(ApiKey.key_hash))
+
+    prefix = key.split("_")[1]
+    revoke = ["api-key", "revoke", prefix, "--data-dir", str(settings.data_dir)]
+    result = CliRunner().invoke(_cas(), revoke)
+    assert result.exit_code == 0 and f"API key {prefix} of acme revoked" in result.output
+    with services.db.transaction() as session:
+        assert find_api_key(session, key) is None
+    again = CliRunner().invoke(_cas(), revoke)
+    assert again.exit_code != 0 and "revoked already" in again.output
 
 
 def test_demo_users_get_fresh_passwords_each_time(services):

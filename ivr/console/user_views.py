@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -20,6 +21,8 @@ from activation.staff import (
 
 from . import present
 from .auth import requires, services
+
+T = TypeVar("T")
 
 
 def _user(session: Session, name: str) -> ConsoleUser:
@@ -46,6 +49,16 @@ def _page(
         )
 
 
+def _attempt(change: Callable[[Session], T]) -> T | None:
+    """Run a change in a transaction; a refusal (ValueError) is flashed and gives None."""
+    try:
+        with services().db.transaction() as session:
+            return change(session)
+    except ValueError as refused:
+        flash(str(refused).capitalize() + ".", "error")
+        return None
+
+
 def register(bp: Blueprint) -> None:
     """Add the console users page to the console."""
 
@@ -60,14 +73,14 @@ def register(bp: Blueprint) -> None:
     def add_console_user() -> Any:
         """Add a console user and show the password once (only its hash is kept)."""
         name = request.form.get("name", "").strip()[:41]
-        role = request.form.get("role", "")
-        try:
-            with services().db.transaction() as session:
-                if session.scalar(select(ConsoleUser.id).where(ConsoleUser.name == name)):
-                    raise ValueError(f"there is a user {name} already: reset the password")
-                password = add_user(session, name, role, actor=g.user.name)
-        except ValueError as refused:
-            flash(str(refused).capitalize() + ".", "error")
+
+        def add(session: Session) -> str:
+            if session.scalar(select(ConsoleUser.id).where(ConsoleUser.name == name)):
+                raise ValueError(f"there is a user {name} already: reset the password")
+            return add_user(session, name, request.form.get("role", ""), actor=g.user.name)
+
+        password = _attempt(add)
+        if password is None:
             return redirect(url_for("console.users"))
         return _page(new_password=(name, password))
 
@@ -80,16 +93,25 @@ def register(bp: Blueprint) -> None:
             password = add_user(session, user.name, user.role, actor=g.user.name)
         return _page(new_password=(name, password))
 
+    @bp.post("/admin/users/<name>")
+    @requires("admin")
+    def change_console_user(name: str) -> Any:
+        """Change a console user's role, or take the log-in away or give it back."""
+        role, active = request.form.get("role", ""), request.form.get("active") == "1"
+        changes = _attempt(
+            lambda session: change_user(session, _user(session, name), role, active, g.user.name)
+        )
+        if changes is not None:
+            flash(f"{name}: {', '.join(changes) or 'nothing changed'}.", "ok")
+        return redirect(url_for("console.users"))
+
     @bp.post("/admin/api-keys")
     @requires("admin")
     def add_partner_key() -> Any:
         """Issue an API key to a partner and show it once (only its hash is kept)."""
         partner = request.form.get("partner", "").strip()[:41]
-        try:
-            with services().db.transaction() as session:
-                key = add_api_key(session, partner, actor=g.user.name)
-        except ValueError as refused:
-            flash(str(refused).capitalize() + ".", "error")
+        key = _attempt(lambda session: add_api_key(session, partner, actor=g.user.name))
+        if key is None:
             return redirect(url_for("console.users"))
         return _page(new_key=(partner, key))
 
@@ -97,30 +119,7 @@ def register(bp: Blueprint) -> None:
     @requires("admin")
     def revoke_partner_key(prefix: str) -> Any:
         """Revoke a partner's API key: it stops working at once."""
-        try:
-            with services().db.transaction() as session:
-                row = revoke_api_key(session, prefix[:16], actor=g.user.name)
-                flash(f"API key {prefix} of {row.partner} revoked.", "ok")
-        except ValueError as refused:
-            flash(str(refused).capitalize() + ".", "error")
-        return redirect(url_for("console.users"))
-
-    @bp.post("/admin/users/<name>")
-    @requires("admin")
-    def change_console_user(name: str) -> Any:
-        """Change a console user's role, or take the log-in away or give it back."""
-        try:
-            with services().db.transaction() as session:
-                changes = change_user(
-                    session,
-                    _user(session, name),
-                    request.form.get("role", ""),
-                    request.form.get("active") == "1",
-                    g.user.name,
-                )
-        except ValueError as refused:
-            flash(str(refused).capitalize() + ".", "error")
-        else:
-            message = f"{name}: {', '.join(changes)}." if changes else f"{name}: nothing changed."
-            flash(message, "ok")
+        owner = _attempt(lambda session: revoke_api_key(session, prefix[:16], g.user.name).partner)
+        if owner is not None:
+            flash(f"API key {prefix} of {owner} revoked.", "ok")
         return redirect(url_for("console.users"))

@@ -54,3 +54,12 @@ document.addEventListener("DOMContentLoaded", function () { labelCells(document)
   }
   window.setInterval(refresh, 3000);
 })();
+
+// Ask before a change a misclick should not make (a form or button with data-confirm).
+document.addEventListener("submit", function (event) {
+  "use strict";
+  var asker = [event.submitter, event.target].filter(function (el) {
+    return el && el.hasAttribute && el.hasAttribute("data-confirm");
+  })[0];
+  if (asker && !window.confirm(asker.getAttribute("data-confirm"))) { event.preventDefault(); }
+});

@@ -198,3 +198,29 @@ def test_every_page_reads_at_1280_and_on_a_phone(
         assert page.locator("svg.chart rect.bar").count() >= 3
         page.context.close()
     assert len(list(screenshots.glob("*.png"))) == 2 * (len(PAGES) + 1)
+
+
+def test_a_change_a_misclick_should_not_make_asks_first(chromium, live, services, users, api_key):
+    admin = open_page(chromium)
+    log_in(admin, live, "admin", users["admin"])
+    admin.goto(f"{live.url}/console/admin/users")
+    asked: list[str] = []
+
+    def answer(accept: bool):  # type: ignore[no-untyped-def]
+        def handle(dialog: Any) -> None:
+            asked.append(dialog.message)
+            dialog.accept() if accept else dialog.dismiss()
+
+        return handle
+
+    admin.once("dialog", answer(False))
+    admin.click("button:has-text('revoke')")
+    assert asked == ["Revoke the API key of shop? It stops working at once."]
+    assert admin.locator("td", has_text="revoked").count() == 0  # nothing was sent
+    admin.once("dialog", answer(True))
+    admin.click("button:has-text('revoke')")
+    assert "of shop revoked." in admin.inner_text(".flash.ok")
+    assert len(asked) == 2
+    with services.db.transaction() as session:
+        entry = session.scalar(select(AuditEntry).where(AuditEntry.new_status == "revoked"))
+        assert entry.actor == "admin"

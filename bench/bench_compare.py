@@ -1,6 +1,7 @@
 """Benchmark: the nightly comparison at a million numbers, beside the floor of `comm`.
 
-For each --count it builds a world with that many active numbers on the TL1 switch HOU1: CAS's
+For each --count it builds a world with that many active numbers on one demo switch (the TL1
+switch HOU1 by default; --dialect mml is HOU2, ber HOU3): CAS's
 side written straight into a SQLite database with bulk inserts, the switch's side straight into
 the simulator's subscriber file, with --planted differences spread over it (missing, unknown,
 ESN and feature mismatches, in equal shares). Then it measures
@@ -14,6 +15,7 @@ ESN and feature mismatches, in equal shares). Then it measures
 checks that the comparison found exactly what was planted, and prints one row per count.
 
     .venv/bin/python bench/bench_compare.py [--count 1000000] [--count 100000] [--planted 300]
+        [--dialect tl1|mml|ber]
 """
 
 from __future__ import annotations
@@ -43,7 +45,9 @@ from switch_adapters.port import Subscriber  # noqa: E402
 from switch_adapters.simulator.store import Store  # noqa: E402
 
 SECRET = "bench-secret"
-SWITCH = "HOU1"
+SWITCHES = {"tl1": "HOU1", "mml": "HOU2", "ber": "HOU3"}
+DIALECT = "tl1"  # set by --dialect, in the bench and in its children
+SWITCH = SWITCHES[DIALECT]
 FIRST_BLOCK = 720000  # NPA-NXX 720000, 720001, ... each numbered 0000-9999
 KINDS = ("missing_on_switch", "unknown_to_cas", "esn_mismatch", "feature_mismatch")
 CHUNK = 50_000
@@ -167,7 +171,7 @@ def _text_of(db: Path, sql: str, out) -> None:  # type: ignore[no-untyped-def]
 def child(mode: str, directory: Path, url: str) -> dict[str, float]:
     """Run a measurement in a fresh process, so its peak memory is its own."""
     found = subprocess.run(
-        [sys.executable, __file__, f"--{mode}", str(directory), "--url", url],
+        [sys.executable, __file__, f"--{mode}", str(directory), "--url", url, "--dialect", DIALECT],
         capture_output=True,
         text=True,
         check=True,
@@ -244,7 +248,7 @@ def bench(count: int, planted_count: int) -> None:
         settings = build(directory, count, planted)
         built = time.perf_counter() - started
         with start_simulator(
-            "tl1", directory / "switch.sqlite3", name="cas", secret="s", sid=SWITCH
+            DIALECT, directory / "switch.sqlite3", name="cas", secret="s", sid=SWITCH
         ) as sim:
             db = Database(settings.db_url)
             with db.transaction() as session:
@@ -265,7 +269,8 @@ def bench(count: int, planted_count: int) -> None:
             f"  floor (sorted text + comm): {floor_s:6.2f} s  "
             f"[CAS text {base['cas_text']:.2f} s, switch text {base['switch_text']:.2f} s, "
             f"comm {base['comm']:.2f} s, {base['lines']:.0f} lines differ]\n"
-            f"  switch dump alone (TL1):    {dump['records']:6.2f} s  [{dump['lines']:,} lines as "
+            f"  switch dump alone ({DIALECT.upper()}):    {dump['records']:6.2f} s  "
+            f"[{dump['lines']:,} lines as "
             f"records; {dump['seconds']:.2f} s as subscribers]\n"
             f"  comparison:                 {run['seconds']:6.2f} s  "
             f"= {run['seconds'] / floor_s:.2f}x the floor\n"
@@ -286,7 +291,10 @@ def main() -> None:
     parser.add_argument("--compare", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--dump", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
+    parser.add_argument("--dialect", choices=sorted(SWITCHES), default="tl1")
     args = parser.parse_args()
+    global DIALECT, SWITCH
+    DIALECT, SWITCH = args.dialect, SWITCHES[args.dialect]
     if args.compare:
         measure_comparison(args.compare)
     elif args.dump:

@@ -33,7 +33,6 @@ from switch_adapters.port import Record, Subscriber, batched_records
 from .comparison_findings import Findings
 
 TICK = 8192  # records of both sides taken between two progress reports
-BATCH = 500  # records per batch when a switch's session can only give subscribers one by one
 
 T = TypeVar("T")
 
@@ -58,7 +57,7 @@ class _Dumps(Protocol):
 def dump_records(session: _Dumps) -> Iterator[list[Record]]:
     """A switch session's dump as batches of records: its bulk read where it has one."""
     bulk: Callable[[], Iterator[list[Record]]] | None = getattr(session, "dump_records", None)
-    return bulk() if bulk is not None else batched_records(session.dump(), BATCH)
+    return bulk() if bulk is not None else batched_records(session.dump())
 
 
 def guarded(dump: Iterable[T]) -> Iterator[T]:
@@ -210,4 +209,4 @@ def _equal_prefix(c: list[Any], i: int, d: list[Any], j: int, k: int) -> int:
     return low
 
 
-__all__ = ["BATCH", "DumpFailed", "TICK", "Tally", "dump_records", "guarded", "merge"]
+__all__ = ["DumpFailed", "TICK", "Tally", "dump_records", "guarded", "merge"]

@@ -29,9 +29,12 @@ class Subscriber:
 # A subscriber as a bulk read gives it: (mid, esn, features). A dump of a million lines is read
 # faster as plain tuples, a part of the answer at a time (LineSession.dump_records).
 Record = tuple[str, str, str]
+RECORD_BATCH = 500  # records per batch where a dump is read subscriber by subscriber
 
 
-def batched_records(subscribers: Iterable[Subscriber], size: int) -> Iterator[list[Record]]:
+def batched_records(
+    subscribers: Iterable[Subscriber], size: int = RECORD_BATCH
+) -> Iterator[list[Record]]:
     """Group subscribers into batches of records.
 
     When the subscribers fail half-way, the batch read so far comes first, then the failure:

@@ -63,7 +63,6 @@ T = TypeVar("T")
 UNCERTAIN = (SwitchTimeout, LineDown, Garbled)
 ATTEMPTS = 2
 FIRST_ATTEMPT_SHARE = 0.5
-RECORD_BATCH = 500  # records per batch where a dialect reads a dump line by line
 # Characters a value may carry into a command: none of them is punctuation in any dialect.
 SAFE_VALUE = re.compile(r"[A-Za-z0-9&+._-]*")
 
@@ -210,7 +209,7 @@ class LineSession:
 
     def _dump_records(self, line: Line, part_seconds: float) -> Iterator[list[Record]]:
         """Batch _dump's subscribers; a dialect that reads whole parts gives this instead."""
-        return batched_records(self._dump(line, part_seconds), RECORD_BATCH)
+        return batched_records(self._dump(line, part_seconds))
 
     def _log_off(self, line: Line, until: float) -> None:
         """Log off; dialects without a log-off leave this as is."""

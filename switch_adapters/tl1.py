@@ -147,9 +147,8 @@ class TL1Session(LineSession):
         for part in parts:
             if part.status == "DENY":
                 raise self._denial(part)
-            text = unquoted_text(part.lines) if whole is not None else None
             records: list[Record] | None = None
-            if whole is not None and text is not None:
+            if whole is not None and (text := unquoted_text(part.lines)) is not None:
                 records = whole.findall(text)
             # Every line matched, each on its own (the pattern is anchored at both ends and a
             # match spanning lines would leave fewer matches than lines); else line by line.

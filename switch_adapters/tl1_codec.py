@@ -41,8 +41,7 @@ STATUSES = ("COMPLD", "DENY", "PRTL", "DELAY", "RTRV")
 ALARM_CODES = ("*C", "**", "* ", "A ")
 NO_STAMP = "70-01-01 00:00:00"
 
-_FORBIDDEN = re.compile(rb"[^\x20-\x7e\r\n]")
-_ALLOWED = bytes(range(0x20, 0x7F)) + b"\r\n"
+_ALLOWED = bytes(range(0x20, 0x7F)) + b"\r\n"  # bytes.translate deletes these; any left is bad
 _TERMINATOR = re.compile(rb"\n[;><]")
 _LINE_BREAK = re.compile(r"\r?\n")
 _ACK = re.compile(r"(IP|PF|OK|NA|NG|RL) ([A-Za-z0-9.]{1,16})")
@@ -52,11 +51,12 @@ _AUTONOMOUS_ID = re.compile(r"(\*C|\*\*|\* |A ) (\d{1,9}) ([A-Z][!-~]*(?: [!-~]+
 _VERB = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+){0,2}")
 _CTAG = re.compile(r"[A-Za-z0-9.]{1,16}")
 _BLOCK = re.compile(r"[ -9<-~]*")  # printable, without ':' and ';'
-_BODY = re.compile(r"[!-~](?:[ -~]*[!-~])?")
+_LINE = r"[!-~](?:[ -~]*[!-~])?"  # a body line: printable, no blank at either end
+_BODY = re.compile(_LINE)
 # Whole bodies at once (a dump part has hundreds of lines): lines joined by "\n", and the body
 # as it comes, each line indented by exactly three spaces. Anything else goes line by line.
-_BODY_LINES = re.compile(r"[!-~](?:[ -~]*[!-~])?(?:\n[!-~](?:[ -~]*[!-~])?)*")
-_INDENTED_BODY = re.compile(r"   [!-~](?:[ -~]*[!-~])?(?:\n   [!-~](?:[ -~]*[!-~])?)*")
+_BODY_LINES = re.compile(rf"{_LINE}(?:\n{_LINE})*")
+_INDENTED_BODY = re.compile(rf"   {_LINE}(?:\n   {_LINE})*")
 
 
 @dataclass(frozen=True)
@@ -386,7 +386,7 @@ class TL1Server:
 def parse_command(raw: bytes) -> Command | BadCommand:
     """Parse one command (without its ';')."""
     text = raw.decode("ascii", "replace").lstrip(" \r\n")
-    if _FORBIDDEN.search(raw) or "\n" in text or "\r" in text:
+    if raw.translate(None, _ALLOWED) or "\n" in text or "\r" in text:
         return BadCommand(text[:80], "not a TL1 command")
     blocks = text.split(":")
     if len(blocks) < 4 or not _VERB.fullmatch(blocks[0]):

@@ -120,13 +120,18 @@ def change_user(
         ).all()
         if len(admins) <= 1:
             raise ValueError(f"{user.name} is the last active admin")
-    old = f"{user.role}/{'active' if user.active else 'inactive'}"
+    old = _standing(user)
     user.role, user.active = role, active
     if active:
         user.failed_logins = 0
-    new = f"{role}/{'active' if active else 'inactive'}"
-    audit.record(session, "console_user", user.name, old, new, actor, ", ".join(changes))
+    audit.record(
+        session, "console_user", user.name, old, _standing(user), actor, ", ".join(changes)
+    )
     return changes
+
+
+def _standing(user: ConsoleUser) -> str:
+    return f"{user.role}/{'active' if user.active else 'inactive'}"
 
 
 def authenticate(session: Session, name: str, password: str) -> ConsoleUser | None:

@@ -22,6 +22,7 @@ CREDIT_PATIENCE_SECONDS = 30
 
 def _esn(ctx: Ctx, entry: str) -> Outcome:
     tx = ctx.require_tx()
+    tx.esn = entry  # kept whatever comes of it: a CSR sees the handset with the transaction
     spoken = digits(entry)
     handset = ctx.session.get(Handset, entry)
     in_service = ctx.session.scalar(
@@ -32,13 +33,11 @@ def _esn(ctx: Ctx, entry: str) -> Outcome:
         )
     )
     if (handset is not None and handset.status == "active") or in_service is not None:
-        tx.esn = entry
         return ctx.transfer("ESN already active", say("esn_active", esn=spoken))
     checked = ctx.checked
     pvs = checked if isinstance(checked, PvsAnswer) and checked.esn == entry else None
     if pvs is None:  # asked before the transaction opened; only a race gets here
         pvs = ask_pvs(ctx.services, ctx.call, entry) or PvsAnswer(entry, None, "not asked")
-    tx.esn = entry
     if pvs.listed is None:
         return ctx.transfer(
             f"PVS did not answer: {pvs.failure}", say("pvs_unavailable", esn=spoken)

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv demo test check lint bench clean
+.PHONY: venv demo test check lint contracts bench clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -25,7 +25,11 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy activation switch_adapters
 
-check: lint test
+# The layer rule of DESIGN.md (ivr -> activation -> switch_adapters), as import contracts.
+contracts: $(STAMP)
+	$(BIN)/lint-imports
+
+check: lint contracts test
 
 bench: $(STAMP)
 	$(BIN)/python bench/bench_steps.py

@@ -60,3 +60,10 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'cas.sqlite3').resolve()}"
+
+
+def settings_for(data_dir: str | None) -> Settings:
+    """Settings from the environment, with the data dir a command line gave (children see it)."""
+    if data_dir:
+        os.environ["CAS_DATA_DIR"] = data_dir
+    return Settings.from_env()

@@ -25,13 +25,13 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from activation.callflow import CallFlow  # noqa: E402
-from activation.cli import init_database  # noqa: E402
-from activation.models import Activity, Switch, TelephoneNumber, Transaction  # noqa: E402
-from activation.outcomes import Hold, Prompt  # noqa: E402
-from activation.services import bootstrap  # noqa: E402
+from activation.call.engine import CallFlow  # noqa: E402
+from activation.call.outcomes import Hold, Prompt  # noqa: E402
+from activation.jobs.worker import Worker  # noqa: E402
 from activation.settings import Settings  # noqa: E402
-from activation.worker import Worker  # noqa: E402
+from activation.store.models import Activity, Switch, TelephoneNumber, Transaction  # noqa: E402
+from activation.store.setup import init_database  # noqa: E402
+from ivr.bootstrap import bootstrap  # noqa: E402
 
 SECRET = "bench-secret"
 

@@ -36,11 +36,11 @@ from sqlalchemy import insert, select, update
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from activation.cli import init_database  # noqa: E402
-from activation.db import Database  # noqa: E402
-from activation.models import NpaNxxBlock, Switch, TelephoneNumber, Transaction  # noqa: E402
 from activation.secrets import Vault  # noqa: E402
 from activation.settings import Settings  # noqa: E402
+from activation.store.db import Database  # noqa: E402
+from activation.store.models import NpaNxxBlock, Switch, TelephoneNumber, Transaction  # noqa: E402
+from activation.store.setup import init_database  # noqa: E402
 from switch_adapters.port import Subscriber  # noqa: E402
 from switch_adapters.simulator.store import Store  # noqa: E402
 
@@ -191,8 +191,8 @@ def peak_rss_mb() -> float:
 
 def measure_comparison(directory: Path) -> None:
     """(In the child.) Run the comparison once; print its time, memory and findings."""
-    from activation.comparison import run_comparison
-    from activation.services import bootstrap
+    from activation.comparison.run import run_comparison
+    from ivr.bootstrap import bootstrap
 
     services = bootstrap(Settings(data_dir=directory, secret_key=SECRET))
     before = peak_rss_mb()
@@ -218,8 +218,8 @@ def measure_comparison(directory: Path) -> None:
 
 def measure_dump(directory: Path) -> None:
     """(In the child.) Stream the switch's dump through its adapter and nothing else."""
-    from activation.services import bootstrap
-    from activation.switching import definition
+    from activation.parties.switching import definition
+    from ivr.bootstrap import bootstrap
 
     services = bootstrap(Settings(data_dir=directory, secret_key=SECRET))
     with services.db.read() as session:

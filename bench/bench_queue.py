@@ -28,12 +28,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import delete, func, insert, select  # noqa: E402
 
-from activation.cli import init_database  # noqa: E402
-from activation.models import Activity, ActivityAttempt, utcnow  # noqa: E402
-from activation.ports import BillingRecord  # noqa: E402
-from activation.services import bootstrap  # noqa: E402
+from activation.jobs.worker import Worker  # noqa: E402
+from activation.parties.ports import BillingRecord  # noqa: E402
 from activation.settings import Settings  # noqa: E402
-from activation.worker import Worker  # noqa: E402
+from activation.store.models import Activity, ActivityAttempt, utcnow  # noqa: E402
+from activation.store.setup import init_database  # noqa: E402
+from ivr.bootstrap import bootstrap  # noqa: E402
 
 SECRET = "bench-secret"
 

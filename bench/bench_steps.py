@@ -26,12 +26,12 @@ from flask import Flask, Response
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from activation.cli import init_database  # noqa: E402
-from activation.models import Call, Switch  # noqa: E402
-from activation.services import bootstrap  # noqa: E402
+from activation.jobs.worker import Worker  # noqa: E402
 from activation.settings import Settings  # noqa: E402
-from activation.worker import Worker  # noqa: E402
+from activation.store.models import Call, Switch  # noqa: E402
+from activation.store.setup import init_database  # noqa: E402
 from ivr import create_app  # noqa: E402
+from ivr.bootstrap import bootstrap  # noqa: E402
 from ivr.softphone import FlaskTransport, HttpTransport, Softphone  # noqa: E402
 
 BARE_TWIML = (

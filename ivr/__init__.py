@@ -6,9 +6,10 @@ from typing import Any
 
 from flask import Flask
 
-from activation.callflow import CallFlow
-from activation.services import Services, bootstrap
+from activation.call.engine import CallFlow
+from activation.services import Services
 from activation.settings import Settings
+from ivr.bootstrap import bootstrap
 
 
 def create_app(config: dict[str, Any] | None = None, services: Services | None = None) -> Flask:

@@ -1,5 +1,5 @@
 """Run the cas command line with `python -m ivr`."""
 
-from .cli import main
+from ivr.cli import main
 
 main()

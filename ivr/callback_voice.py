@@ -12,13 +12,13 @@ import logging
 from flask import Blueprint, Response, abort, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from activation import callbacks
+from activation.call.callback import CallbackFlow
+from activation.call.speech import say
+from activation.followup import callbacks
 from activation.services import Services
-from activation.speech import say
-from activation.steps_callback import CallbackFlow
+from ivr.metrics import observe
 
 from . import signature, twiml
-from .metrics import observe
 
 bp = Blueprint("callback_voice", __name__, url_prefix="/voice")
 log = logging.getLogger("cas.ivr.callback")

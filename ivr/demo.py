@@ -14,12 +14,13 @@ import click
 import requests
 from sqlalchemy import select
 
-from activation.cli import init_database, settings_for
-from activation.db import Database
-from activation.models import Switch
+from activation.parties.switching import definition
 from activation.secrets import Vault, load_master_secret
-from activation.services import bootstrap
-from activation.switching import definition
+from activation.settings import settings_for
+from activation.store.db import Database
+from activation.store.models import Switch
+from activation.store.setup import init_database
+from ivr.bootstrap import bootstrap
 
 # The demo's own Twilio account, served by a local stand-in: no real calls are placed.
 DEMO_ACCOUNT_SID = "AC" + "d" * 32
@@ -123,8 +124,8 @@ def demo(port: int, data_dir: str) -> None:
     shutil.rmtree(settings.data_dir / "billing", ignore_errors=True)
     init_database(settings, demo=True)
     db = Database(settings.db_url)
-    from .cli import metrics_dir
-    from .console import ensure_demo_users
+    from ivr.cli import metrics_dir
+    from ivr.console import ensure_demo_users
 
     env = {
         **os.environ,
@@ -134,7 +135,7 @@ def demo(port: int, data_dir: str) -> None:
     cas = [sys.executable, "-m", "ivr"]
     url = f"http://127.0.0.1:{port}"
     with ExitStack() as stack:
-        from .fake_twilio import FakeTwilio
+        from ivr.fake_twilio import FakeTwilio
 
         network = FakeTwilio(DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN).start()
         stack.callback(network.stop)
@@ -153,7 +154,7 @@ def demo(port: int, data_dir: str) -> None:
         services.db.dispose()
         worker = subprocess.Popen([*cas, "worker"], env=env)
         stack.callback(_stop, worker)
-        from .cli import gunicorn_args
+        from ivr.cli import gunicorn_args
 
         web = subprocess.Popen([sys.executable, *gunicorn_args("127.0.0.1", port, 2)], env=env)
         stack.callback(_stop, web)

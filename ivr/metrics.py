@@ -19,19 +19,19 @@ from prometheus_client.registry import Collector
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from activation.activities import activity_types
-from activation.models import (
+from activation.call.outcomes import Answer
+from activation.queue.activities import activity_types
+from activation.services import Services
+from activation.store.models import (
     Activity,
     ActivityAttempt,
     AuditEntry,
     Escalation,
     Transaction,
 )
-from activation.outcomes import Answer
-from activation.services import Services
+from ivr.console import stats
 
 from . import logging_json
-from .console import stats
 
 bp = Blueprint("metrics", __name__)
 # Blueprints whose POSTs are Twilio's webhooks, and labels for the ones that open a call.
@@ -50,7 +50,7 @@ class DatabaseCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         """Read every database-derived metric in one short transaction."""
-        with self.services.db.sessions() as session:
+        with self.services.db.read() as session:
             families = [
                 *activations(session),
                 *escalations(session),

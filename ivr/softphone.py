@@ -22,7 +22,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 from twilio.request_validator import RequestValidator
 
-from .phone_lines import (
+from ivr.phone_lines import (
     FlaskTransport,
     HttpTransport,
     SoftphoneError,

@@ -16,9 +16,7 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from activation.ports import Telephony, TelephonyUnavailable
-from activation.services import ADAPTERS, NoTelephony
-from activation.settings import Settings
+from activation.parties.ports import TelephonyUnavailable
 
 TWILIO_API_URL = "https://api.twilio.com"
 # Progress reports are kept on the call-back's row; only `completed` (or a failure) settles it.
@@ -76,20 +74,3 @@ class TwilioTelephony:
         if not call.sid:
             raise TelephonyUnavailable("Twilio answered without a call SID")
         return call.sid
-
-
-def from_settings(settings: Settings) -> Telephony:
-    """Return the Twilio adapter for these settings, or none without an account."""
-    if not (settings.twilio_account_sid and settings.twilio_auth_token):
-        return NoTelephony()
-    return TwilioTelephony(
-        settings.twilio_account_sid,
-        settings.twilio_auth_token,
-        settings.caller_id,
-        settings.twilio_api_url,
-    )
-
-
-def install() -> None:
-    """Make bootstrap() use Twilio for the telephony port in this process."""
-    ADAPTERS["telephony"] = from_settings

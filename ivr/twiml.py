@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import url_for
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
-from activation.outcomes import Answer, Hangup, Hold, Prompt, Transfer
+from activation.call.outcomes import Answer, Hangup, Hold, Prompt, Transfer
 
 VOICE = "Polly.Joanna"
 

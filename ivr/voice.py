@@ -8,11 +8,11 @@ import time
 from flask import Blueprint, Response, abort, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from activation.callflow import CallFlow
-from activation.speech import digits, say
+from activation.call.engine import CallFlow
+from activation.call.speech import digits, say
+from ivr.metrics import observe
 
 from . import signature, twiml
-from .metrics import observe
 
 bp = Blueprint("voice", __name__, url_prefix="/voice")
 log = logging.getLogger("cas.ivr")

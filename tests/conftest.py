@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from activation.cli import init_database
-from activation.services import Services, bootstrap
+from activation.services import Services
 from activation.settings import Settings
+from activation.store.setup import init_database
+from ivr.bootstrap import bootstrap
 
 TEST_SECRET = "test-master-secret"
 POSTGRES_URL = os.environ.get("CAS_TEST_POSTGRES_URL", "")
@@ -44,7 +45,7 @@ def services(settings: Settings) -> Iterator[Services]:
 @pytest.fixture
 def worker(services: Services) -> Iterator[threading.Event]:
     """A worker thread running activities while the test calls; set the event to stop it."""
-    from activation.worker import Worker
+    from activation.jobs.worker import Worker
 
     stop = threading.Event()
     thread = threading.Thread(target=Worker(services, "test-worker").run, args=(stop, 0.02))

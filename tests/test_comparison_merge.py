@@ -14,13 +14,14 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from activation.comparison import run_comparison
-from activation.comparison_findings import Findings
-from activation.comparison_merge import DumpFailed, Tally, merge
-from activation.comparison_models import ComparisonFinding, ComparisonRun
-from activation.models import Switch, TelephoneNumber, Transaction
-from activation.services import Services, bootstrap
+from activation.comparison.findings import Findings
+from activation.comparison.merge import DumpFailed, Tally, merge
+from activation.comparison.run import run_comparison
+from activation.services import Services
 from activation.settings import Settings
+from activation.store.comparison import ComparisonFinding, ComparisonRun
+from activation.store.models import Switch, TelephoneNumber, Transaction
+from ivr.bootstrap import bootstrap
 from switch_adapters.port import LineDown, Record, Subscriber, SwitchDefinition
 
 MID = "713555"

@@ -12,8 +12,8 @@ from collections import Counter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from activation.comparison_findings import Findings
-from activation.comparison_merge import Tally, merge
+from activation.comparison.findings import Findings
+from activation.comparison.merge import Tally, merge
 from switch_adapters.port import Record
 
 

@@ -11,10 +11,10 @@ import pytest
 from rich.console import Console
 from sqlalchemy import update
 
-from activation.comparison_lock import ComparisonRunning, LockLost, RunLock
-from activation.comparison_models import ComparisonLock
-from activation.comparison_progress import JsonLines, RichBar
-from activation.comparison_report import RunPoint, svg_chart, text_chart
+from activation.comparison.lock import ComparisonRunning, LockLost, RunLock
+from activation.comparison.progress import JsonLines, RichBar
+from activation.comparison.report import RunPoint, svg_chart, text_chart
+from activation.store.comparison import ComparisonLock
 
 DAY = datetime(2026, 11, 1, 2, 30, tzinfo=UTC)
 

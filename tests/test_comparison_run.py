@@ -18,14 +18,16 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import func, select, update
 
-from activation import activities
-from activation.cli import init_database
-from activation.comparison import run_comparison
-from activation.comparison_cli import EXIT_BUSY, compare
-from activation.comparison_lock import ComparisonRunning, RunLock
-from activation.comparison_models import ComparisonFinding, ComparisonLock, ComparisonRun
-from activation.db import Database
-from activation.models import (
+from activation.comparison.lock import ComparisonRunning, RunLock
+from activation.comparison.run import run_comparison
+from activation.jobs.worker import Worker
+from activation.parties.switching import definition
+from activation.queue import activities
+from activation.services import Services
+from activation.settings import Settings
+from activation.store.comparison import ComparisonFinding, ComparisonLock, ComparisonRun
+from activation.store.db import Database
+from activation.store.models import (
     Activity,
     Escalation,
     Switch,
@@ -33,10 +35,9 @@ from activation.models import (
     Transaction,
     utcnow,
 )
-from activation.services import Services, bootstrap
-from activation.settings import Settings
-from activation.switching import definition
-from activation.worker import Worker
+from activation.store.setup import init_database
+from ivr.bootstrap import bootstrap
+from ivr.compare_cli import EXIT_BUSY, compare
 from switch_adapters.port import Subscriber
 from switch_adapters.simulator.process import SimulatorProcess, start_simulator
 from switch_adapters.simulator.store import Store

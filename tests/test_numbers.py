@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from activation import numbers, schema
-from activation.db import Database
-from activation.models import Agent, Switch, TelephoneNumber, Transaction
+from activation.lifecycle import numbers
 from activation.secrets import Vault
-from activation.seed import add_switch
+from activation.store import schema
+from activation.store.db import Database
+from activation.store.models import Agent, Switch, TelephoneNumber, Transaction
+from activation.store.seed import add_switch
 
 from .pg import needs_postgres, private_database
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from activation.jobs import SwitchInsert
-from activation.models import (
+from activation.jobs.switch import SwitchInsert
+from activation.store.models import (
     Activity,
     Agent,
     Escalation,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from activation.outcomes import Answer, Hold, Prompt, Transfer
+from activation.call.outcomes import Answer, Hold, Prompt, Transfer
+from activation.call.speech import digits, dollars, phone_number
 from activation.secrets import Vault, check_pin, hash_pin
-from activation.speech import digits, dollars, phone_number
 from activation.validators import ein_problem, esn_problem, npa_nxx_problem, ssn_problem
 
 

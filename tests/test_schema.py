@@ -6,8 +6,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
-from activation import schema
-from activation.db import Base
+from activation.store import schema
+from activation.store.db import Base
 
 from .pg import needs_postgres, private_database
 

@@ -9,13 +9,13 @@ import pytest
 from alembic import command
 from sqlalchemy import create_engine, select, text
 
-from activation import schema
-from activation.cli import init_database
-from activation.db import Database
-from activation.models import Switch
+from activation.parties.switching import definition
 from activation.secrets import Vault
 from activation.settings import Settings
-from activation.switching import definition
+from activation.store import schema
+from activation.store.db import Database
+from activation.store.models import Switch
+from activation.store.setup import init_database
 
 DEMO_SECRETS = ("hou1-secret", "hou2-secret", "hou3-secret")
 

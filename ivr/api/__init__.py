@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
+from activation.service_layer.api_sessions import ApiFlow
 from activation.services import Services
-
-from .driver import ApiFlow
-from .views import make_blueprint
+from ivr.api.views import make_blueprint
 
 
 def init_app(app: Flask, services: Services) -> None:

@@ -10,12 +10,12 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from activation.models import utcnow
+from activation.service_layer.api_sessions import ApiFlow, ApiRefused, Partner
+from activation.service_layer.staff import ApiKey, find_api_key
 from activation.services import Services
-from activation.staff import ApiKey, find_api_key
-
-from .driver import ApiFlow, ApiRefused, Partner
-from .openapi import document
+from activation.store.models import utcnow
+from ivr.api.openapi import document
+from ivr.logging_json import bind_transaction, redact
 
 log = logging.getLogger("cas.api")
 CODE = re.compile(r"^[0-9]{8}$")
@@ -99,6 +99,13 @@ def _code(code: str) -> str:
     return code
 
 
+def _reply(state: dict[str, Any], status: int = 200) -> tuple[Response, int]:
+    """Answer with a session's state; what it reads back is masked as in the logs."""
+    bind_transaction(state.get("transaction_code"))
+    state["messages"] = [redact(sentence) for sentence in state["messages"]]
+    return jsonify(state), status
+
+
 def make_blueprint() -> Blueprint:
     """Build the API blueprint."""
     bp = Blueprint("api", __name__, url_prefix="/api")
@@ -131,13 +138,13 @@ def make_blueprint() -> Blueprint:
         code = _text(body, "code", CODE, False)
         assert agent is not None and pin is not None
         state = _flow().open(g.partner, agent, pin, code)
-        return jsonify(state), 201
+        return _reply(state, 201)
 
     @bp.get("/transactions/<code>")
     def status(code: str) -> Any:
         """Tell where a transaction stands (polling the background work at a hold step)."""
         flow = _flow()
-        return jsonify(flow.poll(flow.find(g.partner, _code(code))))
+        return _reply(flow.poll(flow.find(g.partner, _code(code))))
 
     @bp.post("/transactions/<code>/answers")
     def answer(code: str) -> Any:
@@ -148,6 +155,6 @@ def make_blueprint() -> Blueprint:
         value = _text(body, "value", VALUE, True)
         seq = _seq(body.get("seq"))
         assert value is not None
-        return jsonify(flow.submit(call_sid, value, seq))
+        return _reply(flow.submit(call_sid, value, seq))
 
     return bp

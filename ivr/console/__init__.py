@@ -8,9 +8,8 @@ from flask import Blueprint, Flask, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from activation.services import Services
-
-from . import auth
-from .users import ensure_demo_users
+from ivr.console import auth
+from ivr.console.users import ensure_demo_users
 
 ROLE_NAMES = {"csr": "CSR", "supervisor": "Supervisor", "admin": "Admin"}
 
@@ -31,7 +30,7 @@ def _page_helpers() -> dict[str, Any]:
 
 def make_blueprint() -> Blueprint:
     """Build the console blueprint with every view, each guarded by the role it needs."""
-    from . import (
+    from ivr.console import (
         billing_views,
         dashboard_views,
         escalation_views,

@@ -23,9 +23,9 @@ from flask import (
     url_for,
 )
 
-from activation import audit
+from activation.service_layer.staff import ConsoleUser, authenticate
 from activation.services import Services
-from activation.staff import ConsoleUser, authenticate
+from activation.store import audit
 
 # A console session ends after this long, logged in or not.
 SESSION_SECONDS = 12 * 3600
@@ -62,7 +62,7 @@ def load_user() -> None:
     if time.time() - since > SESSION_SECONDS:
         session.clear()
         return
-    with services().db.sessions() as db:
+    with services().db.read() as db:
         user = db.get(ConsoleUser, user_id)
         if user is not None and user.active:
             db.expunge(user)

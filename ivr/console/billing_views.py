@@ -8,11 +8,10 @@ from typing import Any
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from activation import audit
-from activation.models import Transaction
-from activation.ports import BillingRecord, BillingUnavailable
-
-from .auth import requires, services
+from activation.parties.ports import BillingRecord, BillingUnavailable
+from activation.store import audit
+from activation.store.models import Transaction
+from ivr.console.auth import requires, services
 
 LABELS = {
     "transaction_code": "Transaction code",
@@ -70,7 +69,7 @@ def register(bp: Blueprint) -> None:
                 record = services().billing.inquire(code)
             except BillingUnavailable as exc:
                 problem = f"Billing system unavailable: {exc}"
-            with services().db.sessions() as session:
+            with services().db.read() as session:
                 tx = session.scalar(select(Transaction).where(Transaction.code == code))
                 if tx is not None:
                     draft = {

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from activation.cli import settings_for
-from activation.db import Database
-from activation.staff import ROLES, add_api_key, add_user, revoke_api_key
+from activation.service_layer.staff import ROLES, add_api_key, add_user, revoke_api_key
+from activation.settings import settings_for
+from activation.store.db import Database
 
 
 @click.group("user")

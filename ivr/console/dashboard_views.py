@@ -7,10 +7,9 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, url_for
 from sqlalchemy import func, select
 
-from activation.models import Escalation
-
-from . import charts, stats
-from .auth import requires, services
+from activation.store.models import Escalation
+from ivr.console import charts, stats
+from ivr.console.auth import requires, services
 
 
 def register(bp: Blueprint) -> None:
@@ -26,7 +25,7 @@ def register(bp: Blueprint) -> None:
     @requires("csr")
     def dashboard() -> Any:
         """Show the charts of the day."""
-        with services().db.sessions() as session:
+        with services().db.read() as session:
             hours = stats.activations_per_hour(session)
             reasons = stats.escalations_by_reason(session)
             queue = stats.queue_depth(session)

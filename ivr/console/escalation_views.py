@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from activation.models import (
+from activation.service_layer import csr
+from activation.store.models import (
     Escalation,
     NpaNxxBlock,
     RatePlan,
@@ -16,9 +18,8 @@ from activation.models import (
     TelephoneNumber,
     Transaction,
 )
-
-from . import actions, present
-from .auth import requires, services
+from ivr.console import present
+from ivr.console.auth import requires, services
 
 
 def open_escalations(session: Session, show_all: bool = False) -> list[Escalation]:
@@ -50,18 +51,11 @@ def served_blocks(session: Session) -> list[tuple[str, str, int]]:
 def action_context(session: Session, tx: Transaction) -> dict[str, Any]:
     """Return what the action forms of a transaction offer."""
     return {
-        "fields": actions.CORRECTABLE,
+        "fields": csr.CORRECTABLE,
         "blocks": served_blocks(session),
         "plans": list(session.scalars(select(RatePlan).where(RatePlan.active.is_(True)))),
-        "can_act": tx.status not in actions.FINISHED + actions.IN_FLIGHT,
+        "can_act": csr.can_act(tx.status),
     }
-
-
-def _transaction(session: Session, code: str) -> Transaction:
-    tx = session.scalar(select(Transaction).where(Transaction.code == code).with_for_update())
-    if tx is None:
-        abort(404, description=f"No transaction {code}.")
-    return tx
 
 
 def _back(code: str) -> Any:
@@ -71,11 +65,13 @@ def _back(code: str) -> Any:
     return redirect(url_for("console.transaction", code=code))
 
 
-def _act(code: str, act: Any) -> Any:
+def _act(code: str, act: Callable[[], str]) -> Any:
+    """Run one CSR use case and tell its outcome on the next page."""
     try:
-        with services().db.transaction() as session:
-            message = act(session, _transaction(session, code))
-    except actions.Refused as refused:
+        message = act()
+    except csr.NotFound as missing:
+        abort(404, description=str(missing))
+    except csr.Refused as refused:
         flash(str(refused), "error")
     else:
         flash(message, "ok")
@@ -90,7 +86,7 @@ def register(bp: Blueprint) -> None:
     def escalations() -> Any:
         """List the open escalations (all recent ones with ?all=1)."""
         show_all = request.args.get("all") == "1"
-        with services().db.sessions() as session:
+        with services().db.read() as session:
             rows = open_escalations(session, show_all)
             return render_template(
                 "console/escalations.html", rows=rows, show_all=show_all, when=present.when
@@ -100,7 +96,7 @@ def register(bp: Blueprint) -> None:
     @requires("csr")
     def escalation_rows() -> Any:
         """Return the rows of the open list, for the page to refresh itself."""
-        with services().db.sessions() as session:
+        with services().db.read() as session:
             rows = open_escalations(session, request.args.get("all") == "1")
             return render_template("console/_escalation_rows.html", rows=rows, when=present.when)
 
@@ -108,7 +104,7 @@ def register(bp: Blueprint) -> None:
     @requires("csr")
     def escalation(esc_id: int) -> Any:
         """Show an escalation with its transaction's values and what can be done."""
-        with services().db.sessions() as session:
+        with services().db.read() as session:
             esc = session.get(Escalation, esc_id)
             if esc is None:
                 abort(404, description=f"No escalation {esc_id}.")
@@ -129,15 +125,11 @@ def register(bp: Blueprint) -> None:
         """Take an escalation off the list without changing its transaction."""
         note = request.form.get("note", "").strip()[:150] or "handled"
         try:
-            with services().db.transaction() as session:
-                esc = session.get(Escalation, esc_id)
-                if esc is None:
-                    abort(404, description=f"No escalation {esc_id}.")
-                actions.close_escalation(session, esc, "closed", g.user.name, note)
-        except actions.Refused as refused:
+            flash(csr.close_escalation(services(), esc_id, note, g.user.name), "ok")
+        except csr.NotFound as missing:
+            abort(404, description=str(missing))
+        except csr.Refused as refused:
             flash(str(refused), "error")
-        else:
-            flash(f"Escalation {esc_id} closed.", "ok")
         return redirect(url_for("console.escalations"))
 
     @bp.post("/transactions/<code>/correct")
@@ -145,12 +137,7 @@ def register(bp: Blueprint) -> None:
     def correct(code: str) -> Any:
         """Correct one value of a transaction."""
         field, value = request.form.get("field", ""), request.form.get("value", "")[:200]
-
-        def act(session: Session, tx: Transaction) -> str:
-            actions.correct_value(session, services().vault, tx, field, value, g.user.name)
-            return f"{actions.CORRECTABLE[field].label} corrected."
-
-        return _act(code, act)
+        return _act(code, lambda: csr.correct_value(services(), code, field, value, g.user.name))
 
     @bp.post("/transactions/<code>/deposit")
     @requires("csr")
@@ -161,33 +148,18 @@ def register(bp: Blueprint) -> None:
         except ValueError:
             cents = -1
         method = request.form.get("method", "")
-
-        def act(session: Session, tx: Transaction) -> str:
-            actions.approve_deposit(session, tx, cents, method, g.user.name)
-            return f"Credit approved with a deposit of {present.money(cents)}."
-
-        return _act(code, act)
+        return _act(code, lambda: csr.approve_deposit(services(), code, cents, method, g.user.name))
 
     @bp.post("/transactions/<code>/send")
     @requires("csr")
     def send(code: str) -> Any:
         """Reserve a number in the chosen NPA-NXX and send it to the switch."""
-        npa_nxx = request.form.get("npa_nxx", "").strip()
-
-        def act(session: Session, tx: Transaction) -> str:
-            mid = actions.send_to_switch(session, tx, npa_nxx, g.user.name)
-            return f"MID {mid} reserved and queued for its switch."
-
-        return _act(code, act)
+        npa_nxx = request.form.get("npa_nxx", "")
+        return _act(code, lambda: csr.send_to_switch(services(), code, npa_nxx, g.user.name))
 
     @bp.post("/transactions/<code>/close")
     @requires("csr")
     def close(code: str) -> Any:
         """Close a transaction that will not be activated."""
         reason = request.form.get("reason", "")[:150]
-
-        def act(session: Session, tx: Transaction) -> str:
-            actions.close_transaction(session, tx, reason, g.user.name)
-            return f"Transaction {code} closed."
-
-        return _act(code, act)
+        return _act(code, lambda: csr.close_transaction(services(), code, reason, g.user.name))

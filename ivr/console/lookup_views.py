@@ -8,11 +8,17 @@ from flask import Blueprint, abort, render_template, request
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from activation.models import Activity, ActivityAttempt, Agent, AuditEntry, Escalation, Transaction
-
-from . import present
-from .auth import requires, services
-from .escalation_views import action_context
+from activation.store.models import (
+    Activity,
+    ActivityAttempt,
+    Agent,
+    AuditEntry,
+    Escalation,
+    Transaction,
+)
+from ivr.console import present
+from ivr.console.auth import requires, services
+from ivr.console.escalation_views import action_context
 
 SEARCHES = {
     "code": "Transaction code",
@@ -73,7 +79,7 @@ def register(bp: Blueprint) -> None:
     def lookup() -> Any:
         """Search transactions by code, MID, ESN or agent."""
         by, text = request.args.get("by", "code"), request.args.get("q", "")[:40]
-        with services().db.sessions() as session:
+        with services().db.read() as session:
             found = search(session, by, text)
             return render_template(
                 "console/lookup.html",
@@ -89,7 +95,7 @@ def register(bp: Blueprint) -> None:
     @requires("csr")
     def transaction(code: str) -> Any:
         """Show a transaction: values, history, activities with every attempt, escalations."""
-        with services().db.sessions() as session:
+        with services().db.read() as session:
             tx = session.scalar(select(Transaction).where(Transaction.code == code))
             if tx is None:
                 abort(404, description=f"No transaction {code}.")

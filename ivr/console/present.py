@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from activation.models import Transaction
+from activation.store.models import Transaction
 
 
 def masked_tax_id(tx: Transaction) -> str:

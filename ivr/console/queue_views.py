@@ -7,11 +7,11 @@ from typing import Any
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from activation.activities import activity_types
-from activation.models import Activity, Transaction
-
-from . import actions, present
-from .auth import requires, services
+from activation.queue.activities import activity_types
+from activation.service_layer import csr
+from activation.store.models import Activity, Transaction
+from ivr.console import present
+from ivr.console.auth import requires, services
 
 STATES = ("pending", "running", "failed")
 
@@ -34,7 +34,7 @@ def register(bp: Blueprint) -> None:
         )
         if kind:
             query = query.where(Activity.type == kind[:20])
-        with services().db.sessions() as session:
+        with services().db.read() as session:
             rows = session.execute(query).all()
             return render_template(
                 "console/queue.html",
@@ -46,28 +46,24 @@ def register(bp: Blueprint) -> None:
                 when=present.when,
             )
 
-    def _change(activity_id: int, change: Any, done: str) -> Any:
+    def _change(activity_id: int, change: Any) -> Any:
         reason = request.form.get("reason", "").strip()[:150]
         try:
-            with services().db.transaction() as session:
-                activity = session.get(Activity, activity_id, with_for_update=True)
-                if activity is None:
-                    abort(404, description=f"No activity {activity_id}.")
-                change(session, activity, reason, g.user.name)
-        except actions.Refused as refused:
+            flash(change(services(), activity_id, reason, g.user.name), "ok")
+        except csr.NotFound as missing:
+            abort(404, description=str(missing))
+        except csr.Refused as refused:
             flash(str(refused), "error")
-        else:
-            flash(f"Activity {activity_id} {done}.", "ok")
         return redirect(url_for("console.queue"))
 
     @bp.post("/queue/<int:activity_id>/retry")
     @requires("supervisor")
     def retry(activity_id: int) -> Any:
         """Make an activity due now, with the reason in the audit log."""
-        return _change(activity_id, actions.retry_activity, "will be retried now")
+        return _change(activity_id, csr.retry_activity)
 
     @bp.post("/queue/<int:activity_id>/remove")
     @requires("supervisor")
     def remove(activity_id: int) -> Any:
         """Take an activity out of the queue, with the reason in the audit log."""
-        return _change(activity_id, actions.remove_activity, "removed")
+        return _change(activity_id, csr.remove_activity)

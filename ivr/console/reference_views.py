@@ -9,11 +9,11 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from activation.models import Agent, DepositRule, RatePlan, Switch, TelephoneNumber
-
-from . import present, reference
-from .actions import Refused
-from .auth import requires, services
+from activation.service_layer import reference
+from activation.service_layer.csr import Refused
+from activation.store.models import Agent, DepositRule, RatePlan, Switch, TelephoneNumber
+from ivr.console import present
+from ivr.console.auth import requires, services
 
 
 def _int(name: str, default: int = 0) -> int:
@@ -57,7 +57,7 @@ def register(bp: Blueprint) -> None:
     @requires("admin")
     def agents() -> Any:
         """List the selling agents."""
-        with services().db.sessions() as session:
+        with services().db.read() as session:
             rows = list(session.scalars(select(Agent).order_by(Agent.agent_code)))
             return render_template("console/agents.html", agents=rows, when=present.when)
 
@@ -82,7 +82,7 @@ def register(bp: Blueprint) -> None:
         return _agent_page(form.get("agent_code", "").strip(), new_pin=pin)
 
     def _agent_page(code: str, new_pin: str = "") -> Any:
-        with services().db.sessions() as session:
+        with services().db.read() as session:
             agent = session.scalar(select(Agent).where(Agent.agent_code == code))
             if agent is None:
                 abort(404, description=f"No agent {code}.")
@@ -142,7 +142,7 @@ def register(bp: Blueprint) -> None:
     @requires("admin")
     def rate_plans() -> Any:
         """List the rate plans, each editable."""
-        with services().db.sessions() as session:
+        with services().db.read() as session:
             plans = list(session.scalars(select(RatePlan).order_by(RatePlan.code)))
             return render_template("console/rate_plans.html", plans=plans)
 
@@ -170,7 +170,7 @@ def register(bp: Blueprint) -> None:
     @requires("admin")
     def switches() -> Any:
         """List the switches with their NPA-NXX blocks and numbers in use."""
-        with services().db.sessions() as session:
+        with services().db.read() as session:
             rows = list(
                 session.scalars(
                     select(Switch).options(selectinload(Switch.blocks)).order_by(Switch.name)
@@ -259,7 +259,7 @@ def register(bp: Blueprint) -> None:
     @requires("admin")
     def deposits() -> Any:
         """Show the deposit table, each band editable."""
-        with services().db.sessions() as session:
+        with services().db.read() as session:
             rules = list(session.scalars(select(DepositRule).order_by(DepositRule.min_score)))
             return render_template("console/deposits.html", rules=rules)
 

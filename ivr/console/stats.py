@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from activation.comparison_models import ComparisonFinding, ComparisonRun
-from activation.models import Activity, AuditEntry, Escalation, utcnow
+from activation.store.comparison import ComparisonFinding, ComparisonRun
+from activation.store.models import Activity, AuditEntry, Escalation, utcnow
 
 QUEUE_STATES = ("pending", "running", "failed")
 

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from activation.staff import (
+from activation.service_layer.staff import (
     ROLES,
     ApiKey,
     ConsoleUser,
@@ -18,9 +18,8 @@ from activation.staff import (
     change_user,
     revoke_api_key,
 )
-
-from . import present
-from .auth import requires, services
+from ivr.console import present
+from ivr.console.auth import requires, services
 
 T = TypeVar("T")
 
@@ -35,7 +34,7 @@ def _user(session: Session, name: str) -> ConsoleUser:
 def _page(
     new_password: tuple[str, str] | None = None, new_key: tuple[str, str] | None = None
 ) -> Any:
-    with services().db.sessions() as session:
+    with services().db.read() as session:
         users = list(session.scalars(select(ConsoleUser).order_by(ConsoleUser.name)))
         keys = list(session.scalars(select(ApiKey).order_by(ApiKey.partner, ApiKey.id)))
         return render_template(

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from activation.service_layer.staff import ROLES, add_user
 from activation.services import Services
-from activation.staff import ROLES, add_user
 
 DEMO_USERS = (("csr", "csr"), ("supervisor", "supervisor"), ("admin", "admin"))
 

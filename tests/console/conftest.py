@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
+from activation.service_layer.staff import add_api_key
 from activation.services import Services
-from activation.staff import add_api_key
 from ivr import create_app
 from ivr.console import ensure_demo_users
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any
 
@@ -9,8 +10,8 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from activation.models import Call, Escalation, Transaction
-from activation.staff import ApiKey, ApiSession, add_api_key
+from activation.service_layer.staff import ApiKey, ApiSession, add_api_key
+from activation.store.models import Activity, Call, Escalation, Transaction
 
 from ..flow.test_activation import switch_holds
 
@@ -221,3 +222,31 @@ def test_the_openapi_document_holds_for_any_generated_input(api_schema, live, ap
     answered = {status for method, path, status in sent if path.endswith("/answers")}
     assert {"200", "422"} <= answered
     assert ("POST", "/api/transactions", "403") in sent  # random agents do not log on
+
+
+def test_a_delayed_assignment_reads_as_complete_once_it_is(
+    live, api_key, services, worker, switches
+):
+    services.settings = dataclasses.replace(services.settings, switch_deadline=2)
+    partner = Partner(live.url, api_key)
+    code = partner.create(agent="1001", pin="2468").json()["transaction_code"]
+    for value in ("13803186457", "1", "123456789", "1"):
+        partner.answer(code, value)
+    partner.wait_past_hold(code)
+    for value in ("1", "10", "713555"):
+        partner.answer(code, value)
+    switches["HOU1"].control("silent 60")
+    partner.answer(code, "1")
+    body = partner.wait_past_hold(code)
+    assert (body["step"], body["status"]) == ("delayed", "delayed")
+    switches["HOU1"].control("clear")
+    with services.db.transaction() as session:  # no need to wait out the back-off
+        for activity in session.scalars(select(Activity).where(Activity.state == "pending")):
+            activity.next_try_at = activity.created_at
+    deadline = time.monotonic() + 60
+    while (body := partner.status(code).json())["status"] != "active":
+        assert time.monotonic() < deadline, body
+        time.sleep(0.2)
+    assert (body["step"], body["state"]) == ("mid", "input")
+    assert body["mid"] and any("The new number is" in m for m in body["messages"])
+    assert not any("delayed" in m for m in body["messages"])

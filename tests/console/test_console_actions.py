@@ -7,8 +7,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from activation import activities
-from activation.models import (
+from activation.parties.switching import definition
+from activation.queue import activities
+from activation.service_layer.staff import ConsoleUser
+from activation.store.models import (
     Activity,
     Agent,
     AuditEntry,
@@ -18,8 +20,6 @@ from activation.models import (
     TelephoneNumber,
     Transaction,
 )
-from activation.staff import ConsoleUser
-from activation.switching import definition
 from ivr.softphone import FlaskTransport, Softphone
 
 from ..flow.conftest import log_on
@@ -188,7 +188,11 @@ def test_a_supervisor_retries_and_removes_with_a_reason(app, services, users):
         retried = session.get(Activity, ids[1])
         assert retried.state == "pending" and retried.max_attempts == retried.attempts + 1
         assert session.get(Activity, ids[0]).state == "removed"
-        assert session.get(TelephoneNumber, "7135550001").status == "free"
+        # The removed insertion was tried: the number stays out of stock until its switch
+        # has let it go.
+        assert session.get(TelephoneNumber, "7135550001").status == "blocked"
+        delete = session.scalar(select(Activity).where(Activity.type == "switch_delete"))
+        assert delete.payload == {"switch_id": 1, "mid": "7135550001"}
         tx = session.get(Transaction, tx.id)
         assert tx.mid is None and tx.status == "escalated"
         reasons = session.scalars(

@@ -8,8 +8,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from activation import activities
-from activation.models import Agent, AuditEntry, Transaction
+from activation.queue import activities
+from activation.store.models import Agent, AuditEntry, Transaction
 from ivr.softphone import HttpTransport, Softphone
 
 from ..flow.conftest import log_on

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from activation import activities
-from activation.models import Activity, AuditEntry
+from activation.queue import activities
+from activation.store.models import Activity, AuditEntry
 
 from .conftest import csrf_of, log_in
 

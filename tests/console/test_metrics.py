@@ -13,7 +13,7 @@ from typing import Any
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from activation import activities
+from activation.queue import activities
 from ivr.softphone import FlaskTransport, HttpTransport, Softphone
 
 from ..flow.conftest import log_on
@@ -147,7 +147,7 @@ def _wait_up(base: str, server: Any, seconds: float = 30) -> None:
 
 
 def test_the_last_finished_comparison_is_counted_and_charted(app, services, users):
-    from activation.comparison_models import ComparisonFinding, ComparisonRun
+    from activation.store.comparison import ComparisonFinding, ComparisonRun
 
     from .conftest import log_in
 

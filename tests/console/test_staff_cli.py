@@ -6,7 +6,7 @@ import click
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from activation.staff import ApiKey, ConsoleUser, authenticate, find_api_key
+from activation.service_layer.staff import ApiKey, ConsoleUser, authenticate, find_api_key
 from ivr.console import ensure_demo_users
 from ivr.console.cli import COMMANDS
 

@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from activation.models import Switch
+from activation.parties.switching import definition
 from activation.services import Services
-from activation.switching import definition
+from activation.store.models import Switch
 from ivr import create_app
 from ivr.softphone import FlaskTransport, Softphone
 

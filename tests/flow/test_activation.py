@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from activation.models import Activity, Customer, Escalation, TelephoneNumber, Transaction
+from activation.store.models import Activity, Customer, Escalation, TelephoneNumber, Transaction
 from switch_adapters import open_session
 
 from .conftest import log_on
@@ -35,8 +35,8 @@ def through_credit(call, ssn: str = "123456789", esn: str = "13803186457") -> st
 
 def switch_holds(services, switch_name: str, mid: str):  # type: ignore[no-untyped-def]
     """Ask the switch itself (through its adapter) what it holds for a MID."""
-    from activation.models import Switch
-    from activation.switching import definition
+    from activation.parties.switching import definition
+    from activation.store.models import Switch
 
     with services.db.transaction() as session:
         switch = session.scalar(select(Switch).where(Switch.name == switch_name))
@@ -212,7 +212,7 @@ def test_the_osmo_hlr_switch_takes_a_live_activation(phone, services, worker, tm
     if daemon is None:
         pytest.skip("osmo-hlr is not installed (apt-get install osmo-hlr)")
     with daemon:
-        from activation.models import Switch
+        from activation.store.models import Switch
 
         with services.db.transaction() as session:
             hou4 = session.scalar(select(Switch).where(Switch.name == "HOU4"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from activation.models import Agent, AuditEntry, Escalation
+from activation.store.models import Agent, AuditEntry, Escalation
 
 from .conftest import AGENT_PHONE, CAS_NUMBER, log_on
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-import activation.steps_login as steps_login
+import activation.call.login as steps_login
 
 from .conftest import AGENT_PHONE, CAS_NUMBER
 

@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import select
 
-from activation.models import Escalation, Transaction
+from activation.store.models import Escalation, Transaction
 
 from .conftest import log_on
 from .test_activation import new_transaction

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 from sqlalchemy import func, select
 
-from activation.models import Escalation, Transaction
+from activation.store.models import Escalation, Transaction
 from ivr import create_app
 from ivr.softphone import FlaskTransport, Softphone, WebhookError
 

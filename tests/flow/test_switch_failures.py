@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from activation.models import Escalation, Switch, TelephoneNumber, Transaction
-from activation.switching import definition
+from activation.parties.switching import definition
+from activation.store.models import Escalation, Switch, TelephoneNumber, Transaction
 from switch_adapters import open_session
 from switch_adapters.port import Subscriber
 

@@ -12,10 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
-from activation import numbers
-from activation.models import Agent, Handset, Transaction
-from activation.simulators import SimulatedBilling
-from activation.switching import SwitchGateway
+from activation.lifecycle import numbers
+from activation.parties.simulators import SimulatedBilling
+from activation.parties.switching import SwitchGateway
+from activation.store.models import Agent, Handset, Transaction
 from ivr import create_app
 from ivr.softphone import HttpTransport, Softphone
 from ivr.telephony import TwilioTelephony
@@ -120,7 +120,7 @@ def serve():  # type: ignore[no-untyped-def]
 @pytest.fixture
 def run_worker(services):  # type: ignore[no-untyped-def]
     """Start a worker thread on the services (after the test has set them up)."""
-    from activation.worker import Worker
+    from activation.jobs.worker import Worker
 
     stops: list[tuple[threading.Event, threading.Thread]] = []
 

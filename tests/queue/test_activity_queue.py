@@ -7,10 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from activation import activities
-from activation.models import Activity, ActivityAttempt, AuditEntry, utcnow
-from activation.ports import BillingRecord
-from activation.worker import Worker
+from activation.jobs.worker import Worker
+from activation.parties.ports import BillingRecord
+from activation.queue import activities
+from activation.store.models import Activity, ActivityAttempt, AuditEntry, utcnow
 
 from .conftest import Clock, LedgerBilling
 

@@ -8,12 +8,12 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import func, select
 
-from activation import activity_log
-from activation.cli import init_database
-from activation.jobs import enqueue_billing
-from activation.models import Activity, ActivityAttempt, Transaction
-from activation.services import bootstrap
-from activation.worker import Worker
+from activation.jobs.worker import Worker
+from activation.lifecycle.assignment import queue_billing as enqueue_billing
+from activation.queue import activity_log
+from activation.store.models import Activity, ActivityAttempt, Transaction
+from activation.store.setup import init_database
+from ivr.bootstrap import bootstrap
 from tests.conftest import TEST_SECRET
 from tests.pg import needs_postgres, private_database
 

@@ -9,9 +9,17 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from activation import activity_log, callbacks
-from activation.models import Activity, AuditEntry, Handset, TelephoneNumber, Transaction, utcnow
-from activation.models_followup import Callback
+from activation.followup import callbacks
+from activation.queue import activity_log
+from activation.store.followup import Callback
+from activation.store.models import (
+    Activity,
+    AuditEntry,
+    Handset,
+    TelephoneNumber,
+    Transaction,
+    utcnow,
+)
 from switch_adapters.port import Subscriber
 from tests.flow.conftest import log_on
 from tests.flow.test_activation import new_transaction, through_credit

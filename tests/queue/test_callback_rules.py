@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from activation import callbacks
-from activation.models import Activity, Agent, Escalation, utcnow
-from activation.models_followup import Callback
-from activation.worker import Worker
+from activation.followup import callbacks
+from activation.jobs.worker import Worker
+from activation.store.followup import Callback
+from activation.store.models import Activity, Agent, Escalation, utcnow
 from ivr.telephony import TwilioTelephony
 
 from .conftest import ACCOUNT_SID, AUTH_TOKEN, CALLER_ID, active_transaction

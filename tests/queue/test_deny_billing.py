@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy import update
 
-from activation import callbacks
-from activation.jobs import enqueue_billing
-from activation.models import Activity, Transaction, utcnow
-from activation.worker import Worker
+from activation.followup import callbacks
+from activation.jobs.worker import Worker
+from activation.lifecycle.assignment import queue_billing as enqueue_billing
+from activation.store.models import Activity, Transaction, utcnow
 
 from .conftest import active_transaction
 

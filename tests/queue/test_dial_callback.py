@@ -5,8 +5,8 @@ from __future__ import annotations
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from activation.models import Transaction
-from activation.models_followup import Callback
+from activation.store.followup import Callback
+from activation.store.models import Transaction
 from ivr.dial_cli import dial
 
 from .conftest import AUTH_TOKEN

@@ -8,11 +8,11 @@ from dataclasses import replace
 
 from sqlalchemy import select
 
-from activation import letters
-from activation.letter_pdf import render
-from activation.models import Activity, Transaction
-from activation.models_followup import WelcomeLetter
-from activation.worker import Worker
+from activation.followup import letters
+from activation.followup.letter_pdf import render
+from activation.jobs.worker import Worker
+from activation.store.followup import WelcomeLetter
+from activation.store.models import Activity, Transaction
 
 from .conftest import active_transaction
 
@@ -68,7 +68,7 @@ def test_a_business_customer_with_a_deposit_reads_so(services):  # type: ignore[
 
 
 def test_on_line_letters_follow_billing_and_skip_a_denied_mid(services):  # type: ignore[no-untyped-def]
-    from activation.jobs import enqueue_billing
+    from activation.lifecycle.assignment import queue_billing as enqueue_billing
 
     services.settings = replace(services.settings, letters_online=True)
     with services.db.transaction() as session:

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from activation import nightly
-from activation.cli import init_database
-from activation.db import Database
-from activation.models_followup import ScheduledRun, WelcomeLetter
-from activation.scheduler import cron
+from activation.jobs.scheduler import cron
+from activation.queue import nightly
+from activation.store.db import Database
+from activation.store.followup import ScheduledRun, WelcomeLetter
+from activation.store.setup import init_database
 from tests.conftest import TEST_SECRET
 from tests.pg import needs_postgres, private_database
 

@@ -7,9 +7,10 @@ import socket
 import pytest
 import requests
 
-from activation.ports import TelephonyUnavailable
+from activation.parties.ports import TelephonyUnavailable
 from activation.settings import Settings
-from ivr.telephony import BaseUrlHttpClient, TwilioTelephony, from_settings
+from ivr.bootstrap import bootstrap
+from ivr.telephony import BaseUrlHttpClient, TwilioTelephony
 
 from .conftest import ACCOUNT_SID, AUTH_TOKEN, CALLER_ID
 
@@ -73,15 +74,15 @@ def test_the_fake_says_what_twilio_says_about_missing_fields(fake_twilio):
 
 
 def test_without_an_account_no_call_is_attempted(tmp_path):
-    phone = from_settings(Settings(data_dir=tmp_path))
-    with pytest.raises(TelephonyUnavailable, match="no telephony adapter"):
+    phone = bootstrap(Settings(data_dir=tmp_path)).telephony
+    with pytest.raises(TelephonyUnavailable, match="no telephony account"):
         phone.place_call("+15005550006", "https://cas.example/x", "https://cas.example/y")
-    configured = from_settings(
+    configured = bootstrap(
         Settings(
             data_dir=tmp_path,
             twilio_account_sid=ACCOUNT_SID,
             twilio_auth_token=AUTH_TOKEN,
             twilio_api_url="http://127.0.0.1:9",
         )
-    )
+    ).telephony
     assert isinstance(configured, TwilioTelephony)

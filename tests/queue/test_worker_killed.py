@@ -15,11 +15,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from activation import activities, activity_log
-from activation.jobs import start_insert
-from activation.models import Activity, Agent, Switch, TelephoneNumber, Transaction, utcnow
-from activation.switching import definition
-from activation.worker import Worker
+from activation.jobs.worker import Worker
+from activation.lifecycle import assignment
+from activation.parties.switching import definition
+from activation.queue import activities, activity_log
+from activation.store.models import Activity, Agent, Switch, TelephoneNumber, Transaction, utcnow
 from switch_adapters.port import Subscriber
 from switch_adapters.simulator.process import start_simulator
 from tests.conftest import TEST_SECRET
@@ -56,8 +56,8 @@ def test_a_killed_worker_s_insertion_is_finished_by_another_and_the_mid_is_on_on
         tx = Transaction(
             code="60000001",
             agent_id=session.scalar(select(Agent.id).where(Agent.agent_code == "1001")),
-            status="assigning",
-            step="assign_wait",
+            status="incomplete",
+            step="npa_confirm",
             esn="13803186457",
             rate_plan_code="10",
             npa_nxx="713555",
@@ -65,7 +65,7 @@ def test_a_killed_worker_s_insertion_is_finished_by_another_and_the_mid_is_on_on
         )
         session.add(tx)
         session.flush()
-        assert start_insert(session, tx, switch.id, switch.name)
+        assert assignment.claim(session, tx, switch, "test")
         mid = tx.mid
     worker = None
     try:

@@ -1,0 +1,167 @@
+"""What a step sees while it handles one answer, and the moves it can make."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from activation.call.outcomes import Hangup, Hold, Outcome, Prompt, Transfer
+from activation.call.speech import say
+from activation.lifecycle.escalations import escalate
+from activation.lifecycle.states import FINISHED
+from activation.services import Services
+from activation.store.models import Call, Transaction, utcnow
+
+# Steps that belong to a transaction: where it stopped is kept for a later resume.
+TRANSACTION_STEPS = frozenset(
+    {
+        "esn",
+        "kind",
+        "ssn",
+        "ssn_confirm",
+        "credit_wait",
+        "name_confirm",
+        "deposit",
+        "decline",
+        "rate_plan",
+        "npa_nxx",
+        "npa_confirm",
+        "assign_wait",
+        "delayed",
+        "mid",
+    }
+)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One prompt of the call and the rules its entry must follow."""
+
+    name: str
+    prompt: Callable[[Ctx], tuple[str, ...]]
+    handle: Callable[[Ctx, str], Outcome]
+    max_digits: int = 1
+    min_digits: int = 1
+    choices: str = ""  # for one-key menus: the keys that mean something
+    validate: Callable[[Ctx, str], str | None] | None = None
+    timeout: int = 6
+    max_failures: int = 2
+    max_timeouts: int = 2
+    # '#' is itself an answer here (the menu: '#' starts a new transaction), so the entry is
+    # submitted by count or timeout: Twilio takes the finish key alone for no input at all.
+    pound_is_answer: bool = False
+    hold: bool = False  # polled while background work runs; takes no keys
+    # Slow work on the entry (a PIN hash) done before the step's write transaction opens,
+    # so no lock is held meanwhile; its result reaches the handler as ctx.checked.
+    precheck: Callable[[Services, Call, str], object] | None = None
+
+    @property
+    def fixed_length(self) -> bool:
+        """Tell whether the entry is submitted by count, without '#'."""
+        return bool(self.choices) or self.pound_is_answer
+
+
+def open_call(
+    call_sid: str, from_number: str, direction: str, transaction: Transaction | None = None
+) -> Call:
+    """Return a new call at its first step, every counter at zero."""
+    return Call(
+        call_sid=call_sid,
+        from_number=from_number,
+        direction=direction,
+        step="agent_id",
+        transaction=transaction,
+        seq=0,
+        failures={},
+        timeouts=0,
+        login_failures=0,
+        ended=False,
+    )
+
+
+@dataclass
+class Ctx:
+    """The call, its transaction and the services, inside one database transaction."""
+
+    session: Session
+    call: Call
+    services: Services
+    steps: dict[str, Step]
+    checked: object = None
+    now: datetime = field(default_factory=utcnow)
+
+    @property
+    def tx(self) -> Transaction | None:
+        """The call's transaction, if one is started or resumed."""
+        return self.call.transaction
+
+    def require_tx(self) -> Transaction:
+        """The call's transaction; a transaction step without one is a bug."""
+        if self.call.transaction is None:
+            raise LookupError(f"step {self.call.step} needs a transaction")
+        return self.call.transaction
+
+    def enter(self, name: str) -> Step:
+        """Move the call (and its transaction) to a step."""
+        if self.call.step != name:
+            self.call.step = name
+            self.call.timeouts = 0
+        if self.tx is not None and name in TRANSACTION_STEPS and self.tx.status not in FINISHED:
+            self.tx.step = name
+            self.tx.updated_at = self.now
+        return self.steps[name]
+
+    def prompt(self, name: str, *preface: str) -> Outcome:
+        """Ask the prompt of a step, after anything to say first."""
+        step = self.enter(name)
+        if step.hold:
+            return self.hold(name, *preface)
+        return Prompt(
+            say=(*preface, *step.prompt(self)),
+            max_digits=step.max_digits,
+            timeout=step.timeout,
+            finish_on_key="" if step.fixed_length else "#",
+            fixed_length=step.fixed_length,
+        )
+
+    def hold(self, name: str, *say_first: str) -> Hold:
+        """Keep the caller on hold at a polled step."""
+        step = self.enter(name)
+        if self.call.hold_started_at is None:
+            self.call.hold_started_at = self.now
+        return Hold(say=(*say_first, *step.prompt(self)), pause=self.services.settings.hold_pause)
+
+    def fail(self, name: str, reason: str, *say_first: str) -> Outcome:
+        """Count a bad entry at a step and ask again; the second one goes to a CSR."""
+        failures = dict(self.call.failures or {})
+        failures[name] = failures.get(name, 0) + 1
+        self.call.failures = failures
+        if failures[name] >= self.steps[name].max_failures:
+            return self.transfer(f"{name}: {reason}"[:80], *say_first)
+        return self.prompt(name, *say_first)
+
+    def transfer(self, reason: str, *preface: str) -> Transfer:
+        """Hand the call to a CSR, escalating the transaction."""
+        tx = self.tx
+        escalate(
+            self.session,
+            reason,
+            self.call.step,
+            tx=tx,
+            call_sid=self.call.call_sid,
+            agent_id=self.call.agent_id,
+        )
+        self.call.ended = True
+        return Transfer(
+            say=(*preface, say("to_csr")),
+            reason=reason,
+            transaction_code=tx.code if tx else None,
+        )
+
+    def hangup(self, *words: str) -> Hangup:
+        """End the call."""
+        self.call.ended = True
+        return Hangup(say=words)

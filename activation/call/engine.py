@@ -1,0 +1,128 @@
+"""The call as a state machine over the database: answers in, outcomes out, no HTTP.
+
+Rules every step shares: `0` alone reaches a CSR; `*` repeats the prompt; silence and bad entries
+are counted apart, the second of either at one step goes to a CSR. Every answer is numbered and
+kept (encrypted), so a webhook delivered twice gets the same answer and changes nothing twice.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import replace
+
+from sqlalchemy import select
+
+from activation.call.context import Ctx, Step, open_call
+from activation.call.customer import CUSTOMER_STEPS
+from activation.call.login import LOGIN_STEPS
+from activation.call.number import NUMBER_STEPS
+from activation.call.outcomes import Answer, Outcome
+from activation.call.speech import say
+from activation.lifecycle import states
+from activation.services import Services
+from activation.store.models import Call
+
+log = logging.getLogger("cas.call")
+
+STEPS: dict[str, Step] = {
+    step.name: step for step in (*LOGIN_STEPS, *CUSTOMER_STEPS, *NUMBER_STEPS)
+}
+
+
+class CallFlow:
+    """Takes each webhook of a call and decides what the caller hears next."""
+
+    def __init__(self, services: Services, steps: dict[str, Step] | None = None) -> None:
+        self.services = services
+        self.steps = steps or STEPS  # the call-back runs its own steps on the same rules
+
+    def start(self, call_sid: str, from_number: str = "", direction: str = "inbound") -> Answer:
+        """Answer a new call (a repeated first webhook gets the answer already given)."""
+        with self.services.db.transaction() as session:
+            call = session.get(Call, call_sid, with_for_update=True)
+            if call is not None:
+                return self._stored(call)
+            call = open_call(call_sid, from_number, direction)
+            session.add(call)
+            ctx = Ctx(session, call, self.services, self.steps)
+            outcome = ctx.prompt("agent_id", say("welcome"))
+            return self._keep(ctx, outcome)
+
+    def answer(self, call_sid: str, seq: int, digits: str | None) -> Answer | None:
+        """Handle the caller's entry (None: silence, or a poll at a hold step).
+
+        Returns None for a call this server never answered.
+        """
+        checked = self._precheck(call_sid, seq, digits)
+        with self.services.db.transaction() as session:
+            call = session.scalar(select(Call).where(Call.call_sid == call_sid).with_for_update())
+            if call is None:
+                return None
+            if seq != call.seq or call.ended:
+                return self._stored(call)
+            if call.transaction_id is not None:
+                # Every session on a transaction (another call, the API, a CSR, the worker)
+                # waits here for this one: the step decides on the transaction as it is.
+                states.lock(session, call.transaction_id)
+            ctx = Ctx(session, call, self.services, self.steps, checked=checked)
+            handled = call.step
+            outcome = self._decide(ctx, self.steps[handled], digits)
+            code = call.transaction.code if call.transaction else None
+            log.info(
+                "call %s step %s -> %s",
+                call_sid,
+                handled,
+                type(outcome).__name__,
+                extra={"tx": code},
+            )
+            return replace(self._keep(ctx, outcome), step=handled, transaction_code=code)
+
+    def _precheck(self, call_sid: str, seq: int, digits: str | None) -> object:
+        with self.services.db.read() as session:
+            call = session.get(Call, call_sid)
+            if call is None or call.seq != seq or not digits:
+                return None
+            step = self.steps[call.step]
+            return step.precheck(self.services, call, digits) if step.precheck else None
+
+    def _decide(self, ctx: Ctx, step: Step, digits: str | None) -> Outcome:
+        if step.hold:
+            return step.handle(ctx, "")
+        entry = (digits or "").strip()
+        if entry == "":
+            ctx.call.timeouts += 1
+            if ctx.call.timeouts >= step.max_timeouts:
+                return ctx.transfer(f"{step.name}: no input", say("no_input"))
+            return ctx.prompt(step.name, say("no_input"))
+        if entry == "0":
+            return ctx.transfer(f"{step.name}: agent asked for a CSR")
+        if "*" in entry:
+            return ctx.prompt(step.name)
+        problem = self._problem(ctx, step, entry)
+        if problem is not None:
+            return ctx.fail(step.name, problem, say("invalid"))
+        return step.handle(ctx, entry)
+
+    @staticmethod
+    def _problem(ctx: Ctx, step: Step, entry: str) -> str | None:
+        if entry == "#" and step.pound_is_answer:
+            return None
+        if not entry.isdigit():
+            return "not digits"
+        if step.choices:
+            return None if entry in step.choices else "not one of the choices"
+        if not step.min_digits <= len(entry) <= step.max_digits:
+            return "wrong number of digits"
+        return step.validate(ctx, entry) if step.validate else None
+
+    def _keep(self, ctx: Ctx, outcome: Outcome) -> Answer:
+        call = ctx.call
+        call.seq += 1
+        call.updated_at = ctx.now
+        answer = Answer(call.seq, outcome)
+        call.last_answer = self.services.vault.encrypt(json.dumps(answer.to_dict()))
+        return answer
+
+    def _stored(self, call: Call) -> Answer:
+        return Answer.from_dict(json.loads(self.services.vault.decrypt(call.last_answer or "")))

@@ -1,0 +1,150 @@
+"""Steps 1-3 of the call: agent log-on, the menu, and the new Transaction Code."""
+
+from __future__ import annotations
+
+import secrets
+
+from sqlalchemy import select
+
+from activation.call.context import Ctx, Step
+from activation.call.outcomes import Outcome
+from activation.call.speech import digits, phone_number, say
+from activation.lifecycle import states
+from activation.lifecycle.states import RESUMABLE, TxStatus
+from activation.secrets import check_pin
+from activation.services import Services
+from activation.store import audit
+from activation.store.models import Agent, Call, Transaction
+
+
+def _agent_id(ctx: Ctx, entry: str) -> Outcome:
+    ctx.call.agent_code = entry
+    return ctx.prompt("pin")
+
+
+def _check_pin(services: Services, call: Call, entry: str) -> tuple[str, bool] | None:
+    """Hash the keyed PIN outside any lock: (the hash checked against, whether it matched)."""
+    with services.db.read() as session:
+        stored = session.scalar(select(Agent.pin_hash).where(Agent.agent_code == call.agent_code))
+    return None if stored is None else (stored, check_pin(entry, stored))
+
+
+def _pin_matches(ctx: Ctx, agent: Agent, entry: str) -> bool:
+    checked = ctx.checked
+    if isinstance(checked, tuple) and checked[0] == agent.pin_hash:
+        return bool(checked[1])
+    return check_pin(entry, agent.pin_hash)  # the PIN changed meanwhile: check it again
+
+
+def _pin(ctx: Ctx, entry: str) -> Outcome:
+    call, settings = ctx.call, ctx.services.settings
+    agent = ctx.session.scalar(
+        select(Agent).where(Agent.agent_code == call.agent_code).with_for_update()
+    )
+    if agent is not None and agent.locked:
+        audit.record(
+            ctx.session,
+            "agent",
+            agent.agent_code,
+            "locked",
+            "locked",
+            "ivr",
+            "log-on refused: locked",
+        )
+        return ctx.transfer("agent locked", say("agent_locked"))
+    if agent is None or not _pin_matches(ctx, agent, entry):
+        call.login_failures += 1
+        if agent is not None:
+            agent.failed_attempts += 1
+            agent.invalid_logons += 1
+            if agent.failed_attempts >= settings.max_login_failures:
+                agent.locked = True
+                audit.record(
+                    ctx.session,
+                    "agent",
+                    agent.agent_code,
+                    "active",
+                    "locked",
+                    "ivr",
+                    f"{agent.failed_attempts} failed log-ons",
+                )
+        if call.login_failures >= 2:
+            return ctx.transfer("log-on failed twice", say("login_failed"))
+        return ctx.prompt("agent_id", say("login_failed"))
+    agent.failed_attempts = 0
+    agent.valid_logons += 1
+    agent.last_logon_at = ctx.now
+    call.agent_id = agent.id
+    return ctx.prompt("menu", say("logged_on", name=agent.name))
+
+
+def _menu(ctx: Ctx, entry: str) -> Outcome:
+    if entry == "#":
+        _new_transaction(ctx)
+        return ctx.prompt("tx_code")
+    tx = ctx.session.scalar(
+        select(Transaction).where(
+            Transaction.code == entry, Transaction.agent_id == ctx.call.agent_id
+        )
+    )
+    if tx is None:
+        return ctx.fail(
+            "menu", "transaction code not found", say("tx_not_found", code=digits(entry))
+        )
+    return resume(ctx, tx)
+
+
+def _new_transaction(ctx: Ctx) -> Transaction:
+    while True:
+        code = f"{secrets.randbelow(90_000_000) + 10_000_000}"
+        if ctx.session.scalar(select(Transaction.id).where(Transaction.code == code)) is None:
+            break
+    assert ctx.call.agent_id is not None
+    tx = states.begin(ctx.session, code, ctx.call.agent_id, "ivr")
+    ctx.call.transaction = tx
+    return tx
+
+
+def resume(ctx: Ctx, tx: Transaction) -> Outcome:
+    """Tell where a transaction stands and take it up where it stopped, if it can be.
+
+    The call's steps end here too when another session moved the transaction first.
+    """
+    code = digits(tx.code)
+    if tx.status == TxStatus.ACTIVE and tx.mid:
+        ctx.call.transaction = tx
+        return ctx.prompt("mid", say("tx_active", code=code, mid=phone_number(tx.mid)))
+    if tx.status in (TxStatus.ASSIGNING, TxStatus.DELAYED):
+        ctx.call.transaction = tx
+        return ctx.prompt("delayed", say("tx_pending", code=code))
+    if tx.status in RESUMABLE:
+        ctx.call.transaction = tx
+        ctx.call.hold_started_at = None
+        return ctx.prompt(tx.step, say("tx_resume", code=code))
+    return ctx.prompt("menu", say("tx_closed", code=code, status=tx.status))
+
+
+def _tx_code(ctx: Ctx, entry: str) -> Outcome:
+    if entry == "1":
+        return ctx.prompt("tx_code")
+    return ctx.prompt("esn")
+
+
+def _tx_code_prompt(ctx: Ctx) -> tuple[str, ...]:
+    return (say("tx_code", code=digits(ctx.require_tx().code)),)
+
+
+LOGIN_STEPS = [
+    Step("agent_id", lambda ctx: (say("agent_id"),), _agent_id, max_digits=8),
+    Step("pin", lambda ctx: (say("pin"),), _pin, max_digits=8, min_digits=4, precheck=_check_pin),
+    Step(
+        "menu",
+        lambda ctx: (say("menu"),),
+        _menu,
+        max_digits=8,
+        min_digits=8,
+        timeout=4,
+        pound_is_answer=True,
+    ),
+    Step("tx_code", _tx_code_prompt, _tx_code, choices="12"),
+]

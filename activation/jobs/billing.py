@@ -1,0 +1,78 @@
+"""Billing records: sent once a MID is active, withdrawn when the MID is given back.
+
+A record bills the number its transaction holds when it is sent: one queued for a number the
+transaction no longer holds (denied on the call-back, or taken back by a CSR) is withdrawn,
+never sent.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from activation.followup import letters
+from activation.lifecycle import states
+from activation.lifecycle.states import TxStatus
+from activation.parties.ports import BillingRecord, BillingUnavailable
+from activation.services import Services
+from activation.store.models import Activity, Transaction
+
+
+class BillingRecordJob:
+    """Send the billing record; billing keeps one record per transaction."""
+
+    awaits_report: timedelta | None = None
+
+    def prepare(self, session: Session, activity: Activity, services: Services) -> Any:
+        record = BillingRecord(**activity.payload)
+        tx = session.get(Transaction, activity.transaction_id) if activity.transaction_id else None
+        if tx is not None and (tx.status != TxStatus.ACTIVE or tx.mid != record.mid):
+            return f"MID {record.mid} no longer held by transaction {tx.code} ({tx.status})"
+        return record
+
+    def perform(self, work: Any, attempt: int, services: Services) -> dict[str, Any]:
+        if isinstance(work, str):
+            return {"outcome": "withdrawn", "why": work}
+        services.billing.submit(work)
+        return {"outcome": "accepted"}
+
+    def apply(
+        self, session: Session, activity: Activity, result: dict[str, Any], services: Services
+    ) -> None:
+        tx = session.get(Transaction, activity.transaction_id) if activity.transaction_id else None
+        if result["outcome"] == "withdrawn":
+            if tx is not None:
+                states.note(session, tx, "worker", f"billing record withdrawn: {result['why']}")
+            return
+        if services.settings.letters_online and tx is not None:
+            letters.enqueue(session, tx.id)
+
+
+class BillingDeleteJob:
+    """Withdraw the billing record of a denied MID (billing keeps one per transaction)."""
+
+    awaits_report: timedelta | None = None
+
+    def prepare(self, session: Session, activity: Activity, services: Services) -> Any:
+        sending = session.scalar(
+            select(Activity.id).where(
+                Activity.transaction_id == activity.transaction_id,
+                Activity.type == "billing_record",
+                Activity.state == "running",
+            )
+        )
+        if sending is not None:
+            # Deleting now could come before the record arrives: wait for it, then delete.
+            raise BillingUnavailable("the billing record is being sent; delete it after")
+        return activity.payload["transaction_code"]
+
+    def perform(self, work: Any, attempt: int, services: Services) -> dict[str, Any]:
+        return {"outcome": "deleted" if services.billing.delete(work) else "none held"}
+
+    def apply(
+        self, session: Session, activity: Activity, result: dict[str, Any], services: Services
+    ) -> None:
+        return None

@@ -1,0 +1,20 @@
+"""Every activity type by its name in the queue."""
+
+from __future__ import annotations
+
+from activation.followup.callbacks import CallbackJob
+from activation.followup.letters import WelcomeLetterJob
+from activation.jobs.billing import BillingDeleteJob, BillingRecordJob
+from activation.jobs.credit_check import CreditCheck
+from activation.jobs.job import Job
+from activation.jobs.switch import SwitchDelete, SwitchInsert
+
+JOBS: dict[str, Job] = {
+    "credit_check": CreditCheck(),
+    "switch_insert": SwitchInsert(),
+    "billing_record": BillingRecordJob(),
+    "switch_delete": SwitchDelete(),
+    "billing_delete": BillingDeleteJob(),
+    "callback": CallbackJob(),
+    "welcome_letter": WelcomeLetterJob(),
+}

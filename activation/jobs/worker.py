@@ -1,0 +1,99 @@
+"""The worker: claims due activities, runs them, retries with back-off, logs every attempt."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from activation.jobs.registry import JOBS
+from activation.lifecycle import states
+from activation.queue import activities
+from activation.services import Services
+from activation.store.models import utcnow
+
+log = logging.getLogger("cas.worker")
+
+
+class Worker:
+    """One worker; any number may run at once on any number of hosts."""
+
+    def __init__(
+        self,
+        services: Services,
+        name: str | None = None,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.services = services
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+        self.clock = clock
+        # A lease outlives the switch's deadline, so only a dead worker's activity is retaken.
+        self.lease = timedelta(seconds=services.settings.switch_deadline * 3)
+
+    def run_once(self) -> bool:
+        """Run one due activity; tell whether there was one."""
+        db = self.services.db
+        activity = activities.claim(db, self.name, self.lease, self.clock())
+        if activity is None:
+            return False
+        job = JOBS[activity.type]
+        started = self.clock()
+        request = f"{activity.type} {activity.target}"
+        try:
+            with db.transaction() as session:
+                work = job.prepare(session, activity, self.services)
+            result = job.perform(work, activity.attempts, self.services)
+        except Exception as exc:  # every failure of an outside system is retried, then failed
+            error = f"{type(exc).__name__}: {exc}"
+            with db.transaction() as session:
+                now = self.clock()
+                state = activities.reschedule(session, activity, error, now)
+                outcome = "failed" if state == "failed" else "retry"
+                activities.log_attempt(session, activity, started, outcome, request, error, now)
+            log.warning(
+                "activity %s %s attempt %s: %s -> %s",
+                activity.id,
+                activity.type,
+                activity.attempts,
+                error,
+                state,
+            )
+            return True
+        with db.transaction() as session:
+            if activity.transaction_id is not None:
+                # Transaction before activity, as every entry point locks them.
+                states.lock(session, activity.transaction_id)
+            now = self.clock()
+            waits = job.awaits_report
+            until = None if waits is None else now + waits
+            if not activities.settle(session, activity, result, now, until):
+                # The lease ran out and another worker took it over: its attempt decides.
+                log.warning("activity %s: lease lost, result %s dropped", activity.id, result)
+                return True
+            job.apply(session, activity, result, self.services)
+            outcome = "ok" if waits is None else "waiting"
+            activities.log_attempt(session, activity, started, outcome, request, str(result), now)
+        log.info("activity %s %s done: %s", activity.id, activity.type, result.get("outcome"))
+        return True
+
+    def run(self, stop: threading.Event, idle: float = 0.2) -> None:
+        """Work until stopped, sleeping briefly when nothing is due."""
+        while not stop.is_set():
+            try:
+                busy = self.run_once()
+            except Exception:  # the database may be briefly away; keep the worker alive
+                log.exception("worker loop")
+                busy = False
+            if not busy:
+                stop.wait(idle)
+
+    def drain(self, limit: int = 1_000_000) -> int:
+        """Run due activities until none is due; return how many ran."""
+        ran = 0
+        while ran < limit and self.run_once():
+            ran += 1
+        return ran

@@ -1,0 +1,56 @@
+"""The telephone-number inventory: a MID is handed out once, whatever the number of workers."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from activation.store.db import is_postgres
+from activation.store.models import NpaNxxBlock, Switch, TelephoneNumber, Transaction, utcnow
+
+
+def serving_switch(session: Session, npa_nxx: str) -> Switch | None:
+    """Return the active switch that serves an NPA-NXX, or None."""
+    return session.scalar(
+        select(Switch)
+        .join(NpaNxxBlock, NpaNxxBlock.switch_id == Switch.id)
+        .where(NpaNxxBlock.npa_nxx == npa_nxx, Switch.active.is_(True))
+    )
+
+
+def reserve(session: Session, npa_nxx: str, tx: Transaction) -> str | None:
+    """Reserve the next free MID of the NPA-NXX for the transaction; None when none is left.
+
+    On PostgreSQL the free row is locked with SKIP LOCKED so concurrent callers take different
+    rows; on SQLite the transaction already holds the write lock (BEGIN IMMEDIATE). The
+    conditional UPDATE makes a lost race visible instead of double-assigning.
+    """
+    pick = (
+        select(TelephoneNumber.mid)
+        .where(TelephoneNumber.npa_nxx == npa_nxx, TelephoneNumber.status == "free")
+        .order_by(TelephoneNumber.mid)
+        .limit(1)
+    )
+    if is_postgres(session.get_bind()):  # type: ignore[arg-type]
+        pick = pick.with_for_update(skip_locked=True)
+    for _ in range(5):
+        mid = session.scalar(pick)
+        if mid is None:
+            return None
+        taken = session.execute(
+            update(TelephoneNumber)
+            .where(TelephoneNumber.mid == mid, TelephoneNumber.status == "free")
+            .values(status="reserved", transaction_id=tx.id, updated_at=utcnow())
+        )
+        if taken.rowcount == 1:  # type: ignore[attr-defined]
+            return mid
+    return None
+
+
+def set_number(session: Session, mid: str, status: str, transaction_id: int | None) -> None:
+    """Move a MID to another state (active, free, blocked) with its owner."""
+    session.execute(
+        update(TelephoneNumber)
+        .where(TelephoneNumber.mid == mid)
+        .values(status=status, transaction_id=transaction_id, updated_at=utcnow())
+    )

@@ -1,0 +1,152 @@
+"""The life of a transaction: its states, the moves between them, and the one function that moves.
+
+Rules:
+- A transaction's status changes only through `move()`: the call's steps, the call-back, the
+  CSR console, the API, the worker's results and the comparison's repairs all call it.
+- `move()` reads the status under the transaction's row lock (SELECT ... FOR UPDATE on
+  PostgreSQL; SQLite's write transactions are serialised by BEGIN IMMEDIATE), checks the move
+  against TRANSITIONS, writes the audit row, and refuses anything else with MoveRefused.
+- A move not in the table is refused whatever the caller believed the status to be: the status
+  in the database decides, not the copy a caller read before someone else moved it.
+- Claiming a number is the move out of the states that await one (CLAIM_NUMBER), so a second
+  session on the same transaction is refused before it can reserve anything.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+
+from activation.store import audit
+from activation.store.models import Transaction, utcnow
+
+
+class TxStatus(StrEnum):
+    """Where a transaction stands."""
+
+    INCOMPLETE = "incomplete"  # being keyed, or stopped part-way (the Incomplete File)
+    CREDIT_CHECK = "credit_check"  # the credit bureau is being asked
+    DECLINED = "declined"  # the bureau's score declined the customer
+    ASSIGNING = "assigning"  # a MID is reserved and its insertion queued
+    DELAYED = "delayed"  # the switch did not answer while the caller waited
+    ACTIVE = "active"  # the MID is on the switch
+    ESCALATED = "escalated"  # waiting for a CSR
+    CLOSED = "closed"  # ended by a CSR without an activation
+    DENIED = "denied"  # the agent refused the MID on the call-back
+
+
+class Move(StrEnum):
+    """What can happen to a transaction."""
+
+    ASK_CREDIT = "ask_credit"  # the SSN is confirmed (or corrected): ask the bureau
+    CREDIT_ANSWERED = "credit_answered"  # the bureau answered (or knows no such SSN)
+    DECLINE = "decline"  # the confirmed customer's credit is declined
+    APPROVE_CREDIT = "approve_credit"  # a CSR approves a declined credit
+    CLAIM_NUMBER = "claim_number"  # reserve a MID and queue its insertion: once per transaction
+    NO_NUMBER_LEFT = "no_number_left"  # the claimed NPA-NXX has no free number (left)
+    SWITCH_LATE = "switch_late"  # the caller's wait for the switch ran out
+    INSERTED = "inserted"  # the switch holds the MID
+    SWITCH_REFUSED = "switch_refused"  # the switch refused the MID; the number is given back
+    WORK_REMOVED = "work_removed"  # a CSR took its queued credit check or insertion away
+    ESCALATE = "escalate"  # handed to a CSR
+    CLOSE = "close"  # a CSR ends it without an activation
+    DENY = "deny"  # the agent refuses the MID on the call-back
+
+
+S, M = TxStatus, Move
+
+# The one transition table: (from, move) -> to. Anything else is refused.
+TRANSITIONS: dict[tuple[TxStatus, Move], TxStatus] = {
+    (S.INCOMPLETE, M.ASK_CREDIT): S.CREDIT_CHECK,
+    (S.ESCALATED, M.ASK_CREDIT): S.CREDIT_CHECK,
+    (S.DECLINED, M.ASK_CREDIT): S.CREDIT_CHECK,
+    (S.CREDIT_CHECK, M.CREDIT_ANSWERED): S.INCOMPLETE,
+    (S.INCOMPLETE, M.DECLINE): S.DECLINED,
+    (S.DECLINED, M.APPROVE_CREDIT): S.ESCALATED,
+    (S.INCOMPLETE, M.CLAIM_NUMBER): S.ASSIGNING,
+    (S.ESCALATED, M.CLAIM_NUMBER): S.ASSIGNING,
+    (S.ASSIGNING, M.NO_NUMBER_LEFT): S.ESCALATED,
+    (S.DELAYED, M.NO_NUMBER_LEFT): S.ESCALATED,
+    (S.ASSIGNING, M.SWITCH_LATE): S.DELAYED,
+    (S.ASSIGNING, M.INSERTED): S.ACTIVE,
+    (S.DELAYED, M.INSERTED): S.ACTIVE,
+    (S.ASSIGNING, M.SWITCH_REFUSED): S.ESCALATED,
+    (S.DELAYED, M.SWITCH_REFUSED): S.ESCALATED,
+    (S.CREDIT_CHECK, M.WORK_REMOVED): S.ESCALATED,
+    (S.ASSIGNING, M.WORK_REMOVED): S.ESCALATED,
+    (S.DELAYED, M.WORK_REMOVED): S.ESCALATED,
+    (S.INCOMPLETE, M.ESCALATE): S.ESCALATED,
+    (S.CREDIT_CHECK, M.ESCALATE): S.ESCALATED,
+    (S.INCOMPLETE, M.CLOSE): S.CLOSED,
+    (S.ESCALATED, M.CLOSE): S.CLOSED,
+    (S.DECLINED, M.CLOSE): S.CLOSED,
+    (S.ACTIVE, M.DENY): S.DENIED,
+}
+
+# Statuses a caller may take up again where the transaction stopped.
+RESUMABLE = frozenset({S.INCOMPLETE, S.CREDIT_CHECK})
+# Statuses in which an outside system is working for the transaction.
+IN_FLIGHT = frozenset({S.CREDIT_CHECK, S.ASSIGNING, S.DELAYED})
+# Statuses no move leaves but a deny (active) or none at all.
+FINISHED = frozenset({S.ACTIVE, S.CLOSED, S.DENIED})
+# The step a transaction shows once it reaches a status, whatever a caller's step was.
+FINAL_STEP: dict[TxStatus, str] = {S.ACTIVE: "mid"}
+
+
+class MoveRefused(Exception):
+    """The move does not fit the transaction's status; `current` is where it stands."""
+
+    def __init__(self, code: str, current: TxStatus, move: Move) -> None:
+        super().__init__(f"transaction {code} is {current}: cannot {move.replace('_', ' ')}")
+        self.code = code
+        self.current = current
+        self.move = move
+
+
+def begin(session: Session, code: str, agent_id: int, actor: str) -> Transaction:
+    """Open a new transaction for an agent: the one way a transaction comes to be."""
+    tx = Transaction(code=code, agent_id=agent_id, status=S.INCOMPLETE.value, step="esn")
+    session.add(tx)
+    session.flush()
+    audit.record(session, "transaction", code, None, S.INCOMPLETE, actor, "new transaction")
+    return tx
+
+
+def allowed(status: str, move: Move) -> bool:
+    """Tell whether the table allows a move from a status."""
+    return (TxStatus(status), move) in TRANSITIONS
+
+
+def lock(session: Session, transaction_id: int) -> Transaction:
+    """Load a transaction fresh from the database, its row locked until the session ends."""
+    return session.get_one(
+        Transaction, transaction_id, with_for_update=True, populate_existing=True
+    )
+
+
+def move(session: Session, tx: Transaction, what: Move, actor: str, detail: str = "") -> TxStatus:
+    """Make a move under the transaction's row lock and audit it; refuse it when not allowed."""
+    stored = session.scalar(
+        select(Transaction.status).where(Transaction.id == tx.id).with_for_update()
+    )
+    current = TxStatus(stored if stored is not None else tx.status)
+    if current != tx.status:
+        # Someone moved it since this session read it: the database is right.
+        set_committed_value(tx, "status", current.value)
+    target = TRANSITIONS.get((current, what))
+    if target is None:
+        raise MoveRefused(tx.code, current, what)
+    audit.record(session, "transaction", tx.code, current, target, actor, detail or what)
+    tx.status = target
+    tx.updated_at = utcnow()
+    if target in FINAL_STEP:
+        tx.step = FINAL_STEP[target]
+    return target
+
+
+def note(session: Session, tx: Transaction, actor: str, detail: str) -> None:
+    """Audit something that happened to a transaction without moving it."""
+    audit.record(session, "transaction", tx.code, tx.status, tx.status, actor, detail)

@@ -1,0 +1,269 @@
+"""The activity queue: every call to an outside system, claimed under a lease and retried.
+
+States: pending (due at next_try_at) -> running (leased by one worker until lease_until) ->
+done, or back to pending with back-off, or failed once its attempts are spent. An activity
+whose outcome another party reports later (a call-back's call status) waits in `waiting`
+until the report comes or its lease runs out. A running activity whose lease ran out belongs
+to a worker that died: any worker may take it again. A failed one stays for a CSR to retry or
+remove. Every function takes `now` so a test can run the queue on a clock of its own.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from activation.settings import DATA_DIR
+from activation.store import audit
+from activation.store.db import Database, is_postgres
+from activation.store.models import Activity, ActivityAttempt, utcnow
+
+
+@dataclass(frozen=True)
+class ActivityType:
+    """How often and how patiently an activity type is retried."""
+
+    max_attempts: int
+    backoff_seconds: tuple[int, ...]
+
+    def delay(self, attempts: int) -> timedelta:
+        """Return the wait before the next attempt after `attempts` failures."""
+        steps = self.backoff_seconds or (30,)
+        return timedelta(seconds=steps[max(1, min(attempts, len(steps))) - 1])
+
+
+@cache
+def activity_types(path: Path = DATA_DIR / "activity_types.json") -> dict[str, ActivityType]:
+    """Return the per-type retry rules of data/activity_types.json."""
+    raw = json.loads(path.read_text())
+    return {
+        name: ActivityType(int(row["max_attempts"]), tuple(row["backoff_seconds"]))
+        for name, row in raw.items()
+        if not name.startswith("_")
+    }
+
+
+def enqueue(
+    session: Session,
+    type_: str,
+    payload: dict[str, Any],
+    *,
+    target: str = "",
+    transaction_id: int | None = None,
+    now: datetime | None = None,
+) -> Activity:
+    """Queue an activity to run as soon as a worker is free."""
+    activity = Activity(
+        type=type_,
+        target=target,
+        payload=payload,
+        transaction_id=transaction_id,
+        state="pending",
+        attempts=0,
+        max_attempts=activity_types()[type_].max_attempts,
+        next_try_at=now or utcnow(),
+    )
+    session.add(activity)
+    session.flush()
+    return activity
+
+
+def claim(
+    db: Database, worker: str, lease: timedelta, now: datetime | None = None
+) -> Activity | None:
+    """Take the next due activity under a lease; an expired lease makes it due again."""
+    now = now or utcnow()
+    due = (
+        Activity.state == "pending",
+        Activity.next_try_at <= now,
+    )
+    abandoned = (Activity.state == "running", Activity.lease_until < now)
+    with db.transaction() as session:
+        # One statement per try, the index on (state, next_try_at) read in order: a claim
+        # costs the same with ten or ten thousand activities waiting.
+        for condition in (due, abandoned):
+            pick = select(Activity.id).where(*condition).order_by(Activity.next_try_at).limit(1)
+            if is_postgres(db.engine):
+                pick = pick.with_for_update(skip_locked=True)
+            taken = session.scalars(
+                update(Activity)
+                .where(Activity.id == pick.scalar_subquery(), *condition)
+                .values(
+                    state="running",
+                    attempts=Activity.attempts + 1,
+                    lease_until=now + lease,
+                    leased_by=worker,
+                )
+                .returning(Activity)
+                .execution_options(synchronize_session=False)
+            ).one_or_none()
+            if taken is not None:
+                session.expunge(taken)
+                return taken
+        return None
+
+
+def settle(
+    session: Session,
+    activity: Activity,
+    result: dict[str, Any],
+    now: datetime,
+    wait_until: datetime | None = None,
+) -> bool:
+    """Record a worker's result if its lease still stands; tell whether it did."""
+    # Done, or waiting for the outside party's report until `wait_until`. The update keeps
+    # the row locked until the session ends, so the job's apply runs under the same lock.
+    values: dict[str, Any] = {"result": result, "last_error": None}
+    if wait_until is None:
+        values |= {"state": "done", "done_at": now, "lease_until": None}
+    else:
+        values |= {"state": "waiting", "lease_until": wait_until}
+    settled = session.execute(
+        update(Activity)
+        .where(
+            Activity.id == activity.id,
+            Activity.state == "running",
+            Activity.leased_by == activity.leased_by,
+            Activity.attempts == activity.attempts,
+        )
+        .values(**values)
+    )
+    return settled.rowcount == 1  # type: ignore[attr-defined]
+
+
+def log_attempt(
+    session: Session,
+    activity: Activity,
+    started: datetime,
+    outcome: str,
+    request: str,
+    answer: str,
+    now: datetime | None = None,
+) -> None:
+    """Write one attempt to the activity log (outcome: ok, waiting, retry, failed, lost)."""
+    session.add(
+        ActivityAttempt(
+            activity_id=activity.id,
+            attempt=activity.attempts,
+            started_at=started,
+            duration_ms=max(0, int(((now or utcnow()) - started).total_seconds() * 1000)),
+            target=activity.target,
+            request=request[:200],
+            outcome=outcome,
+            answer=answer[:300],
+        )
+    )
+
+
+def finish(
+    session: Session, activity: Activity, result: dict[str, Any], now: datetime | None = None
+) -> bool:
+    """Mark an activity done with its result, if this worker still holds it; tell if so."""
+    done = session.execute(
+        update(Activity)
+        .where(
+            Activity.id == activity.id,
+            Activity.leased_by == activity.leased_by,
+            Activity.state.in_(("running", "waiting")),
+        )
+        .values(
+            state="done",
+            result=result,
+            done_at=now or utcnow(),
+            lease_until=None,
+            last_error=None,
+        )
+    )
+    return done.rowcount == 1  # type: ignore[attr-defined]
+
+
+def reschedule(
+    session: Session, activity: Activity, error: str, now: datetime | None = None
+) -> str:
+    """Put a failed attempt back in the queue with back-off, or fail it when exhausted."""
+    now = now or utcnow()
+    kind = activity_types()[activity.type]
+    exhausted = activity.attempts >= activity.max_attempts
+    state = "failed" if exhausted else "pending"
+    session.execute(
+        update(Activity)
+        .where(
+            Activity.id == activity.id,
+            Activity.leased_by == activity.leased_by,
+            Activity.state.in_(("running", "waiting")),
+        )
+        .values(
+            state=state,
+            last_error=error[:300],
+            lease_until=None,
+            next_try_at=now + kind.delay(activity.attempts),
+        )
+    )
+    return state
+
+
+def recover_expired(session: Session, now: datetime | None = None) -> list[int]:
+    """Give running activities whose worker died back to the queue; return their ids."""
+    now = now or utcnow()
+    lost = session.scalars(
+        select(Activity)
+        .where(Activity.state == "running", Activity.lease_until < now)
+        .order_by(Activity.id)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for activity in lost:
+        log_attempt(
+            session,
+            activity,
+            activity.lease_until or now,
+            "lost",
+            f"{activity.type} {activity.target}",
+            f"lease of {activity.leased_by} ran out",
+            now,
+        )
+        activity.state, activity.next_try_at, activity.lease_until = "pending", now, None
+        activity.last_error = f"worker {activity.leased_by} did not finish"[:300]
+    return [activity.id for activity in lost]
+
+
+def hurry(session: Session, activity_id: int, now: datetime | None = None) -> None:
+    """Make a waiting activity due now (the agent chose to retry at once)."""
+    session.execute(
+        update(Activity)
+        .where(Activity.id == activity_id, Activity.state.in_(("pending", "failed")))
+        .values(state="pending", next_try_at=now or utcnow())
+    )
+
+
+def retry_failed(session: Session, activity_id: int, actor: str) -> bool:
+    """Give a failed activity a fresh set of attempts (a CSR's decision); tell if it was failed."""
+    activity = session.get(Activity, activity_id, with_for_update=True)
+    if activity is None or activity.state != "failed":
+        return False
+    activity.state, activity.next_try_at = "pending", utcnow()
+    activity.max_attempts = activity.attempts + activity_types()[activity.type].max_attempts
+    audit.record(session, "activity", str(activity.id), "failed", "pending", actor, "retry")
+    return True
+
+
+def remove(session: Session, activity_id: int, actor: str) -> bool:
+    """Take a failed or pending activity out of the queue for good; tell if it was there."""
+    activity = session.get(Activity, activity_id, with_for_update=True)
+    if activity is None or activity.state not in ("failed", "pending"):
+        return False
+    audit.record(session, "activity", str(activity.id), activity.state, "removed", actor)
+    activity.state = "removed"
+    return True
+
+
+def counts(session: Session) -> dict[str, int]:
+    """Return how many activities are in each state."""
+    rows = session.execute(select(Activity.state, func.count()).group_by(Activity.state))
+    return {state: n for state, n in rows}

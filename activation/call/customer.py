@@ -70,7 +70,7 @@ def ask_pvs(services: Services, call: Call, entry: str) -> PvsAnswer | None:
     The ESN step's precheck: a slow PVS holds up this caller only, never the database, and
     one that does not answer in time sends the caller to a CSR rather than past Twilio's wait.
     """
-    if not entry.isdigit() or esn_problem(entry) is not None:
+    if esn_problem(entry) is not None:
         return None  # the step re-prompts; nothing to ask
     deadline = services.settings.pvs_deadline
     try:

@@ -7,6 +7,7 @@ import os
 from dataclasses import asdict
 from pathlib import Path
 
+from activation.keyed import is_digits
 from activation.parties.ports import BillingRecord, BillingUnavailable, CreditReport
 from activation.settings import DATA_DIR
 
@@ -88,7 +89,7 @@ class SimulatedBilling:
 
     def _path(self, transaction_code: str) -> Path:
         # Codes are digits; anything else would name a file outside the record directory.
-        if not transaction_code.isdigit():
+        if not is_digits(transaction_code):
             raise ValueError("a transaction code is digits")
         return self.directory / f"{transaction_code}.json"
 

@@ -44,14 +44,14 @@ class ApiFlow:
 
     def __init__(self, services: Services) -> None:
         self.services = services
-        self.flow = CallFlow(services)
+        self.flow = CallFlow(services, direction="api")
 
     def open(self, partner: Partner, agent: str, pin: str, code: str | None) -> dict[str, Any]:
         """Log the agent on and start a new transaction (or resume the one with this code)."""
         call_sid = "API" + uuid.uuid4().hex
         with self.services.db.transaction() as session:
             session.add(ApiSession(api_key_id=partner.key_id, call_sid=call_sid))
-        answer = self.flow.start(call_sid, f"api:{partner.name}"[:20], direction="api")
+        answer = self.flow.start(call_sid, f"api:{partner.name}"[:20])
         answer = self._answer(call_sid, answer, agent)
         if self._step(call_sid) == "pin":
             answer = self._answer(call_sid, answer, pin)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
-import re
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from activation.keyed import is_digits, is_keys
 from activation.service_layer.api_sessions import ApiFlow, ApiRefused, Partner
 from activation.service_layer.staff import ApiKey, find_api_key
 from activation.services import Services
@@ -18,10 +19,16 @@ from ivr.api.openapi import document
 from ivr.logging_json import bind_transaction, redact
 
 log = logging.getLogger("cas.api")
-CODE = re.compile(r"^[0-9]{8}$")
-AGENT = re.compile(r"^[0-9]{1,8}$")
-PIN = re.compile(r"^[0-9]{4,8}$")
-VALUE = re.compile(r"^[0-9*#]{1,20}$")
+# The bodies are flat objects; a few levels leave room for what a partner's library adds.
+MAX_DEPTH = 8
+
+# What each value is, and how it is told to a partner who sent something else: ASCII digits
+# and the phone's keys only, checked where the call and the console check them.
+Rule = tuple[Callable[[object], bool], str]
+CODE: Rule = (lambda v: is_digits(v, 8, 8), "8 digits")
+AGENT: Rule = (lambda v: is_digits(v, 1, 8), "1 to 8 digits")
+PIN: Rule = (lambda v: is_digits(v, 4, 8), "4 to 8 digits")
+VALUE: Rule = (lambda v: is_keys(v, 20), "1 to 20 of the keys 0-9, * and #")
 
 
 def _error(status: int, message: str) -> tuple[Response, int]:
@@ -67,18 +74,40 @@ def _authenticate() -> tuple[Response, int] | None:
 def _body() -> dict[str, Any]:
     if not request.is_json:
         raise ApiRefused(415, "send a JSON body (Content-Type: application/json)")
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        body = None
+        too_deep = True
+    else:
+        too_deep = _depth(body) > MAX_DEPTH
+    if too_deep:
+        raise ApiRefused(400, f"the JSON body is nested more than {MAX_DEPTH} levels deep")
     if not isinstance(body, dict):
         raise ApiRefused(422, "the body must be a JSON object")
     return body
 
 
-def _text(body: dict[str, Any], name: str, pattern: re.Pattern[str], required: bool) -> str | None:
+def _depth(value: Any) -> int:
+    """How deeply arrays and objects nest in a parsed JSON value (a plain value is 0)."""
+    deepest, waiting = 0, [(value, 1)]
+    while waiting:
+        item, depth = waiting.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, depth)
+            waiting.extend((child, depth + 1) for child in item)
+    return deepest
+
+
+def _text(body: dict[str, Any], name: str, rule: Rule, required: bool) -> str | None:
     value = body.get(name)
     if value is None and not required:
         return None
-    if not isinstance(value, str) or not pattern.match(value):
-        raise ApiRefused(422, f"'{name}' is missing or not in the form {pattern.pattern}")
+    valid, what = rule
+    if not isinstance(value, str) or not valid(value):
+        raise ApiRefused(422, f"'{name}' is missing or not {what}")
     return value
 
 
@@ -94,7 +123,7 @@ def _seq(raw: Any) -> int | None:
 
 
 def _code(code: str) -> str:
-    if not CODE.match(code):
+    if not CODE[0](code):
         raise ApiRefused(404, f"no transaction {code[:20]}")
     return code
 

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, render_template, request
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
+from activation.keyed import DIGITS
 from activation.store.models import (
     Activity,
     ActivityAttempt,
@@ -37,7 +38,7 @@ def search(session: Session, by: str, text: str) -> list[Transaction]:
     if by == "code":
         query = query.where(Transaction.code == text)
     elif by == "mid":
-        digits = "".join(ch for ch in text if ch.isdigit())
+        digits = "".join(ch for ch in text if ch in DIGITS)
         query = query.where(Transaction.mid == digits)
     elif by == "esn":
         query = query.where(Transaction.esn == text)

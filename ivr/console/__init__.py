@@ -67,7 +67,7 @@ def init_app(app: Flask, services: Services) -> None:
         SESSION_COOKIE_NAME="cas_console",
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SECURE=services.settings.public_url.startswith("https://"),
+        SESSION_COOKIE_SECURE=services.settings.public_url.lower().startswith("https://"),
     )
     # A global, not a context value: macros imported by the pages see globals only.
     app.jinja_env.globals["csrf_token"] = auth.csrf_token

@@ -36,17 +36,17 @@ def _esn(ctx: Ctx, entry: str) -> Outcome:
         )
     )
     if (handset is not None and handset.status == "active") or in_service is not None:
-        return ctx.transfer("ESN already active", say("esn_active", esn=spoken))
+        return ctx.transfer("ESN already active", say("esn_active", esn=spoken), kind="handset")
     checked = ctx.checked
     pvs = checked if isinstance(checked, PvsAnswer) and checked.esn == entry else None
     if pvs is None:  # asked before the transaction opened; only a race gets here
         pvs = ask_pvs(ctx.services, ctx.call, entry) or PvsAnswer(entry, None, "not asked")
     if pvs.listed is None:
         return ctx.transfer(
-            f"PVS did not answer: {pvs.failure}", say("pvs_unavailable", esn=spoken)
+            f"PVS did not answer: {pvs.failure}", say("pvs_unavailable", esn=spoken), kind="handset"
         )
     if pvs.listed:
-        return ctx.transfer("ESN listed by PVS", say("esn_listed", esn=spoken))
+        return ctx.transfer("ESN listed by PVS", say("esn_listed", esn=spoken), kind="handset")
     return ctx.prompt("kind")
 
 
@@ -130,7 +130,7 @@ def _credit_wait(ctx: Ctx, entry: str) -> Outcome:
     if tx.status == TxStatus.CREDIT_CHECK:
         waited = (ctx.now - (ctx.call.hold_started_at or ctx.now)).total_seconds()
         if waited >= CREDIT_PATIENCE_SECONDS:
-            return ctx.transfer("credit bureau not answering")
+            return ctx.transfer("credit bureau not answering", kind="credit")
         return ctx.hold("credit_wait")
     ctx.call.hold_started_at = None
     if tx.status != TxStatus.INCOMPLETE:  # a CSR has it now, or it moved on without this call
@@ -163,7 +163,7 @@ def _name_confirm(ctx: Ctx, entry: str) -> Outcome:
 
 def _decline(ctx: Ctx, entry: str) -> Outcome:
     if entry == "1":
-        return ctx.transfer("credit declined")
+        return ctx.transfer("credit declined", kind="credit")
     return ctx.hangup(say("goodbye"))
 
 

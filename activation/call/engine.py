@@ -115,10 +115,10 @@ class CallFlow:
         if entry == "":
             ctx.call.timeouts += 1
             if ctx.call.timeouts >= step.max_timeouts:
-                return ctx.transfer(f"{step.name}: no input", say("no_input"))
+                return ctx.transfer(f"{step.name}: no input", say("no_input"), kind="no_input")
             return ctx.prompt(step.name, say("no_input"))
         if entry == "0":
-            return ctx.transfer(f"{step.name}: agent asked for a CSR")
+            return ctx.transfer(f"{step.name}: agent asked for a CSR", kind="asked_for_csr")
         if "*" in entry:
             return ctx.prompt(step.name)
         problem = self._problem(ctx, step, entry)

@@ -51,7 +51,7 @@ def _pin(ctx: Ctx, entry: str) -> Outcome:
             "ivr",
             "log-on refused: locked",
         )
-        return ctx.transfer("agent locked", say("agent_locked"))
+        return ctx.transfer("agent locked", say("agent_locked"), kind="agent_log_on")
     if agent is None or not _pin_matches(ctx, agent, entry):
         call.login_failures += 1
         if agent is not None:
@@ -69,7 +69,7 @@ def _pin(ctx: Ctx, entry: str) -> Outcome:
                     f"{agent.failed_attempts} failed log-ons",
                 )
         if call.login_failures >= 2:
-            return ctx.transfer("log-on failed twice", say("login_failed"))
+            return ctx.transfer("log-on failed twice", say("login_failed"), kind="agent_log_on")
         return ctx.prompt("agent_id", say("login_failed"))
     agent.failed_attempts = 0
     agent.valid_logons += 1

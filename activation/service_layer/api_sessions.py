@@ -33,9 +33,10 @@ class ApiRefused(Exception):
 
 @dataclass(frozen=True)
 class Partner:
-    """Who is calling the API: the key's id and the partner it was issued to."""
+    """Who is calling the API: the key's id and the partner row it was issued to."""
 
     key_id: int
+    partner_id: int
     name: str
 
 
@@ -121,7 +122,7 @@ class ApiFlow:
                 select(ApiSession.call_sid)
                 .join(ApiKey, ApiKey.id == ApiSession.api_key_id)
                 .join(Transaction, Transaction.id == ApiSession.transaction_id)
-                .where(ApiKey.partner == partner.name, Transaction.code == code)
+                .where(ApiKey.partner_id == partner.partner_id, Transaction.code == code)
                 .order_by(ApiSession.id.desc())
                 .limit(1)
             )

@@ -67,7 +67,7 @@ def _authenticate() -> tuple[Response, int] | None:
         # Note use now and then, not on every request: a write per call is not worth it.
         if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
             session.get_one(ApiKey, row.id).last_used_at = now
-        g.partner = Partner(row.id, row.partner)
+        g.partner = Partner(row.id, row.partner_id, row.partner.name)
     return None
 
 

@@ -104,6 +104,8 @@ def gunicorn_args(host: str, port: int, workers: int) -> list[str]:
         "30",
         "--access-logfile",
         "-",
+        "--logger-class",
+        "ivr.gunicorn_logging.RedactingLogger",
         "ivr:create_app()",
     ]
 

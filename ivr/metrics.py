@@ -142,7 +142,8 @@ def switch_errors(session: Session) -> Metric:
         .join(Activity, Activity.id == ActivityAttempt.activity_id)
         .where(
             Activity.type == "switch_insert",
-            (ActivityAttempt.outcome != "ok") | ActivityAttempt.answer.contains("denied"),
+            ActivityAttempt.outcome.in_(("retry", "failed", "lost"))
+            | ActivityAttempt.answer.contains("denied"),
         )
         .group_by(ActivityAttempt.target)
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -146,6 +147,7 @@ def demo(port: int, data_dir: str) -> None:
             CAS_PUBLIC_URL=url,
             CAS_CALLER_ID="+15005550000",
         )
+        env.setdefault("CAS_METRICS_TOKEN", secrets.token_urlsafe(16))
         vault = Vault(load_master_secret(settings.secret_key, settings.data_dir))
         switches = _start_switches(stack, settings.data_dir, db, vault)
         db.dispose()
@@ -169,6 +171,8 @@ def demo(port: int, data_dir: str) -> None:
                 users=", ".join(f"{name}/{password} ({role})" for name, role, password in users),
             )
         )
+        bearer = f"Authorization: Bearer {env['CAS_METRICS_TOKEN']}"
+        click.echo(f"Metrics (Prometheus): curl -H '{bearer}' {url}/metrics")
         try:
             while worker.poll() is None and web.poll() is None:
                 time.sleep(0.5)

@@ -64,7 +64,7 @@ class PvsAnswer:
 _PVS_ASKS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="cas-pvs")
 
 
-def ask_pvs(services: Services, call: Call, entry: str) -> PvsAnswer | None:
+def ask_pvs(services: Services, call: Call | None, entry: str) -> PvsAnswer | None:
     """Ask the positive validation system about a keyed ESN, before any lock, within its deadline.
 
     The ESN step's precheck: a slow PVS holds up this caller only, never the database, and

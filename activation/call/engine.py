@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from activation.call.context import Ctx, Step, open_call
 from activation.call.customer import CUSTOMER_STEPS
+from activation.call.line import LINE_STEPS
 from activation.call.login import LOGIN_STEPS
 from activation.call.number import NUMBER_STEPS
 from activation.call.outcomes import Answer, Outcome
@@ -26,7 +27,7 @@ from activation.store.models import Call
 log = logging.getLogger("cas.call")
 
 STEPS: dict[str, Step] = {
-    step.name: step for step in (*LOGIN_STEPS, *CUSTOMER_STEPS, *NUMBER_STEPS)
+    step.name: step for step in (*LOGIN_STEPS, *CUSTOMER_STEPS, *NUMBER_STEPS, *LINE_STEPS)
 }
 
 
@@ -106,7 +107,7 @@ class CallFlow:
 
     @staticmethod
     def _problem(ctx: Ctx, step: Step, entry: str) -> str | None:
-        if entry == "#" and step.pound_is_answer:
+        if entry in ("#", "##") and step.pound_is_answer:
             return None
         if not entry.isdigit():
             return "not digits"

@@ -11,10 +11,10 @@ from activation.call.outcomes import Outcome
 from activation.call.speech import digits, phone_number, say
 from activation.lifecycle import agents, states
 from activation.lifecycle.agents import Logon
-from activation.lifecycle.states import RESUMABLE, TxStatus
+from activation.lifecycle.states import RESUMABLE, Move, TxStatus
 from activation.secrets import check_pin
 from activation.services import Services
-from activation.store.models import Agent, Call, Transaction
+from activation.store.models import Activity, Agent, Call, Transaction
 
 
 def _agent_id(ctx: Ctx, entry: str) -> Outcome:
@@ -102,6 +102,16 @@ def resume(ctx: Ctx, tx: Transaction) -> Outcome:
         ctx.call.transaction = tx
         return ctx.prompt("delayed", say("tx_pending", code=code))
     if tx.status in RESUMABLE:
+        if tx.status == TxStatus.ABANDONED:
+            checking = ctx.session.scalar(
+                select(Activity.id).where(
+                    Activity.transaction_id == tx.id,
+                    Activity.type == "credit_check",
+                    Activity.state.in_(("pending", "running", "failed")),
+                )
+            )
+            again = Move.RESUME_CHECKING if checking is not None else Move.RESUME
+            states.move(ctx.session, tx, again, "ivr", "taken up again by a caller")
         ctx.call.transaction = tx
         ctx.call.hold_started_at = None
         return ctx.prompt(tx.step, say("tx_resume", code=code))

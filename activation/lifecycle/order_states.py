@@ -57,6 +57,7 @@ OPEN = frozenset({OS.ACKNOWLEDGED, OS.IN_PROGRESS, OS.HELD})
 # An activate order's state, from its transaction's status.
 ACTIVATION_STATE: dict[TxStatus, OrderStatus] = {
     TxStatus.INCOMPLETE: OS.IN_PROGRESS,
+    TxStatus.ABANDONED: OS.HELD,
     TxStatus.CREDIT_CHECK: OS.IN_PROGRESS,
     TxStatus.ASSIGNING: OS.IN_PROGRESS,
     TxStatus.DELAYED: OS.IN_PROGRESS,

@@ -29,6 +29,7 @@ class TxStatus(StrEnum):
     """Where a transaction stands."""
 
     INCOMPLETE = "incomplete"  # being keyed, or stopped part-way (the Incomplete File)
+    ABANDONED = "abandoned"  # its caller hung up part-way; resumable by its code
     CREDIT_CHECK = "credit_check"  # the credit bureau is being asked
     DECLINED = "declined"  # the bureau's score declined the customer
     ASSIGNING = "assigning"  # a MID is reserved and its insertion queued
@@ -55,6 +56,9 @@ class Move(StrEnum):
     SWITCH_REFUSED = "switch_refused"  # the switch refused the MID; the number is given back
     WORK_REMOVED = "work_removed"  # a CSR took its queued credit check or insertion away
     ESCALATE = "escalate"  # handed to a CSR
+    ABANDON = "abandon"  # the caller hung up while keying or waiting for the bureau
+    RESUME = "resume"  # a caller takes an abandoned transaction up again
+    RESUME_CHECKING = "resume_checking"  # ... while its credit check is still under way
     CLOSE = "close"  # a CSR ends it without an activation
     DENY = "deny"  # the agent refuses the MID on the call-back
     SUSPEND = "suspend"  # a suspend order completed
@@ -86,6 +90,15 @@ TRANSITIONS: dict[tuple[TxStatus, Move], TxStatus] = {
     (S.DELAYED, M.WORK_REMOVED): S.ESCALATED,
     (S.INCOMPLETE, M.ESCALATE): S.ESCALATED,
     (S.CREDIT_CHECK, M.ESCALATE): S.ESCALATED,
+    (S.INCOMPLETE, M.ABANDON): S.ABANDONED,
+    (S.CREDIT_CHECK, M.ABANDON): S.ABANDONED,
+    (S.ABANDONED, M.CREDIT_ANSWERED): S.ABANDONED,
+    (S.ABANDONED, M.RESUME): S.INCOMPLETE,
+    (S.ABANDONED, M.RESUME_CHECKING): S.CREDIT_CHECK,
+    (S.ABANDONED, M.ESCALATE): S.ESCALATED,
+    (S.ABANDONED, M.CLOSE): S.CLOSED,
+    (S.ABANDONED, M.ASK_CREDIT): S.CREDIT_CHECK,
+    (S.ABANDONED, M.CLAIM_NUMBER): S.ASSIGNING,
     (S.INCOMPLETE, M.CLOSE): S.CLOSED,
     (S.ESCALATED, M.CLOSE): S.CLOSED,
     (S.DECLINED, M.CLOSE): S.CLOSED,
@@ -97,7 +110,7 @@ TRANSITIONS: dict[tuple[TxStatus, Move], TxStatus] = {
 }
 
 # Statuses a caller may take up again where the transaction stopped.
-RESUMABLE = frozenset({S.INCOMPLETE, S.CREDIT_CHECK})
+RESUMABLE = frozenset({S.INCOMPLETE, S.CREDIT_CHECK, S.ABANDONED})
 # Statuses in which an outside system is working for the transaction.
 IN_FLIGHT = frozenset({S.CREDIT_CHECK, S.ASSIGNING, S.DELAYED})
 # Statuses whose activation is over: only the line's own orders move them now.

@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from activation.jobs import billing
 from activation.lifecycle import orders
 from activation.parties.ports import BillingRecord
 from activation.parties.switching import definition
@@ -99,10 +100,7 @@ class BillingUpdate:
         return record
 
     def perform(self, work: Any, attempt: int, services: Services) -> dict[str, Any]:
-        if isinstance(work, str):
-            return {"outcome": "withdrawn", "why": work}
-        services.billing.submit(work)
-        return {"outcome": "accepted"}
+        return billing.send(work, services)
 
     def apply(
         self, session: Session, activity: Activity, result: dict[str, Any], services: Services

@@ -87,6 +87,23 @@ def new_code(session: Session) -> str:
             return code
 
 
+def handset_in_service(session: Session, esn: str, besides: int | None = None) -> bool:
+    """Tell whether a handset serves a line, or is being given one (besides one transaction)."""
+    handset = session.get(Handset, esn)
+    if handset is not None and handset.status == "active":
+        return True
+    holder = session.scalar(
+        select(Transaction.id).where(
+            Transaction.esn == esn,
+            Transaction.id != (besides or 0),
+            Transaction.status.in_(
+                (TxStatus.ACTIVE, TxStatus.SUSPENDED, TxStatus.ASSIGNING, TxStatus.DELAYED)
+            ),
+        )
+    )
+    return holder is not None
+
+
 def check(session: Session, tx: Transaction, type_: str, params: dict[str, str]) -> dict[str, str]:
     """Refuse an order that cannot be placed on this line now; return its clean parameters."""
     if type_ not in ORDER_TYPES:
@@ -124,16 +141,7 @@ def _new_handset(session: Session, tx: Transaction, params: dict[str, str]) -> d
         raise LineRefused(f"the new ESN: {problem}", "invalid")
     if esn == tx.esn:
         raise LineRefused("that handset is the line's own already", "invalid")
-    handset = session.get(Handset, esn)
-    in_service = session.scalar(
-        select(Transaction.id).where(
-            Transaction.esn == esn,
-            Transaction.status.in_(
-                (TxStatus.ACTIVE, TxStatus.SUSPENDED, TxStatus.ASSIGNING, TxStatus.DELAYED)
-            ),
-        )
-    )
-    if (handset is not None and handset.status == "active") or in_service is not None:
+    if handset_in_service(session, esn):
         raise LineRefused(f"the handset {esn} is already active", "invalid")
     old = str(params.get("old_handset", "stock")).strip() or "stock"
     if old not in OLD_HANDSET:

@@ -26,7 +26,7 @@ from activation.secrets import check_pin
 from activation.service_layer import line_orders
 from activation.service_layer.line_orders import OrderView
 from activation.services import Services
-from activation.store.models import Agent, Handset, RatePlan, Transaction, utcnow
+from activation.store.models import Agent, RatePlan, utcnow
 from activation.store.orders import Order
 from activation.store.staff import ApiKey
 from activation.validators import ein_problem, esn_problem, npa_nxx_problem, ssn_problem
@@ -182,16 +182,7 @@ def _refusal(
     session: Any, agent: Agent, esn: str, plan_code: str, npa_nxx: str
 ) -> OrderRejected | None:
     """What the call's steps would refuse of these values, in the partner's words."""
-    handset = session.get(Handset, esn)
-    in_service = session.scalar(
-        select(Transaction.id).where(
-            Transaction.esn == esn,
-            Transaction.status.in_(
-                (TxStatus.ACTIVE, TxStatus.SUSPENDED, TxStatus.ASSIGNING, TxStatus.DELAYED)
-            ),
-        )
-    )
-    if (handset is not None and handset.status == "active") or in_service is not None:
+    if orders.handset_in_service(session, esn):
         return OrderRejected(409, "invalid", f"the handset {esn} is already active")
     allowed = agent.restrictions or {}
     plan = session.get(RatePlan, plan_code)

@@ -118,3 +118,17 @@ def test_a_disconnect_is_said_for_what_it_is_and_refused_twice(line):
     later = log_on(phone)
     later.press("##")
     assert "No line in service" in later.press(mid + "#")
+
+
+def test_a_suspended_lines_handset_cannot_be_activated_again(line):
+    _services, phone, _switch, mid = line
+    call = _to_order_menu(phone, mid)
+    call.press("3")
+    call.press("1")
+    call.press("1")
+    assert "The order is complete." in call.last_prompt
+    other = log_on(phone)
+    other.press("#")
+    other.press("2")
+    heard = other.press("13803186457#")
+    assert "is already active" in heard and other.transfer is not None

@@ -61,6 +61,7 @@ def enqueue(
     *,
     target: str = "",
     transaction_id: int | None = None,
+    order_id: int | None = None,
     now: datetime | None = None,
 ) -> Activity:
     """Queue an activity to run as soon as a worker is free."""
@@ -69,6 +70,7 @@ def enqueue(
         target=target,
         payload=payload,
         transaction_id=transaction_id,
+        order_id=order_id,
         state="pending",
         attempts=0,
         max_attempts=activity_types()[type_].max_attempts,

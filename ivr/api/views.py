@@ -15,12 +15,12 @@ from activation.service_layer.api_sessions import ApiFlow, ApiRefused, Partner
 from activation.service_layer.staff import ApiKey, find_api_key
 from activation.services import Services
 from activation.store.models import utcnow
+from ivr.api import order_views
+from ivr.api.bodies import parsed_json
 from ivr.api.openapi import document
 from ivr.logging_json import bind_transaction, redact
 
 log = logging.getLogger("cas.api")
-# The bodies are flat objects; a few levels leave room for what a partner's library adds.
-MAX_DEPTH = 8
 
 # What each value is, and how it is told to a partner who sent something else: ASCII digits
 # and the phone's keys only, checked where the call and the console check them.
@@ -74,31 +74,10 @@ def _authenticate() -> tuple[Response, int] | None:
 def _body() -> dict[str, Any]:
     if not request.is_json:
         raise ApiRefused(415, "send a JSON body (Content-Type: application/json)")
-    try:
-        body = request.get_json(silent=True)
-    except RecursionError:
-        body = None
-        too_deep = True
-    else:
-        too_deep = _depth(body) > MAX_DEPTH
-    if too_deep:
-        raise ApiRefused(400, f"the JSON body is nested more than {MAX_DEPTH} levels deep")
+    body = parsed_json()
     if not isinstance(body, dict):
         raise ApiRefused(422, "the body must be a JSON object")
     return body
-
-
-def _depth(value: Any) -> int:
-    """How deeply arrays and objects nest in a parsed JSON value (a plain value is 0)."""
-    deepest, waiting = 0, [(value, 1)]
-    while waiting:
-        item, depth = waiting.pop()
-        if isinstance(item, dict):
-            item = list(item.values())
-        if isinstance(item, list):
-            deepest = max(deepest, depth)
-            waiting.extend((child, depth + 1) for child in item)
-    return deepest
 
 
 def _text(body: dict[str, Any], name: str, rule: Rule, required: bool) -> str | None:
@@ -152,6 +131,8 @@ def make_blueprint() -> Blueprint:
     def _broken(error: Exception) -> Any:
         log.exception("API request failed")
         return _error(500, "internal error; the request may be retried")
+
+    order_views.register(bp)
 
     @bp.get("/openapi.json")
     def openapi() -> Any:

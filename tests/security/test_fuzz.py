@@ -86,6 +86,7 @@ WEBHOOKS = [
     "/voice/callback?tx={text}",
     "/voice/callback/gather?n={n}",
     "/voice/callback-status",
+    "/voice/status",
     "/voice/whisper?tx={text}",
 ]
 
@@ -228,11 +229,17 @@ JSON = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3),
     max_leaves=12,
 )
+ORDER_FIELDS = ["type", "mid", "esn", "customer", "rate_plan", "npa_nxx", "deposit_payment"]
 BODY = st.one_of(
     JSON,
     st.fixed_dictionaries(
         {"agent": st.one_of(st.just("1001"), TEXT, JSON), "pin": st.one_of(st.just("2468"), JSON)},
-        optional={"code": JSON, "value": KEYED, "seq": JSON},
+        optional={
+            "code": JSON,
+            "value": KEYED,
+            "seq": JSON,
+            **{name: st.one_of(KEYED, JSON) for name in ORDER_FIELDS},
+        },
     ),
 )
 
@@ -244,17 +251,20 @@ def test_api_bodies_of_any_shape(app, services, api_key):
     code = opened.get_json()["transaction_code"]
 
     @given(
-        answer=st.booleans(),
+        url=st.sampled_from(
+            ["/api/transactions", f"/api/transactions/{code}/answers", "/api/orders"]
+        ),
+        idempotency=st.text(st.characters(min_codepoint=33, max_codepoint=126), max_size=10),
         body=BODY,
         raw=st.one_of(st.none(), st.binary(max_size=40)),
         content_type=st.sampled_from(["application/json", "text/plain", "application/x-www-form"]),
     )
     @FUZZ
-    def api(answer, body, raw, content_type) -> None:  # type: ignore[no-untyped-def]
-        url = f"/api/transactions/{code}/answers" if answer else "/api/transactions"
+    def api(url, idempotency, body, raw, content_type) -> None:  # type: ignore[no-untyped-def]
         data = raw if raw is not None else json.dumps(body)
+        headers = {**bearer, "Idempotency-Key": idempotency}
         before = fingerprint(services)
-        reply = client.post(url, data=data, content_type=content_type, headers=bearer)
+        reply = client.post(url, data=data, content_type=content_type, headers=headers)
         assert reply.status_code < 500, (url, data, reply.get_data(as_text=True)[:300])
         assert reply.is_json
         # A refused log-on is counted against the agent, as on the phone: not a mere refusal.

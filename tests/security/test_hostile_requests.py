@@ -159,8 +159,8 @@ def test_a_call_back_s_webhook_posted_to_the_incoming_flow_is_refused(app, phone
     sid = "CA" + "c" * 32
     reply = _post(client, f"/voice/callback?tx={code}", CallSid=sid, To="+15005550006")
     assert reply.status_code == 200 and "agent I D" in reply.get_data(as_text=True)
-    for url in ("/voice/gather?n=1", "/voice"):
-        reply = _post(client, url, CallSid=sid, Digits="1001")
+    for url in ("/voice/gather?n=1", "/voice", "/voice/status"):
+        reply = _post(client, url, CallSid=sid, Digits="1001", CallStatus="completed")
         assert reply.status_code == 409, url
     with services.db.read() as session:
         call = session.get(Call, sid)

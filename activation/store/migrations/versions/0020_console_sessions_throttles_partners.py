@@ -36,6 +36,10 @@ KIND_OF_REASON = (
     ("call-back%", "callback"),
     ("denied MID%", "callback"),
     ("% removed from queue", "queue"),
+    ("order %", "order"),
+    ("unknown to the credit bureau", "order"),
+    ("deposit due; no payment given", "order"),
+    ("NPA-NXX not served", "order"),
     ("%: %", "bad_entry"),
 )
 

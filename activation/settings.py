@@ -20,9 +20,9 @@ class PartyLink:
     """Where an outside party answers, and the credentials CAS gives it."""
 
     url: str = ""
-    token: str = ""  # sent as a bearer token
+    token: str = field(default="", repr=False)  # sent as a bearer token
     user: str = ""  # or basic credentials
-    password: str = ""
+    password: str = field(default="", repr=False)
 
     @property
     def credentials(self) -> dict[str, str]:

@@ -1,6 +1,7 @@
 """The billing system's protocol (data/openapi/billing.yaml): CAS's adapter and the desk.
 
-    PUT    /v1/records/{transaction_code}   the record (Idempotency-Key)  201 new, 200 replaced
+    PUT    /v1/records/{transaction_code}   the record but its code (Idempotency-Key)
+                                            201 new, 200 replaced
     GET    /v1/records/{transaction_code}   200 the record, 404 none
     DELETE /v1/records/{transaction_code}   204 deleted, 404 none
     GET    /v1/records?limit=N&cursor=C     {"records": [...], "next_cursor": C | null}
@@ -69,6 +70,7 @@ class HttpBilling:
         if key is None:
             digest = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
             key = f"record-{digest[:48]}"
+        del body["transaction_code"]  # the path names the transaction
         self.client.call(
             "PUT",
             f"/v1/records/{_code(record.transaction_code)}",
@@ -150,13 +152,11 @@ class BillingDesk(Desk):
     def _submit(self, request: Request, match: re.Match[str]) -> Any:
         code = _path_code(match)
         body = json_body(request)
-        for name in ("mid", "esn", "rate_plan", "customer_name", "customer_address"):
+        for name in ("esn", "rate_plan", "customer_name", "customer_address", "deposit_method"):
             field_of(body, name)
         field_of(body, "mid", MID)
-        if field_of(body, "transaction_code") != code:
-            raise Refused(400, "bad_request", "transaction_code differs from the path's")
         try:
-            record = record_from(body)
+            record = record_from({**body, "transaction_code": code})  # the path names it
         except (KeyError, TypeError) as exc:
             raise Refused(400, "bad_request", f"not a billing record: {exc}") from None
         if not 0 <= record.deposit_cents <= 100_000_000:

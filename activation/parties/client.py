@@ -89,10 +89,10 @@ class PartyClient:
             raise self.unavailable(f"{self.party} not reached: {type(exc).__name__}") from None
         status = response.status_code
         decoded = self._decode(response)
+        error = decoded.get("error", "") if isinstance(decoded, dict) else ""
+        if status == 422 and error == "idempotency_key_reused":
+            raise KeyReused(f"{self.party} refused key {headers.get('Idempotency-Key')}")
         if status not in set(expect):
-            error = decoded.get("error", "") if isinstance(decoded, dict) else ""
-            if status == 422 and error == "idempotency_key_reused":
-                raise KeyReused(f"{self.party} refused key {headers.get('Idempotency-Key')}")
             raise self.unavailable(f"{self.party} answered HTTP {status} {error}".rstrip())
         return status, decoded
 

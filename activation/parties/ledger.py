@@ -56,7 +56,9 @@ class Ledger:
             conn.executescript(SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        conn.execute("PRAGMA synchronous=NORMAL")  # a simulator: durable enough in WAL mode
+        return conn
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

@@ -19,13 +19,14 @@ import sys
 import time
 import weakref
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
 
 from activation.parties.desk import CONTROL_PATH
+from activation.settings import PARTIES, PartyLink, Settings
 
-PARTIES = ("bureau", "pvs", "billing", "e911")
 _ROOT = Path(__file__).resolve().parents[2]
 _LIVE: weakref.WeakSet[PartnerSimProcess] = weakref.WeakSet()
 
@@ -144,13 +145,11 @@ def start_partner_sim(
     return PartnerSimProcess(proc, party, words[1], token, store_path, log_file)
 
 
-def _log_beside(store: Path | None, party: str) -> Path:
-    if store is None:
+def _log_beside(folder: Path | None, party: str) -> Path:
+    if folder is None:
         folder = Path(os.environ.get("CAS_DATA_DIR", "var")) / "partners"
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder / f"{party}.log"
-    store.mkdir(parents=True, exist_ok=True)
-    return store / f"{party}.log"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / f"{party}.log"
 
 
 def _signal_group(proc: subprocess.Popen[bytes], signum: int) -> None:
@@ -183,3 +182,73 @@ def _kill_leftovers() -> None:
     for sim in list(_LIVE):
         if sim.alive():
             sim.kill()
+
+
+class PartnerSims:
+    """One simulator process per outside party, and the settings that point CAS at them."""
+
+    def __init__(self, folder: Path, token: str) -> None:
+        self.folder, self.token = folder, token
+        self.processes: dict[str, PartnerSimProcess] = {}
+
+    def start(self, party: str, listen: str = "127.0.0.1:0") -> PartnerSimProcess:
+        """Start (or start again) one party's simulator, its records in folder/PARTY."""
+        store = self.folder / party
+        self.processes[party] = start_partner_sim(
+            party,
+            store=store if party in ("billing", "e911") else None,
+            token=self.token,
+            listen=listen,
+            log_path=_log_beside(self.folder, party),
+        )
+        return self.processes[party]
+
+    def restart(self, party: str) -> PartnerSimProcess:
+        """Start a party's simulator again on the address it had (after it died)."""
+        old = self.processes[party]
+        if old.alive():
+            old.stop()
+        return self.start(party, old.url.removeprefix("http://"))
+
+    @property
+    def env(self) -> dict[str, str]:
+        """CAS_<PARTY>_URL and CAS_<PARTY>_TOKEN of every party, for CAS's processes."""
+        env = {}
+        for party, sim in self.processes.items():
+            env[f"CAS_{party.upper()}_URL"] = sim.url
+            env[f"CAS_{party.upper()}_TOKEN"] = self.token
+        return env
+
+    def configure(self, settings: Settings) -> Settings:
+        """The settings with every party pointed at its simulator."""
+        links = {
+            f"{party}_link": PartyLink(sim.url, token=self.token)
+            for party, sim in self.processes.items()
+        }
+        return replace(settings, **links)  # type: ignore[arg-type]
+
+    def lines(self) -> list[str]:
+        """One line per party: where it listens and how to make it misbehave."""
+        return [
+            f"{party} at {sim.url}  (faults: CAS_PARTNER_SIM_TOKEN={self.token} "
+            f"cas partner-sim fault {sim.url} down|slow N|garbage|clear)"
+            for party, sim in self.processes.items()
+        ]
+
+    def stop(self) -> None:
+        """Stop every simulator."""
+        for sim in self.processes.values():
+            if sim.alive():
+                sim.stop()
+
+
+def start_partner_sims(folder: Path, token: str) -> PartnerSims:
+    """Start a simulator process of each outside party (what `cas demo` runs)."""
+    sims = PartnerSims(folder, token)
+    try:
+        for party in PARTIES:
+            sims.start(party)
+    except BaseException:
+        sims.stop()
+        raise
+    return sims

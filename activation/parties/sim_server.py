@@ -49,7 +49,8 @@ class _DeskHandler(BaseHTTPRequestHandler):
 
     def _serve(self) -> None:
         parts = urlsplit(self.path)
-        query = {name: values[-1] for name, values in parse_qs(parts.query).items()}
+        pairs = parse_qs(parts.query, keep_blank_values=True)  # `limit=` is asked, and refused
+        query = {name: values[-1] for name, values in pairs.items()}
         raw_length = self.headers.get("Content-Length") or "0"
         if not raw_length.isdigit() or int(raw_length) > MAX_BODY:
             answer = refusal(413, "too_large", f"a body is at most {MAX_BODY} bytes")

@@ -12,6 +12,7 @@ in-process simulators are reached through exactly the adapter and bytes a proces
 from __future__ import annotations
 
 import json
+import logging
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -23,6 +24,10 @@ from activation.parties.desk import Desk, Request
 from activation.parties.ports import KeyReused, PartyUnavailable
 
 T = TypeVar("T")
+
+# httpx logs every request at INFO: a line per PVS question and billing record would drown
+# the worker's and the web server's own; its warnings still come through.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 class PartyClient:

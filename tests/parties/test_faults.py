@@ -22,7 +22,7 @@ from activation.parties.bureau import HttpBureau, bureau_client
 from activation.parties.e911 import HttpE911, e911_client
 from activation.parties.ports import BillingRecord, E911Registration
 from activation.parties.pvs import HttpPVS, pvs_client
-from activation.queue import activities
+from activation.service_layer import csr
 from activation.store.models import Activity, ActivityAttempt, Escalation, Handset, Transaction
 from tests.flow.conftest import app, log_on, phone  # noqa: F401  (the call-flow fixtures)
 from tests.flow.test_activation import new_transaction, through_credit
@@ -90,8 +90,8 @@ def _visible_failure(services, activity_id: int, says: str, error: str) -> None:
 
 
 def _csr_retries(services, activity_id: int) -> None:  # type: ignore[no-untyped-def]
-    with services.db.transaction() as session:
-        assert activities.retry_failed(session, activity_id, "csr:kim")
+    # What the console's Retry button does: one more attempt, now.
+    csr.retry_activity(services, activity_id, "party back up", "csr:kim")
     Worker(services, "after-fault").drain()
     with services.db.read() as session:
         assert session.get_one(Activity, activity_id).state == "done"

@@ -8,6 +8,8 @@ from activation.jobs.billing import BillingDeleteJob, BillingRecordJob
 from activation.jobs.credit_check import CreditCheck
 from activation.jobs.e911 import E911RegisterJob, E911RemoveJob
 from activation.jobs.job import Job
+from activation.jobs.line_change import BillingUpdate, SwitchChange
+from activation.jobs.order_notice import OrderNotice
 from activation.jobs.switch import SwitchDelete, SwitchInsert
 
 JOBS: dict[str, Job] = {
@@ -20,4 +22,7 @@ JOBS: dict[str, Job] = {
     "e911_remove": E911RemoveJob(),
     "callback": CallbackJob(),
     "welcome_letter": WelcomeLetterJob(),
+    "switch_change": SwitchChange(),
+    "billing_update": BillingUpdate(),
+    "order_notice": OrderNotice(),
 }

@@ -6,7 +6,8 @@
     DELETE /v1/records/{transaction_code}   204 deleted, 404 none
     GET    /v1/records?limit=N&cursor=C     {"records": [...], "next_cursor": C | null}
 
-One record per transaction: a resubmission replaces it. The listing is ordered by MID, then
+One record per transaction: a resubmission replaces it (a line's change, suspension or
+disconnection is its record sent again with the new plan, handset or line_state). The listing is ordered by MID, then
 transaction code, and paged by an opaque cursor (the nightly comparison walks it).
 """
 
@@ -36,6 +37,7 @@ from activation.parties.ledger import Ledger
 from activation.parties.ports import BillingPage, BillingRecord, BillingUnavailable
 
 CODE = r"[0-9]{8}"
+LINE_STATES = ("active", "suspended", "disconnected")
 MID = r"[0-9]{10}"
 CURSOR = re.compile(r"(?P<mid>[0-9]{1,15})\.(?P<code>[0-9]{1,15})")
 
@@ -51,6 +53,7 @@ def record_from(body: Any) -> BillingRecord:
         customer_address=text(body, "customer_address"),
         deposit_cents=whole(body, "deposit_cents"),
         deposit_method=text(body, "deposit_method"),
+        line_state=text(body, "line_state"),
     )
 
 
@@ -155,6 +158,7 @@ class BillingDesk(Desk):
         for name in ("esn", "rate_plan", "customer_name", "customer_address", "deposit_method"):
             field_of(body, name)
         field_of(body, "mid", MID)
+        field_of(body, "line_state", "|".join(LINE_STATES))
         try:
             record = record_from({**body, "transaction_code": code})  # the path names it
         except (KeyError, TypeError) as exc:

@@ -80,9 +80,9 @@ def test_billing_keeps_one_record_per_transaction_a_resubmission_replaces_it(bil
     assert billing.inquire(code) == record(code, mid)
     billing.submit(record(code, mid, plan="20"))
     assert billing.inquire(code) == record(code, mid, plan="20")
-    assert [r for r in every_record(billing) if r.transaction_code == code] == [
-        record(code, mid, plan="20")
-    ]
+    suspended = replace(record(code, mid, plan="20"), line_state="suspended")
+    billing.submit(suspended)  # a line's suspension: its record sent again
+    assert [r for r in every_record(billing) if r.transaction_code == code] == [suspended]
 
 
 def test_billing_deletes_a_record_once(billing):  # type: ignore[no-untyped-def]

@@ -7,8 +7,9 @@
     GET    /v1/records?limit=N&cursor=C     {"records": [...], "next_cursor": C | null}
 
 One record per transaction: a resubmission replaces it (a line's change, suspension or
-disconnection is its record sent again with the new plan, handset or line_state). The listing is ordered by MID, then
-transaction code, and paged by an opaque cursor (the nightly comparison walks it).
+disconnection is its record sent again with the new plan, handset or line_state). The
+listing is ordered by MID, then transaction code, and paged by an opaque cursor (the nightly
+comparison walks it).
 """
 
 from __future__ import annotations

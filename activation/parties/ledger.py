@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -51,38 +52,37 @@ class Ledger:
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript(SCHEMA)
+        # One connection per thread, kept open: closing the last one checkpoints the WAL to
+        # disk, which would cost every request a sync.
+        self._local = threading.local()
+        conn = self._connect()
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.executescript(SCHEMA)
 
     def _connect(self) -> sqlite3.Connection:
-        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        conn.execute("PRAGMA synchronous=NORMAL")  # a simulator: durable enough in WAL mode
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn.execute("PRAGMA synchronous=NORMAL")  # a simulator: durable enough in WAL
+            self._local.conn = conn
         return conn
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One write transaction (BEGIN IMMEDIATE: writers queue, readers go on)."""
         conn = self._connect()
+        conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
     def get(self, id_: str, conn: sqlite3.Connection | None = None) -> dict[str, Any] | None:
         """The entry of an id, or None (read within `conn`'s transaction when given)."""
         reader = conn or self._connect()
-        try:
-            row = reader.execute("SELECT body FROM entries WHERE id = ?", (id_,)).fetchone()
-        finally:
-            if conn is None:
-                reader.close()
+        row = reader.execute("SELECT body FROM entries WHERE id = ?", (id_,)).fetchone()
         return None if row is None else json.loads(row[0])
 
     def put(self, conn: sqlite3.Connection, id_: str, mid: str, entry: dict[str, Any]) -> bool:
@@ -108,24 +108,20 @@ class Ledger:
     def after(self, cursor: tuple[str, str] | None, limit: int) -> list[tuple[str, str, Any]]:
         """Up to `limit` entries after (mid, id) in MID order: (mid, id, entry) each."""
         mid, id_ = cursor or ("", "")
-        conn = self._connect()
-        try:
-            rows = conn.execute(
+        rows = (
+            self._connect()
+            .execute(
                 "SELECT mid, id, body FROM entries WHERE (mid, id) > (?, ?) "
                 "ORDER BY mid, id LIMIT ?",
                 (mid, id_, limit),
-            ).fetchall()
-        finally:
-            conn.close()
+            )
+            .fetchall()
+        )
         return [(row[0], row[1], json.loads(row[2])) for row in rows]
 
     def every(self) -> list[dict[str, Any]]:
         """Every entry, ordered by id."""
-        conn = self._connect()
-        try:
-            rows = conn.execute("SELECT body FROM entries ORDER BY id").fetchall()
-        finally:
-            conn.close()
+        rows = self._connect().execute("SELECT body FROM entries ORDER BY id").fetchall()
         return [json.loads(row[0]) for row in rows]
 
     def remembered(self, conn: sqlite3.Connection, key: str) -> Remembered | None:

@@ -46,6 +46,10 @@ class _DeskHandler(BaseHTTPRequestHandler):
     desk: Desk
     protocol_version = "HTTP/1.1"
     server_version = "cas-partner-sim"
+    # Headers and body leave in one segment: written apart, the client's delayed ACK would
+    # hold every answer some 40 ms.
+    wbufsize = -1
+    disable_nagle_algorithm = True
 
     def _serve(self) -> None:
         parts = urlsplit(self.path)

@@ -15,12 +15,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from activation.lifecycle import states
+from activation.lifecycle import orders, states
 from activation.lifecycle.escalations import escalate
 from activation.lifecycle.states import TxStatus
 from activation.parties.ports import E911Refused, E911Registration, E911Unavailable
 from activation.services import Services
 from activation.store.models import Activity, Transaction
+from activation.store.orders import Order
 
 
 def idempotency_key(activity: Activity) -> str:
@@ -94,4 +95,12 @@ class E911RemoveJob:
     def apply(
         self, session: Session, activity: Activity, result: dict[str, Any], services: Services
     ) -> None:
-        return None
+        if activity.order_id is not None:  # a disconnect order's part: it may be the last one
+            order = session.get_one(Order, activity.order_id)
+            orders.finish_if_done(session, order, services.settings.number_aging_days)
+
+    def failed(self, session: Session, activity: Activity, error: str) -> None:
+        if activity.order_id is not None:
+            orders.hold(
+                session, session.get_one(Order, activity.order_id), f"E911 gave up: {error}"
+            )

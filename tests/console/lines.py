@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -52,13 +53,15 @@ def line_cas(settings: Settings) -> Iterator[LineCas]:
 
 
 @pytest.fixture
-def line_live(line_cas: LineCas) -> Iterator[str]:
-    """The line's CAS served over HTTP on a free port; its base URL."""
+def line_live(line_cas: LineCas) -> Iterator[Any]:
+    """The line's CAS served over HTTP on a free port, as the console's `live` fixture."""
+    from .conftest import LiveServer  # here: the conftest imports this module
+
     server = make_server("127.0.0.1", 0, line_cas.app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield LiveServer(f"http://127.0.0.1:{server.server_port}")
     finally:
         server.shutdown()
         thread.join(timeout=10)

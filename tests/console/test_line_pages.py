@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import select
 
-from activation.store.models import Activity, Handset, RatePlan, Transaction
+from activation.store.models import Activity, Escalation, Handset, RatePlan, Transaction
 from activation.store.orders import Order
 
 from ..lifecycle.test_orders import ESN, NEW_ESN, drain
@@ -179,6 +179,10 @@ def test_a_held_order_shows_why_and_only_a_supervisor_gives_it_up(line_cas):
     assert "None of its work waits to be retried." in page
     assert "A supervisor may give the order up." in page and "give-up" not in page
     assert offered(page) == set()
+    # The escalation it raised leads to the line too.
+    with cas.services.db.read() as session:
+        esc = session.scalar(select(Escalation.id).where(Escalation.reason.like(f"order {code}%")))
+    assert f'href="{url}"' in csr.get(f"/console/escalations/{esc}")
     refused = csr.client.post(
         f"{url}/orders/{code}/give-up", data={"reason": "paid", "csrf_token": csr.token}
     )

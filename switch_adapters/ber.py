@@ -2,13 +2,17 @@
 
 The requests are ASN.1 values (data/asn1/cas-switch.asn), so a command's format string gives
 the request's fields rather than its text: ``key=value`` words, filled with ``mid``, ``esn`` and
-``features`` (insert: ``mid``, ``esn``, ``features``; delete and query: ``mid``; dump: an
-optional ``after``). A row can so rewrite a value, e.g. ``features=PLAN{features}``.
+``features`` (insert: ``mid``, ``esn``, ``features``; modify: ``mid`` and the optional ``esn``
+and ``features``, a value not changed being left out; suspend, restore, delete and query:
+``mid``; dump: an optional ``after``). A row can so rewrite a value, e.g.
+``features=PLAN{features}``.
 
-Expected-response patterns: for insert and delete the pattern must match the text of the
-switch's Response; for query and dump it is matched against each subscriber record written as
-``mid=... esn=... features=...``, and its named groups ``mid``, ``esn`` and ``features`` give
-the subscriber. An Error raises ``SwitchDenied`` with the switch's code and reason; a query
+Expected-response patterns: for the changes the pattern must match the text of the switch's
+Response; for query and dump it is matched against each subscriber record written as
+``mid=... esn=... features=... state=...`` (state ``active`` or ``suspended``, the names of
+the module's SubscriberState), and its named groups ``mid``, ``esn``, ``features`` and
+``state`` give the subscriber. An Error raises ``SwitchDenied`` with the switch's code and
+reason (alreadySuspended, notSuspended for a state change that changes nothing); a query
 refused with unknownSubscriber returns None. Answers carry the request's invoke id; an answer
 to another id (late, from an earlier request) is skipped.
 """
@@ -39,22 +43,45 @@ from switch_adapters.session import LineSession
 log = logging.getLogger(__name__)
 
 SUBSCRIBER_RECORD = (
-    r"^mid=(?P<mid>\d{10}) esn=(?P<esn>\d{11}) features=(?P<features>[A-Za-z0-9&+._-]*)$"
+    r"^mid=(?P<mid>\d{10}) esn=(?P<esn>\d{11}) features=(?P<features>[A-Za-z0-9&+._-]*)"
+    r" state=(?P<state>active|suspended)$"
 )
 DEFAULT_COMMANDS: dict[str, CommandTemplate] = {
     "insert": CommandTemplate("mid={mid} esn={esn} features={features}", r"^SUBSCRIBER INSERTED$"),
+    "modify": CommandTemplate("mid={mid} esn={esn} features={features}", r"^SUBSCRIBER MODIFIED$"),
+    "suspend": CommandTemplate("mid={mid}", r"^SUBSCRIBER SUSPENDED$"),
+    "restore": CommandTemplate("mid={mid}", r"^SUBSCRIBER RESTORED$"),
     "delete": CommandTemplate("mid={mid}", r"^SUBSCRIBER DELETED$"),
     "query": CommandTemplate("mid={mid}", SUBSCRIBER_RECORD),
     "dump": CommandTemplate("", SUBSCRIBER_RECORD),
 }
+# The record before lines had a state: switch rows copied it for query and dump.
+FORMER_SUBSCRIBER_RECORD = (
+    r"^mid=(?P<mid>\d{10}) esn=(?P<esn>\d{11}) features=(?P<features>[A-Za-z0-9&+._-]*)$"
+)
+FORMER_COMMANDS = {
+    "query": (CommandTemplate("mid={mid}", FORMER_SUBSCRIBER_RECORD),),
+    "dump": (CommandTemplate("", FORMER_SUBSCRIBER_RECORD),),
+}
 # The fields each command's format may give, and those it must.
 FIELDS = {
     "insert": {"mid", "esn", "features"},
+    "modify": {"mid", "esn", "features"},
+    "suspend": {"mid"},
+    "restore": {"mid"},
     "delete": {"mid"},
     "query": {"mid"},
     "dump": {"after"},
 }
-REQUIRED = {"insert": {"mid", "esn"}, "delete": {"mid"}, "query": {"mid"}, "dump": set()}
+REQUIRED = {
+    "insert": {"mid", "esn"},
+    "modify": {"mid"},
+    "suspend": {"mid"},
+    "restore": {"mid"},
+    "delete": {"mid"},
+    "query": {"mid"},
+    "dump": set(),
+}
 NOT_FOUND = frozenset({str(ber.ERROR_CODES["unknownSubscriber"])})
 INVOKE_IDS = 2**31
 # Builds a request for an invoke id.
@@ -66,6 +93,7 @@ class BERSession(LineSession):
 
     DIALECT = "ber"
     DEFAULT_COMMANDS = DEFAULT_COMMANDS
+    FORMER_COMMANDS = FORMER_COMMANDS
 
     def __init__(
         self,
@@ -105,6 +133,22 @@ class BERSession(LineSession):
         )
         held = Subscriber(fields["mid"], fields["esn"], fields.get("features", ""))
         self._expect_text("insert", self._call(line, lambda i: ber.Insert(i, held), until))
+
+    def _modify(
+        self, line: Line, mid: str, esn: str | None, features: str | None, until: float
+    ) -> None:
+        fields = self._fields("modify", mid=mid, esn=esn, features=features)
+        target, new_esn, new_features = fields["mid"], fields.get("esn"), fields.get("features")
+        response = self._call(line, lambda i: ber.Modify(i, target, new_esn, new_features), until)
+        self._expect_text("modify", response)
+
+    def _suspend(self, line: Line, mid: str, until: float) -> None:
+        target = self._fields("suspend", mid=mid)["mid"]
+        self._expect_text("suspend", self._call(line, lambda i: ber.Suspend(i, target), until))
+
+    def _restore(self, line: Line, mid: str, until: float) -> None:
+        target = self._fields("restore", mid=mid)["mid"]
+        self._expect_text("restore", self._call(line, lambda i: ber.Restore(i, target), until))
 
     def _delete(self, line: Line, mid: str, until: float) -> None:
         target = self._fields("delete", mid=mid)["mid"]
@@ -184,7 +228,7 @@ class BERSession(LineSession):
         if not self.expect(command).search(response.text):
             raise SwitchDenied(self.switch, response.text, f"{command} answer not as expected")
 
-    def _fields(self, command: str, **values: str) -> dict[str, str]:
+    def _fields(self, command: str, **values: str | None) -> dict[str, str]:
         """Fill a command's format string and read back its key=value words."""
         fields: dict[str, str] = {}
         for word in self.command_text(command, **values).split():
@@ -198,7 +242,7 @@ class BERSession(LineSession):
         return fields
 
     def _subscriber(self, pattern: re.Pattern[str], record: Subscriber, command: str) -> Subscriber:
-        text = f"mid={record.mid} esn={record.esn} features={record.features}"
+        text = f"mid={record.mid} esn={record.esn} features={record.features} state={record.state}"
         match = pattern.search(text)
         if match is None:
             raise Garbled(self.switch, f"{command} record not as expected: {text!r:.80}")

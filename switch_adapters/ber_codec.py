@@ -18,7 +18,7 @@ from pyasn1.error import PyAsn1Error
 
 from switch_adapters import ber_types as asn
 from switch_adapters.codec import CodecError
-from switch_adapters.port import Subscriber
+from switch_adapters.port import ACTIVE, Subscriber
 
 PREFIX = struct.Struct(">I")
 MAX_MESSAGE = asn.MAX_MESSAGE
@@ -56,6 +56,32 @@ class Delete:
 @dataclass(frozen=True)
 class Query:
     """Look one MID up."""
+
+    invoke_id: int
+    mid: str
+
+
+@dataclass(frozen=True)
+class Modify:
+    """Give a subscriber a new handset and/or features; None leaves a value as it is."""
+
+    invoke_id: int
+    mid: str
+    esn: str | None = None
+    features: str | None = None
+
+
+@dataclass(frozen=True)
+class Suspend:
+    """Bar one MID's line."""
+
+    invoke_id: int
+    mid: str
+
+
+@dataclass(frozen=True)
+class Restore:
+    """Lift the bar on one MID's line."""
 
     invoke_id: int
     mid: str
@@ -117,7 +143,8 @@ class EndOfDump:
     count: int
 
 
-Request = LogOn | Insert | Delete | Query | Dump | KeepAlive | LogOff
+Request = LogOn | Insert | Delete | Query | Dump | KeepAlive | LogOff | Modify | Suspend | Restore
+REQUESTS = (LogOn, Insert, Delete, Query, Dump, KeepAlive, LogOff, Modify, Suspend, Restore)
 Answer = Response | Refused | DumpRecord | EndOfDump
 Message = Request | Answer
 
@@ -130,11 +157,14 @@ def _record(subscriber: Subscriber, spec: asn.SubscriberRecord) -> asn.Subscribe
     record["mid"] = subscriber.mid
     record["esn"] = subscriber.esn
     record["features"] = subscriber.features
+    record["state"] = subscriber.state  # the default, active, is not written
     return record
 
 
 def _subscriber(record: asn.SubscriberRecord) -> Subscriber:
-    return Subscriber(str(record["mid"]), str(record["esn"]), str(record["features"]))
+    return Subscriber(
+        str(record["mid"]), str(record["esn"]), str(record["features"]), str(record["state"])
+    )
 
 
 def _request_value(message: Request) -> asn.Message:
@@ -152,6 +182,17 @@ def _request_value(message: Request) -> asn.Message:
         operation["delete"] = message.mid
     elif isinstance(message, Query):
         operation["query"] = message.mid
+    elif isinstance(message, Modify):
+        modify = operation["modify"]
+        modify["mid"] = message.mid
+        if message.esn is not None:
+            modify["esn"] = message.esn
+        if message.features is not None:
+            modify["features"] = message.features
+    elif isinstance(message, Suspend):
+        operation["suspend"] = message.mid
+    elif isinstance(message, Restore):
+        operation["restore"] = message.mid
     elif isinstance(message, Dump):
         dump = operation["dump"]
         if message.after is not None:
@@ -198,7 +239,7 @@ def encode_message(message: Message) -> bytes:
 def encode_with_pyasn1(message: Message) -> bytes:
     """Encode one message through pyasn1 alone (the reference for the dump record path)."""
     try:
-        if isinstance(message, LogOn | Insert | Delete | Query | Dump | KeepAlive | LogOff):
+        if isinstance(message, REQUESTS):
             value = _request_value(message)
         else:
             value = _answer_value(message)
@@ -230,6 +271,19 @@ def _request(request: asn.Request) -> Request:
         return Delete(invoke_id, str(operation["delete"]))
     if name == "query":
         return Query(invoke_id, str(operation["query"]))
+    if name == "modify":
+        modify = operation["modify"]
+        esn, features = modify["esn"], modify["features"]
+        return Modify(
+            invoke_id,
+            str(modify["mid"]),
+            str(esn) if esn.isValue else None,
+            str(features) if features.isValue else None,
+        )
+    if name == "suspend":
+        return Suspend(invoke_id, str(operation["suspend"]))
+    if name == "restore":
+        return Restore(invoke_id, str(operation["restore"]))
     if name == "dump":
         after = operation["dump"]["after"]
         return Dump(invoke_id, str(after) if after.isValue else None)
@@ -298,6 +352,7 @@ def _encode_dump_record(message: DumpRecord) -> bytes | None:
         return None
     if not (
         0 <= invoke_id < 2**31
+        and subscriber.state == ACTIVE
         and len(mid) == 10
         and len(esn) == 11
         and len(features) <= 32

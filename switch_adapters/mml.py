@@ -5,12 +5,19 @@ filled with ``mid``, ``esn`` and ``features``; a row may also give ``keepalive``
 Log-on is the switch's own dialogue: an empty line, then the log-on name at ``USERCODE:`` and
 the secret at ``PASSWORD:``.
 
-Expected-response patterns: for insert, delete, keep-alive and log-off the pattern must match
-the answer's first line (``EXECUTED``, or a printout's title); for query and dump it is matched
+The subscriber's life in Ericsson-style commands (``HG`` the HLR subscriber function, then the
+object, then I initiate, E end, C change, P print): ``HGSDC`` defines a subscriber, ``HGSUC``
+changes its ``SUBID`` (handset) and/or ``PROFILE`` (a parameter not changed is left out),
+``HGSBI`` and ``HGSBE`` initiate and end the barring of its line (suspend, restore), ``HGSDE``
+deletes it and ``HGSDP`` prints one ``MSISDN`` or ``ALL``, with the columns ``MSISDN``,
+``SUBID``, ``PROFILE`` and ``STATE`` (``ACTIVE`` or ``BARRED``).
+
+Expected-response patterns: for the changes, keep-alive and log-off the pattern must match the
+answer's first line (``EXECUTED``, or a printout's title); for query and dump it is matched
 against each printout row written as ``COLUMN=value`` pairs joined by commas, and its named
-groups ``mid``, ``esn`` and ``features`` give the subscriber. ``NOT ACCEPTED`` raises
-``SwitchDenied`` with the fault code and reason; a query refused with fault code 14
-(subscriber not defined) returns None.
+groups ``mid``, ``esn``, ``features`` and ``state`` give the subscriber. ``NOT ACCEPTED``
+raises ``SwitchDenied`` with the fault code and reason (15: already barred, 16: not barred); a
+query refused with fault code 14 (subscriber not defined) returns None.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ import logging
 import re
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from switch_adapters.codec import CodecError
 from switch_adapters.line import Line, discard_waiting
@@ -42,7 +49,9 @@ from switch_adapters.mml_codec import (
     wake,
 )
 from switch_adapters.port import (
+    ACTIVE,
     DEFAULT_DEADLINE,
+    SUSPENDED,
     CommandTemplate,
     Garbled,
     LineDown,
@@ -55,18 +64,33 @@ from switch_adapters.session import LineSession
 log = logging.getLogger(__name__)
 
 SUBSCRIBER_ROW = (
-    r"^MSISDN=(?P<mid>\d{10}),SUBID=(?P<esn>[0-9A-Fa-f]+),PROFILE=(?P<features>[A-Za-z0-9&+._-]*)$"
+    r"^MSISDN=(?P<mid>\d{10}),SUBID=(?P<esn>[0-9A-Fa-f]+),PROFILE=(?P<features>[A-Za-z0-9&+._-]*)"
+    r",STATE=(?P<state>ACTIVE|BARRED)$"
 )
 DEFAULT_COMMANDS: dict[str, CommandTemplate] = {
     "insert": CommandTemplate(
         "HGSDC:MSISDN={mid},SUBID={esn},PROFILE={features};", f"^{EXECUTED}$"
     ),
+    "modify": CommandTemplate(
+        "HGSUC:MSISDN={mid},SUBID={esn},PROFILE={features};", f"^{EXECUTED}$"
+    ),
+    "suspend": CommandTemplate("HGSBI:MSISDN={mid};", f"^{EXECUTED}$"),
+    "restore": CommandTemplate("HGSBE:MSISDN={mid};", f"^{EXECUTED}$"),
     "delete": CommandTemplate("HGSDE:MSISDN={mid};", f"^{EXECUTED}$"),
     "query": CommandTemplate("HGSDP:MSISDN={mid};", SUBSCRIBER_ROW),
     "dump": CommandTemplate("HGSDP:ALL;", SUBSCRIBER_ROW),
     "keepalive": CommandTemplate("CACLP;", r"^TIME$"),
     "logoff": CommandTemplate("EXIT;", f"^{EXECUTED}$"),
 }
+# The printout row before lines had a state: switch rows copied it for query and dump.
+FORMER_SUBSCRIBER_ROW = (
+    r"^MSISDN=(?P<mid>\d{10}),SUBID=(?P<esn>[0-9A-Fa-f]+),PROFILE=(?P<features>[A-Za-z0-9&+._-]*)$"
+)
+FORMER_COMMANDS = {
+    "query": (CommandTemplate("HGSDP:MSISDN={mid};", FORMER_SUBSCRIBER_ROW),),
+    "dump": (CommandTemplate("HGSDP:ALL;", FORMER_SUBSCRIBER_ROW),),
+}
+STATES = {"ACTIVE": ACTIVE, "BARRED": SUSPENDED}
 NOT_FOUND = frozenset({SUBSCRIBER_NOT_DEFINED})
 TERMINAL = (Executed, NotAccepted, End)
 
@@ -76,6 +100,8 @@ class MMLSession(LineSession):
 
     DIALECT = "mml"
     DEFAULT_COMMANDS = DEFAULT_COMMANDS
+    FORMER_COMMANDS = FORMER_COMMANDS
+    STATES = STATES
 
     def __init__(
         self,
@@ -123,6 +149,17 @@ class MMLSession(LineSession):
         values = {"mid": subscriber.mid, "esn": subscriber.esn, "features": subscriber.features}
         self._simple(line, "insert", until, values)
 
+    def _modify(
+        self, line: Line, mid: str, esn: str | None, features: str | None, until: float
+    ) -> None:
+        self._simple(line, "modify", until, {"mid": mid, "esn": esn, "features": features})
+
+    def _suspend(self, line: Line, mid: str, until: float) -> None:
+        self._simple(line, "suspend", until, {"mid": mid})
+
+    def _restore(self, line: Line, mid: str, until: float) -> None:
+        self._simple(line, "restore", until, {"mid": mid})
+
     def _delete(self, line: Line, mid: str, until: float) -> None:
         self._simple(line, "delete", until, {"mid": mid})
 
@@ -165,7 +202,7 @@ class MMLSession(LineSession):
         line: Line,
         command: str,
         until: float,
-        values: dict[str, str] | None = None,
+        values: Mapping[str, str | None] | None = None,
         *,
         prompt: bool = True,
     ) -> None:
@@ -189,7 +226,7 @@ class MMLSession(LineSession):
         line: Line,
         command: str,
         until: float,
-        values: dict[str, str] | None = None,
+        values: Mapping[str, str | None] | None = None,
         *,
         part_seconds: float | None = None,
         prompt: bool = True,

@@ -13,6 +13,11 @@ from switch_adapters.port import Subscriber
 
 SUBSCRIBER = Subscriber("8325550001", "13803186457", "10")
 RECORD = "a11d" + "800a" + b"8325550001".hex() + "810b" + b"13803186457".hex() + "82023130"
+# A suspended line's record: the state, [3] ENUMERATED suspended (1), follows the features. An
+# active line's record does not write its state, the default: it is what it always was.
+BARRED = Subscriber("8325550001", "13803186457", "10", "suspended")
+BARRED_RECORD = "a120" + RECORD[4:] + "830101"
+MID = b"8325550001".hex()
 
 # Each frame: 4-octet length, [APPLICATION n] constructed, INTEGER invokeId, then the body.
 GOLDEN: list[tuple[ber.Message, str]] = [
@@ -38,13 +43,35 @@ GOLDEN: list[tuple[ber.Message, str]] = [
     ),
     (ber.DumpRecord(5, SUBSCRIBER), "000000246422020105" + "a01d" + RECORD[4:]),
     (ber.EndOfDump(5, 1000), "000000096507020105800203e8"),
+    # The second version of the module: a line's state, and the changes after an insertion.
+    (
+        ber.Modify(9, "8325550001", "13803186458", "20"),
+        "000000246122020109a71d800a" + MID + "810b" + b"13803186458".hex() + "82023230",
+    ),
+    (
+        ber.Modify(10, "8325550001", "13803186458"),
+        "00000020611e02010aa719800a" + MID + "810b" + b"13803186458".hex(),
+    ),
+    (ber.Modify(11, "8325550001", None, ""), "00000015611302010ba70e800a" + MID + "8200"),
+    (ber.Suspend(12, "8325550001"), "00000011610f02010c880a" + MID),
+    (ber.Restore(13, "8325550001"), "00000011610f02010d890a" + MID),
+    (
+        ber.Response(4, "FOUND", BARRED),
+        "0000002e622c0201048005" + b"FOUND".hex() + BARRED_RECORD,
+    ),
+    (ber.DumpRecord(5, BARRED), "000000276425020105" + "a020" + BARRED_RECORD[4:]),
+    (
+        ber.Refused(12, 8, "already suspended"),
+        "0000001b631902010c8001088111" + b"already suspended".hex(),
+    ),
 ]
 
 mids = st.text(alphabet="0123456789", min_size=10, max_size=10)
 esns = st.text(alphabet="0123456789", min_size=11, max_size=11)
 printable = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?"
 features = st.text(alphabet=printable, max_size=32)
-subscribers = st.builds(Subscriber, mids, esns, features)
+states = st.sampled_from(["active", "suspended"])
+subscribers = st.builds(Subscriber, mids, esns, features, states)
 invoke_ids = st.integers(0, 2**31 - 1)
 messages = st.one_of(
     st.builds(
@@ -56,6 +83,9 @@ messages = st.one_of(
     st.builds(ber.Insert, invoke_ids, subscribers),
     st.builds(ber.Delete, invoke_ids, mids),
     st.builds(ber.Query, invoke_ids, mids),
+    st.builds(ber.Modify, invoke_ids, mids, st.none() | esns, st.none() | features),
+    st.builds(ber.Suspend, invoke_ids, mids),
+    st.builds(ber.Restore, invoke_ids, mids),
     st.builds(ber.Dump, invoke_ids, st.none() | mids),
     st.builds(ber.KeepAlive, invoke_ids),
     st.builds(ber.LogOff, invoke_ids),
@@ -170,6 +200,9 @@ def test_a_broken_stream_stays_refused() -> None:
         ber.Insert(1, Subscriber("832555000", "13803186457", "10")),
         ber.Insert(1, Subscriber("8325550001", "1380318645X", "10")),
         ber.Insert(1, Subscriber("8325550001", "13803186457", "PLAN*10")),
+        ber.Insert(1, Subscriber("8325550001", "13803186457", "10", "barred")),
+        ber.Modify(1, "8325550001", "1380318645"),
+        ber.Suspend(1, "832555000X"),
         ber.Delete(-1, "8325550001"),
         ber.LogOn(1, "", b""),
         ber.Refused(1, 70000, "x"),

@@ -90,6 +90,49 @@ def test_the_simulator_answers_with_the_documented_octets(start: Start) -> None:
     assert sim.subscribers() == [sub(1)]
 
 
+def test_the_simulator_answers_the_changes_of_a_lines_life(start: Start) -> None:
+    sim = start("ber", name=NAME, secret=SECRET)
+    with Store(sim.store_path) as store:
+        store.insert(sub(1))
+        store.insert(sub(2))
+    host, port = sim.url.removeprefix("socket://").rsplit(":", 1)
+    codes = ber.ERROR_CODES
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        exchange(sock, ber.LogOn(1, NAME, SECRET.encode()))
+
+        def answer(request: ber.Message) -> ber.Message:
+            return ber.decode_message(exchange(sock, request)[4:])
+
+        assert exchange(sock, ber.Modify(2, sub(1).mid, "13803199999")).hex() == (
+            "0000001a62180201028013" + b"SUBSCRIBER MODIFIED".hex()
+        )
+        assert answer(ber.Modify(3, sub(1).mid, None, "20")) == ber.Response(
+            3, "SUBSCRIBER MODIFIED"
+        )
+        assert answer(ber.Modify(4, sub(1).mid, sub(2).esn)) == ber.Refused(
+            4, codes["esnInUse"], f"ESN {sub(2).esn} already active"
+        )
+        assert answer(ber.Modify(5, sub(1).mid)) == ber.Refused(
+            5, codes["badRequest"], "nothing to modify"
+        )
+        assert answer(ber.Modify(6, sub(9).mid, None, "20")) == ber.Refused(
+            6, codes["unknownSubscriber"], f"no subscriber on {sub(9).mid}"
+        )
+        assert answer(ber.Restore(7, sub(1).mid)) == ber.Refused(
+            7, codes["notSuspended"], f"{sub(1).mid} is not suspended"
+        )
+        assert exchange(sock, ber.Suspend(8, sub(1).mid)).hex() == (
+            "0000001b62190201088014" + b"SUBSCRIBER SUSPENDED".hex()
+        )
+        assert answer(ber.Suspend(9, sub(1).mid)) == ber.Refused(
+            9, codes["alreadySuspended"], f"{sub(1).mid} already suspended"
+        )
+        barred = Subscriber(sub(1).mid, "13803199999", "20", "suspended")
+        assert answer(ber.Query(10, sub(1).mid)) == ber.Response(10, "SUBSCRIBER DATA", barred)
+        assert answer(ber.Restore(11, sub(1).mid)) == ber.Response(11, "SUBSCRIBER RESTORED")
+    assert sim.subscribers() == [Subscriber(sub(1).mid, "13803199999", "20"), sub(2)]
+
+
 def test_a_wrong_secret_is_denied_with_the_switch_reason(start: Start) -> None:
     sim = start("ber", name=NAME, secret=SECRET)
     definition = sim.definition("HOU3")

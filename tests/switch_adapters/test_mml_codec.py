@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from switch_adapters import mml_codec as mml
 
-COLUMNS = ("MSISDN", "SUBID", "PROFILE")
+COLUMNS = ("MSISDN", "SUBID", "PROFILE", "STATE")
 
 
 def decode(data: bytes) -> list[mml.Event]:
@@ -58,31 +58,68 @@ def test_a_two_page_printout_exact_bytes() -> None:
     switch = (
         mml.echo("HGSDP:ALL;")
         + mml.page("HLR SUBSCRIBER DATA", 1, COLUMNS)
-        + mml.row(("2815550001", "13803186457", "10"))
+        + mml.row(("2815550001", "13803186457", "10", "ACTIVE"))
         + mml.page("HLR SUBSCRIBER DATA", 2, COLUMNS)
-        + mml.row(("2815550002", "13803186458", ""))
+        + mml.row(("2815550002", "13803186458", "", "BARRED"))
         + mml.end()
     )
     assert switch == (
         b"HGSDP:ALL;\r\n"
         b"\r\nHLR SUBSCRIBER DATA  PAGE 1\r\n\r\n"
-        b"MSISDN       SUBID        PROFILE\r\n"
-        b"2815550001   13803186457  10\r\n"
+        b"MSISDN       SUBID        PROFILE      STATE\r\n"
+        b"2815550001   13803186457  10           ACTIVE\r\n"
         b"\r\nHLR SUBSCRIBER DATA  PAGE 2\r\n\r\n"
-        b"MSISDN       SUBID        PROFILE\r\n"
-        b"2815550002   13803186458  -\r\n"
+        b"MSISDN       SUBID        PROFILE      STATE\r\n"
+        b"2815550002   13803186458  -            BARRED\r\n"
         b"\r\nEND\r\n"
     )
     assert decode(switch) == [
         mml.Echo("HGSDP:ALL;"),
         mml.Page("HLR SUBSCRIBER DATA", 1),
         mml.Columns(COLUMNS),
-        mml.Row(("2815550001", "13803186457", "10")),
+        mml.Row(("2815550001", "13803186457", "10", "ACTIVE")),
         mml.Page("HLR SUBSCRIBER DATA", 2),
         mml.Columns(COLUMNS),
-        mml.Row(("2815550002", "13803186458", "")),
+        mml.Row(("2815550002", "13803186458", "", "BARRED")),
         mml.End(),
     ]
+
+
+@pytest.mark.parametrize(
+    ("command", "answer", "event"),
+    [
+        (
+            "HGSUC:MSISDN=2815550001,SUBID=13803186458,PROFILE=20;",
+            b"EXECUTED\r\n",
+            mml.Executed(),
+        ),
+        ("HGSUC:MSISDN=2815550001,SUBID=13803186458;", b"EXECUTED\r\n", mml.Executed()),
+        ("HGSUC:MSISDN=2815550001,PROFILE=;", b"EXECUTED\r\n", mml.Executed()),
+        (
+            "HGSBI:MSISDN=2815550001;",
+            b"NOT ACCEPTED\r\nFAULT CODE 15\r\nSUBSCRIBER ALREADY BARRED\r\n",
+            mml.NotAccepted(mml.SUBSCRIBER_BARRED, "SUBSCRIBER ALREADY BARRED"),
+        ),
+        (
+            "HGSBE:MSISDN=2815550001;",
+            b"NOT ACCEPTED\r\nFAULT CODE 16\r\nSUBSCRIBER NOT BARRED\r\n",
+            mml.NotAccepted(mml.SUBSCRIBER_NOT_BARRED, "SUBSCRIBER NOT BARRED"),
+        ),
+    ],
+    ids=lambda v: str(v)[:24],
+)
+def test_the_commands_of_a_lines_life_exact_bytes_and_back(
+    command: str, answer: bytes, event: mml.Event
+) -> None:
+    assert mml.encode_command(command) == command.encode() + b"\r\n"
+    (line,) = mml.ClientInput().feed(mml.encode_command(command))
+    assert mml.parse_command(line).get("MSISDN") == "2815550001"
+    if isinstance(event, mml.NotAccepted):
+        assert mml.not_accepted(event.code, event.reason) == answer
+    else:
+        assert mml.executed() == answer
+    switch = mml.prompt() + mml.echo(command) + answer + mml.prompt()
+    assert decode(switch) == [mml.Ready(), mml.Echo(command), event, mml.Ready()]
 
 
 def test_commands_parse_into_verb_and_parameters() -> None:

@@ -76,8 +76,8 @@ def test_the_simulator_speaks_the_documented_dialogue(start: Start) -> None:
         assert receive(sock, b"<") == (
             b"HGSDP:MSISDN=2815550001;\r\n"
             b"\r\nHLR SUBSCRIBER DATA  PAGE 1\r\n\r\n"
-            b"MSISDN       SUBID        PROFILE\r\n"
-            b"2815550001   13803100001  10\r\n"
+            b"MSISDN       SUBID        PROFILE      STATE\r\n"
+            b"2815550001   13803100001  10           ACTIVE\r\n"
             b"\r\nEND\r\n\r\n<"
         )
         sock.sendall(b"EXIT;\r\n")
@@ -86,6 +86,73 @@ def test_the_simulator_speaks_the_documented_dialogue(start: Start) -> None:
         sock.sendall(b"HGSDE:MSISDN=2815550001;\r\n")
         assert receive(sock, b"USERCODE:") == b"\r\nUSERCODE:"
     assert sim.subscribers() == [Subscriber("2815550001", "13803100001", "10")]
+
+
+def test_the_simulator_speaks_the_documented_life_of_a_line(start: Start) -> None:
+    sim = start("mml")
+    with Store(sim.store_path) as store:
+        store.insert(sub(1))
+    host, port = sim.url.removeprefix("socket://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(b"\r\n")
+        receive(sock, b"USERCODE:")
+        sock.sendall(b"cas\r\nhou1-secret\r\n")
+        receive(sock, b"<")
+
+        def exchange(command: bytes) -> bytes:
+            sock.sendall(command + b"\r\n")
+            answer = receive(sock, b"<")
+            assert answer.startswith(command + b"\r\n")
+            return answer[len(command) + 2 : -3]  # without the echo and the next prompt
+
+        assert exchange(b"HGSUC:MSISDN=2815550001,SUBID=13803199999;") == b"EXECUTED\r\n"
+        assert exchange(b"HGSUC:MSISDN=2815550001,PROFILE=20;") == b"EXECUTED\r\n"
+        assert exchange(b"HGSBE:MSISDN=2815550001;") == (
+            b"NOT ACCEPTED\r\nFAULT CODE 16\r\nSUBSCRIBER NOT BARRED\r\n"
+        )
+        assert exchange(b"HGSBI:MSISDN=2815550001;") == b"EXECUTED\r\n"
+        assert exchange(b"HGSBI:MSISDN=2815550001;") == (
+            b"NOT ACCEPTED\r\nFAULT CODE 15\r\nSUBSCRIBER ALREADY BARRED\r\n"
+        )
+        assert exchange(b"HGSDP:MSISDN=2815550001;") == (
+            b"\r\nHLR SUBSCRIBER DATA  PAGE 1\r\n\r\n"
+            b"MSISDN       SUBID        PROFILE      STATE\r\n"
+            b"2815550001   13803199999  20           BARRED\r\n"
+            b"\r\nEND\r\n"
+        )
+        assert exchange(b"HGSUC:MSISDN=2815550001;") == (
+            b"NOT ACCEPTED\r\nFAULT CODE 3\r\nUNREASONABLE VALUE\r\n"
+        )
+        assert exchange(b"HGSUC:MSISDN=2815559999,PROFILE=20;") == (
+            b"NOT ACCEPTED\r\nFAULT CODE 14\r\nSUBSCRIBER NOT DEFINED\r\n"
+        )
+        assert exchange(b"HGSBE:MSISDN=2815550001;") == b"EXECUTED\r\n"
+    assert sim.subscribers() == [Subscriber("2815550001", "13803199999", "20")]
+
+
+def test_the_changes_go_on_the_line_as_the_templates_write_them(start: Start) -> None:
+    sim = start("mml")
+    with Store(sim.store_path) as store:
+        store.insert(sub(1))
+    sent: list[bytes] = []
+    with open_session(sim.definition("HOU2"), deadline=DEADLINE) as session:
+        assert isinstance(session, MMLSession)
+        line = session.trunk.ensure(0)
+        original = line.write
+        line.write = lambda data: (sent.append(data), original(data))[1]  # type: ignore[method-assign]
+        session.modify(sub(1).mid, esn="13803199999", features="20")
+        session.modify(sub(1).mid, esn="13803100001")
+        session.modify(sub(1).mid, features="")
+        session.suspend(sub(1).mid)
+        session.restore(sub(1).mid)
+    assert sent[:5] == [
+        b"HGSUC:MSISDN=2815550001,SUBID=13803199999,PROFILE=20;\r\n",
+        b"HGSUC:MSISDN=2815550001,SUBID=13803100001;\r\n",
+        b"HGSUC:MSISDN=2815550001,PROFILE=;\r\n",
+        b"HGSBI:MSISDN=2815550001;\r\n",
+        b"HGSBE:MSISDN=2815550001;\r\n",
+    ]
+    assert sim.subscribers() == [sub(1, "")]
 
 
 def test_a_wrong_secret_is_denied_with_the_switch_reason(start: Start) -> None:

@@ -43,6 +43,7 @@ from switch_adapters.mml_codec import (
     Page,
     Ready,
     Row,
+    Rows,
     SwitchOutput,
     encode_command,
     encode_line,
@@ -55,6 +56,7 @@ from switch_adapters.port import (
     CommandTemplate,
     Garbled,
     LineDown,
+    Record,
     Subscriber,
     SwitchDefinition,
     SwitchDenied,
@@ -91,6 +93,16 @@ FORMER_COMMANDS = {
     "dump": (CommandTemplate("HGSDP:ALL;", FORMER_SUBSCRIBER_ROW),),
 }
 STATES = {"ACTIVE": ACTIVE, "BARRED": SUSPENDED}
+# The printout's columns, and its rows as the switch writes them: with the dialect's own
+# pattern a whole block of rows is matched in one pass (an empty PROFILE is written "-").
+# Fields and blanks are bounded (a row that is longer is matched on its own) and taken
+# possessively: this one pass is most of what reading a dump costs.
+COLUMNS = ("MSISDN", "SUBID", "PROFILE", "STATE")
+_WHOLE_ROWS = re.compile(
+    r"^(\d{10}) {1,64}+([0-9A-Fa-f]{1,64}+) {1,64}+(?:-|([A-Za-z0-9&+._-]{1,64}+)) {1,64}+"
+    r"(ACTIVE|BARRED)$",
+    re.MULTILINE,
+)
 NOT_FOUND = frozenset({SUBSCRIBER_NOT_DEFINED})
 TERMINAL = (Executed, NotAccepted, End)
 
@@ -117,7 +129,7 @@ class MMLSession(LineSession):
     # -- the dialect's exchanges ---------------------------------------------------------------
 
     def _greet(self, line: Line, until: float) -> None:
-        self._codec = SwitchOutput(hunting=True)
+        self._codec = SwitchOutput(hunting=True, rows_at_once=True)
         self._events.clear()
         discard_waiting(line, until)
         line.write(wake())
@@ -173,18 +185,21 @@ class MMLSession(LineSession):
                 refused = event
             elif isinstance(event, Columns):
                 columns = event.names
-            elif isinstance(event, Row):
-                held = self._subscriber(pattern, columns, event, "query")
-                if held.mid == mid:
-                    found = held
+            elif isinstance(event, Row | Rows):
+                table = event.values() if isinstance(event, Rows) else [event.values]
+                for values in table:
+                    held = Subscriber(*self._record(pattern, columns, values, "query"))
+                    if held.mid == mid:
+                        found = held
         if refused is not None:
             if refused.code in NOT_FOUND:
                 return None
             raise self._denial(refused)
         return found
 
-    def _dump(self, line: Line, part_seconds: float) -> Iterator[Subscriber]:
+    def _dump_records(self, line: Line, part_seconds: float) -> Iterator[list[Record]]:
         pattern = self.expect("dump")
+        whole = self.template("dump").expect == SUBSCRIBER_ROW
         columns: tuple[str, ...] = ()
         until = time.monotonic() + part_seconds
         for event in self._exchange(line, "dump", until, part_seconds=part_seconds):
@@ -192,8 +207,29 @@ class MMLSession(LineSession):
                 raise self._denial(event)
             if isinstance(event, Columns):
                 columns = event.names
+            elif isinstance(event, Rows):
+                if whole and columns == COLUMNS:
+                    found = _WHOLE_ROWS.findall(event.text)
+                    if len(found) == event.count:  # every row matched, each on its own
+                        yield self.with_states(found)
+                        continue
+                yield from self._row_by_row(pattern, columns, event.values())
             elif isinstance(event, Row):
-                yield self._subscriber(pattern, columns, event, "dump")
+                yield [self._record(pattern, columns, event.values, "dump")]
+
+    def _row_by_row(
+        self, pattern: re.Pattern[str], columns: tuple[str, ...], table: list[tuple[str, ...]]
+    ) -> Iterator[list[Record]]:
+        """Match rows one at a time; when one fails, what came before it is still given."""
+        records: list[Record] = []
+        for values in table:
+            try:
+                records.append(self._record(pattern, columns, values, "dump"))
+            except Garbled:
+                if records:
+                    yield records
+                raise
+        yield records
 
     # -- one command, its answer ---------------------------------------------------------------
 
@@ -265,14 +301,19 @@ class MMLSession(LineSession):
                 raise Garbled(self.switch, str(exc)) from exc
         return self._events.popleft()
 
-    def _subscriber(
-        self, pattern: re.Pattern[str], columns: tuple[str, ...], row: Row, command: str
-    ) -> Subscriber:
-        text = ",".join(f"{name}={value}" for name, value in zip(columns, row.values, strict=True))
+    def _record(
+        self,
+        pattern: re.Pattern[str],
+        columns: tuple[str, ...],
+        values: tuple[str, ...],
+        command: str,
+    ) -> Record:
+        """Match one row, written as COLUMN=value pairs joined by commas, to a record."""
+        text = ",".join(f"{name}={value}" for name, value in zip(columns, values, strict=True))
         match = pattern.search(text)
         if match is None:
             raise Garbled(self.switch, f"{command} row not as expected: {text!r:.80}")
-        return self.subscriber_from(match)
+        return self.record_from(match)
 
     def _denial(self, refused: NotAccepted) -> SwitchDenied:
         return SwitchDenied(self.switch, str(refused.code), refused.reason or "no reason given")

@@ -41,6 +41,7 @@ from switch_adapters.mml_codec import (
     parse_command,
     prompt,
     row,
+    rows,
 )
 from switch_adapters.port import ACTIVE, SUSPENDED, Subscriber
 from switch_adapters.simulator.faults import Fault
@@ -229,13 +230,15 @@ class MMLSwitch:
     def _dump(self, fault: Fault) -> bool:
         """Print every subscriber, part_size rows a page; the fault acts on the first page."""
         self.switch.stats.count("dump")
-        rows: list[bytes] = []
+        size = self.switch.part_size
+        table: list[tuple[str, str, str, str]] = []
         number = 0
 
         def send(final: bool) -> bool:
             nonlocal number
             number += 1
-            data = page(TITLE, number, COLUMNS) + b"".join(rows)
+            data = page(TITLE, number, COLUMNS) + rows(table[:size])
+            del table[:size]
             if final:
                 data += end() + prompt()
             if number > 1:
@@ -245,12 +248,13 @@ class MMLSwitch:
                 self.switch.stats.count("dropped")
             return self.conn.answer(data, fault)
 
-        for subscriber in self.switch.store():
-            rows.append(row(_values(subscriber)))
-            if len(rows) == self.switch.part_size:
+        # Pages of store rows become printout pages a block of rows at a time.
+        words = STATE_WORDS
+        for store_rows in self.switch.store().pages():
+            table += [(mid, esn, feat, words[state]) for mid, esn, feat, state in store_rows]
+            while len(table) >= size:
                 if not send(final=False):
                     return False
-                rows.clear()
         return send(final=True)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from switch_adapters import mml_codec as mml
@@ -308,3 +308,94 @@ def test_a_hunting_decoder_skips_an_earlier_answer_tail_until_the_prompt() -> No
     assert not output.hunting
     with pytest.raises(mml.MMLError):
         output.feed(b"EXECUTED\r\n")  # strict again once the prompt came
+
+
+# Printouts read and written a block of rows at a time must read exactly as row by row.
+
+
+def _row_by_row(events: list[mml.Event]) -> list[mml.Event]:
+    """Events with every Rows block given as the Row events it stands for."""
+    out: list[mml.Event] = []
+    for event in events:
+        if isinstance(event, mml.Rows):
+            assert event.count == event.text.count("\n") + 1
+            out += [mml.Row(values) for values in event.values()]
+        else:
+            out.append(event)
+    return out
+
+
+def _decoded(stream: bytes, cuts: list[int], rows_at_once: bool) -> list[mml.Event] | str:
+    output = mml.SwitchOutput(rows_at_once=rows_at_once)
+    events: list[mml.Event] = []
+    try:
+        for start, stop in zip([0, *cuts], [*cuts, len(stream)], strict=True):
+            events += output.feed(stream[start:stop])
+        output.end_of_stream()
+    except mml.MMLError:
+        return "refused"
+    return _row_by_row(events)
+
+
+@settings(deadline=None)
+@given(st.lists(answers(), min_size=1, max_size=4), st.data())
+def test_rows_read_at_once_read_as_row_by_row(
+    dialogue: list[tuple[bytes, list[mml.Event]]], data: st.DataObject
+) -> None:
+    stream = b"".join(chunk for chunk, _ in dialogue) + mml.prompt()
+    expected = [event for _, events in dialogue for event in events] + [mml.Ready()]
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=8)))
+    assert _decoded(stream, cuts, rows_at_once=True) == expected
+
+
+@settings(deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from(list("<\r\n;:=, ABDEGNOPRTU0123456789-\t")), max_size=300),
+    st.data(),
+)
+def test_any_printout_like_text_reads_at_once_as_row_by_row(text: str, data: st.DataObject) -> None:
+    head = mml.prompt() + mml.echo("HGSDP:ALL;") + mml.page("HLR DATA", 1, COLUMNS)
+    stream = head + text.encode()
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=6)))
+    assert _decoded(stream, cuts, rows_at_once=True) == _decoded(stream, cuts, rows_at_once=False)
+
+
+def test_a_long_printout_comes_as_a_few_blocks() -> None:
+    table = [(f"28155{n:05d}", f"138031{n:05d}", "10", "ACTIVE") for n in range(500)]
+    stream = (
+        mml.echo("HGSDP:ALL;")
+        + mml.page("HLR SUBSCRIBER DATA", 1, COLUMNS)
+        + mml.rows(table[:250])
+        + mml.page("HLR SUBSCRIBER DATA", 2, COLUMNS)
+        + mml.rows(table[250:])
+        + mml.end()
+    )
+    events = mml.SwitchOutput(rows_at_once=True).feed(stream)
+    assert [type(e).__name__ for e in events] == [
+        "Echo", "Page", "Columns", "Rows", "Page", "Columns", "Rows", "End"
+    ]  # fmt: skip
+    assert [values for e in events if isinstance(e, mml.Rows) for values in e.values()] == table
+
+
+row_values = st.text(alphabet=st.sampled_from(list("AB9-_. \t\r\néEND")), max_size=14)
+
+
+@settings(deadline=None)
+@given(st.integers(1, 4).flatmap(lambda w: st.lists(st.tuples(*[row_values] * w), max_size=6)))
+@example([("9 ", "9")])  # padding cannot tell a blank in a value from one between values
+@example([("-", "9")])
+@example([("", "9"), ("9", "")])
+@example([("END",), ("A  PAGE 2",)])
+@example([("A" * 200, "B" * 200, "C" * 200)])
+def test_rows_writes_what_row_writes_and_refuses_what_it_refuses(
+    table: list[tuple[str, ...]],
+) -> None:
+    try:
+        expected: bytes | None = b"".join(mml.row(values) for values in table)
+    except mml.MMLError:
+        expected = None
+    try:
+        written: bytes | None = mml.rows(table)
+    except mml.MMLError:
+        written = None
+    assert written == expected

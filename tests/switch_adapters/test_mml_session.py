@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +17,7 @@ from switch_adapters.port import (
     Garbled,
     LineDown,
     Subscriber,
+    SwitchDefinition,
     SwitchDenied,
     SwitchTimeout,
 )
@@ -296,6 +298,66 @@ def test_a_cut_dump_raises_and_the_next_dump_is_whole(start: Start, tmp_path: Pa
             seen.extend(session.dump())
         assert seen == [sub(n) for n in range(1, len(seen) + 1)]
         assert list(session.dump()) == [sub(n) for n in range(1, 251)]
+
+
+def test_a_dump_with_a_rows_own_pattern_reads_the_same_rows(start: Start, tmp_path: Path) -> None:
+    path = tmp_path / "hou2.db"
+    with Store(path) as store:
+        store.load([*(sub(n) for n in range(1, 120)), Subscriber(sub(120).mid, "ABCDEF", "")])
+        store.set_state(sub(7).mid, "suspended")
+    sim = start("mml", store=path, name=NAME, secret=SECRET, extra_args=["--part-size", "50"])
+    own = CommandTemplate(
+        "HGSDP:ALL;",
+        r"MSISDN=(?P<mid>\d+),SUBID=(?P<esn>\w+),PROFILE=(?P<features>\w*),STATE=(?P<state>\w+)",
+    )
+    expected = [
+        (s.mid, s.esn, s.features, "suspended" if s.mid == sub(7).mid else "active")
+        for s in [*(sub(n) for n in range(1, 120)), Subscriber(sub(120).mid, "ABCDEF", "")]
+    ]
+    for commands in ({}, {"dump": own}):
+        definition = sim.definition("HOU2", commands=commands)
+        with MMLSession(definition, deadline=DEADLINE) as session:
+            batches = list(session.dump_records())
+        assert [record for batch in batches for record in batch] == expected
+        assert len(batches) <= 6  # blocks of rows, not a batch a row
+
+
+def test_a_dump_row_not_as_expected_is_garbled_after_the_rows_before_it(start: Start) -> None:
+    server = socket.create_server(("127.0.0.1", 0))
+    rows = (
+        b"2815550001   13803100001  10           ACTIVE\r\n"
+        b"2815550002   13803100002  -            BARRED\r\n"
+        b"2815550003   NOT-AN-ESN   10           ACTIVE\r\n"
+    )
+
+    def serve() -> None:
+        conn, _ = server.accept()
+        with conn:
+            conn.recv(100)
+            conn.sendall(b"\r\n<")
+            command = conn.recv(100).strip()
+            conn.sendall(
+                command
+                + b"\r\n\r\nHLR SUBSCRIBER DATA  PAGE 1\r\n\r\n"
+                + b"MSISDN       SUBID        PROFILE      STATE\r\n"
+                + rows
+                + b"\r\nEND\r\n\r\n<"
+            )
+            conn.recv(100)
+
+    threading.Thread(target=serve, daemon=True).start()
+    url = f"socket://127.0.0.1:{server.getsockname()[1]}"
+    try:
+        with MMLSession(SwitchDefinition("HOU2", "mml", "HOU2", url), deadline=DEADLINE) as session:
+            batches = session.dump_records()
+            assert next(batches) == [
+                ("2815550001", "13803100001", "10", "active"),
+                ("2815550002", "13803100002", "", "suspended"),
+            ]
+            with pytest.raises(Garbled, match="dump row not as expected"):
+                next(batches)
+    finally:
+        server.close()
 
 
 def test_a_switch_asking_for_a_log_on_none_is_configured_for_is_denied(start: Start) -> None:

@@ -5,20 +5,45 @@ a 4-octet big-endian length of at most MAX_MESSAGE octets. Octets are decoded on
 frames; a frame that is not exactly one Message, or a length out of range, is refused with
 BerError, after which the stream cannot be trusted and the decoder refuses everything.
 No I/O happens here; the client session and the simulator both drive this module.
+
+Octets are written and read by hand (ber_direct) for the layout pyasn1 itself writes; pyasn1
+(the types of ber_types) is the reference, used for anything else: it writes the refusal of a
+value outside the module, and reads any other layout BER allows. The tests hold both paths to
+the same octets and the same messages.
 """
 
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 
 from pyasn1.codec.ber import decoder as ber_decoder
 from pyasn1.codec.ber import encoder as ber_encoder
 from pyasn1.error import PyAsn1Error
 
+from switch_adapters import ber_direct
 from switch_adapters import ber_types as asn
+from switch_adapters.ber_messages import (
+    REQUESTS,
+    Answer,
+    Delete,
+    Dump,
+    DumpRecord,
+    EndOfDump,
+    Insert,
+    KeepAlive,
+    LogOff,
+    LogOn,
+    Message,
+    Modify,
+    Query,
+    Refused,
+    Request,
+    Response,
+    Restore,
+    Suspend,
+)
 from switch_adapters.codec import CodecError
-from switch_adapters.port import ACTIVE, Subscriber
+from switch_adapters.port import Subscriber
 
 PREFIX = struct.Struct(">I")
 MAX_MESSAGE = asn.MAX_MESSAGE
@@ -27,126 +52,6 @@ MAX_MESSAGE = asn.MAX_MESSAGE
 class BerError(CodecError):
     """Octets that are not a message of the BER dialect."""
 
-
-@dataclass(frozen=True)
-class LogOn:
-    """Log the line on with the switch's name and secret."""
-
-    invoke_id: int
-    name: str
-    secret: bytes
-
-
-@dataclass(frozen=True)
-class Insert:
-    """Insert one subscriber."""
-
-    invoke_id: int
-    subscriber: Subscriber
-
-
-@dataclass(frozen=True)
-class Delete:
-    """Delete one MID."""
-
-    invoke_id: int
-    mid: str
-
-
-@dataclass(frozen=True)
-class Query:
-    """Look one MID up."""
-
-    invoke_id: int
-    mid: str
-
-
-@dataclass(frozen=True)
-class Modify:
-    """Give a subscriber a new handset and/or features; None leaves a value as it is."""
-
-    invoke_id: int
-    mid: str
-    esn: str | None = None
-    features: str | None = None
-
-
-@dataclass(frozen=True)
-class Suspend:
-    """Bar one MID's line."""
-
-    invoke_id: int
-    mid: str
-
-
-@dataclass(frozen=True)
-class Restore:
-    """Lift the bar on one MID's line."""
-
-    invoke_id: int
-    mid: str
-
-
-@dataclass(frozen=True)
-class Dump:
-    """Send every subscriber ordered by MID, after `after` when given."""
-
-    invoke_id: int
-    after: str | None = None
-
-
-@dataclass(frozen=True)
-class KeepAlive:
-    """Prove the line answers; changes nothing."""
-
-    invoke_id: int
-
-
-@dataclass(frozen=True)
-class LogOff:
-    """End the log-on of the line."""
-
-    invoke_id: int
-
-
-@dataclass(frozen=True)
-class Response:
-    """A request done; a query that found its MID carries the subscriber."""
-
-    invoke_id: int
-    text: str
-    subscriber: Subscriber | None = None
-
-
-@dataclass(frozen=True)
-class Refused:
-    """A request refused, with the switch's code and reason."""
-
-    invoke_id: int
-    code: int
-    reason: str
-
-
-@dataclass(frozen=True)
-class DumpRecord:
-    """One subscriber of a dump."""
-
-    invoke_id: int
-    subscriber: Subscriber
-
-
-@dataclass(frozen=True)
-class EndOfDump:
-    """The last answer of a dump."""
-
-    invoke_id: int
-    count: int
-
-
-Request = LogOn | Insert | Delete | Query | Dump | KeepAlive | LogOff | Modify | Suspend | Restore
-REQUESTS = (LogOn, Insert, Delete, Query, Dump, KeepAlive, LogOff, Modify, Suspend, Restore)
-Answer = Response | Refused | DumpRecord | EndOfDump
-Message = Request | Answer
 
 # Error codes of the ASN.1 module, by name.
 ERROR_CODES = {name: int(value) for name, value in asn.ErrorCode.namedValues.items()}
@@ -229,15 +134,16 @@ def _answer_value(message: Answer) -> asn.Message:
 
 def encode_message(message: Message) -> bytes:
     """Encode one message as BER octets, without the length prefix."""
-    if isinstance(message, DumpRecord):
-        octets = _encode_dump_record(message)
-        if octets is not None:
-            return octets
-    return encode_with_pyasn1(message)
+    octets = ber_direct.encode(message)
+    if octets is None:  # a value outside the module: pyasn1 tells which
+        return encode_with_pyasn1(message)
+    if len(octets) > MAX_MESSAGE:
+        raise BerError(f"message of {len(octets)} octets exceeds {MAX_MESSAGE}")
+    return octets
 
 
 def encode_with_pyasn1(message: Message) -> bytes:
-    """Encode one message through pyasn1 alone (the reference for the dump record path)."""
+    """Encode one message through pyasn1 alone (the reference of the direct path)."""
     try:
         if isinstance(message, REQUESTS):
             value = _request_value(message)
@@ -311,15 +217,12 @@ def _message(value: asn.Message) -> Message:
 
 def decode_message(octets: bytes) -> Message:
     """Decode exactly one BER-encoded message (no length prefix)."""
-    if octets[:1] == _DUMP_RECORD_TAG:
-        record = _decode_dump_record(octets)
-        if record is not None:
-            return record
-    return decode_with_pyasn1(octets)
+    message = ber_direct.decode(octets)
+    return decode_with_pyasn1(octets) if message is None else message
 
 
 def decode_with_pyasn1(octets: bytes) -> Message:
-    """Decode one message through pyasn1 alone (the reference for the dump record path)."""
+    """Decode one message through pyasn1 alone (the reference of the direct path)."""
     try:
         value, rest = ber_decoder.decode(octets, asn1Spec=asn.Message())
         if rest:
@@ -327,76 +230,18 @@ def decode_with_pyasn1(octets: bytes) -> Message:
         return _message(value)
     except BerError:
         raise
-    # pyasn1 reports most bad input as PyAsn1Error, a few shapes as plain Python errors.
-    except (PyAsn1Error, ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
+    # pyasn1 reports most bad input as PyAsn1Error, a few shapes as plain Python errors (a
+    # length too large to read at all as OverflowError).
+    except (
+        PyAsn1Error,
+        ValueError,
+        TypeError,
+        IndexError,
+        KeyError,
+        AttributeError,
+        OverflowError,
+    ) as exc:
         raise BerError(f"not a message of the dialect: {type(exc).__name__} {exc}") from exc
-
-
-# A dump streams a million DumpRecords, where pyasn1 would spend most of the time. Their one
-# canonical layout (every length in short form) is written and read directly here; anything
-# else, and any value out of the module's constraints, goes through pyasn1. The tests hold
-# both paths to the same octets and the same messages.
-_DUMP_RECORD_TAG = b"\x64"  # [APPLICATION 4] constructed
-_PRINTABLE = frozenset(
-    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?"
-)
-_DIGITS = frozenset(b"0123456789")
-
-
-def _encode_dump_record(message: DumpRecord) -> bytes | None:
-    invoke_id, subscriber = message.invoke_id, message.subscriber
-    try:
-        mid, esn = subscriber.mid.encode("ascii"), subscriber.esn.encode("ascii")
-        features = subscriber.features.encode("ascii")
-    except UnicodeEncodeError:
-        return None
-    if not (
-        0 <= invoke_id < 2**31
-        and subscriber.state == ACTIVE
-        and len(mid) == 10
-        and len(esn) == 11
-        and len(features) <= 32
-        and _DIGITS.issuperset(mid)
-        and _DIGITS.issuperset(esn)
-        and _PRINTABLE.issuperset(features)
-    ):
-        return None
-    number = _minimal(invoke_id)
-    record = b"\x80\x0a" + mid + b"\x81\x0b" + esn + b"\x82" + bytes([len(features)]) + features
-    body = b"\x02" + bytes([len(number)]) + number + b"\xa0" + bytes([len(record)]) + record
-    return _DUMP_RECORD_TAG + bytes([len(body)]) + body
-
-
-def _minimal(number: int) -> bytes:
-    """Return the shortest two's-complement octets of a non-negative INTEGER."""
-    return number.to_bytes(number.bit_length() // 8 + 1, "big")
-
-
-def _decode_dump_record(octets: bytes) -> DumpRecord | None:
-    size = len(octets)
-    if size < 7 or octets[1] != size - 2 or octets[2] != 0x02 or not 1 <= octets[3] <= 4:
-        return None
-    id_end = 4 + octets[3]
-    number = octets[4:id_end]
-    invoke_id = int.from_bytes(number, "big")
-    if number != _minimal(invoke_id):  # negative, or not the shortest form
-        return None
-    record = octets[id_end + 2 :]
-    if octets[id_end : id_end + 2] != bytes([0xA0, len(record)]) or len(record) < 27:
-        return None
-    mid, esn, features = record[2:12], record[14:25], record[27:]
-    if (
-        record[:2] != b"\x80\x0a"
-        or record[12:14] != b"\x81\x0b"
-        or record[25:27] != bytes([0x82, len(features)])
-        or len(features) > 32
-        or not _DIGITS.issuperset(mid)
-        or not _DIGITS.issuperset(esn)
-        or not _PRINTABLE.issuperset(features)
-    ):
-        return None
-    subscriber = Subscriber(mid.decode(), esn.decode(), features.decode())
-    return DumpRecord(invoke_id, subscriber)
 
 
 class FrameDecoder:

@@ -15,12 +15,14 @@ the same octets and the same messages.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
+from typing import cast
 
 from pyasn1.codec.ber import decoder as ber_decoder
 from pyasn1.codec.ber import encoder as ber_encoder
 from pyasn1.error import PyAsn1Error
 
-from switch_adapters import ber_direct
+from switch_adapters import ber_direct, ber_dump
 from switch_adapters import ber_types as asn
 from switch_adapters.ber_messages import (
     REQUESTS,
@@ -43,7 +45,7 @@ from switch_adapters.ber_messages import (
     Suspend,
 )
 from switch_adapters.codec import CodecError
-from switch_adapters.port import Subscriber
+from switch_adapters.port import Record, Subscriber
 
 PREFIX = struct.Struct(">I")
 MAX_MESSAGE = asn.MAX_MESSAGE
@@ -258,25 +260,53 @@ class FrameDecoder:
 
     def feed(self, data: bytes) -> list[Message]:
         """Add octets; return the messages they complete, in order."""
+        messages: list[list[Record] | Message] = []
+        self._take(data, messages.append)
+        return cast(list[Message], messages)  # no records without a dump's invoke id
+
+    def feed_dump(self, data: bytes, invoke_id: int) -> list[list[Record] | Message]:
+        """Add octets of a dump; return what they complete, in order.
+
+        A run of DumpRecords of invoke_id laid out as pyasn1 lays them out comes as one list
+        of their records (mid, esn, features, state); anything else (the EndOfDump, a record
+        in another layout, another request's late answer) as a message of its own.
+        """
+        taken: list[list[Record] | Message] = []
+        self._take(data, taken.append, invoke_id)
+        return taken
+
+    def _take(
+        self,
+        data: bytes,
+        give: Callable[[list[Record] | Message], None],
+        dump: int | None = None,
+    ) -> None:
         if self._broken is not None:
             raise self._broken
-        self._buffer += data
-        messages: list[Message] = []
+        buffer = self._buffer
+        buffer += data
+        start = 0
         try:
-            while len(self._buffer) >= PREFIX.size:
-                (length,) = PREFIX.unpack_from(self._buffer)
+            while True:
+                if dump is not None:
+                    records, start = ber_dump.dump_run(buffer, start, dump)
+                    if records:
+                        give(records)
+                if len(buffer) - start < PREFIX.size:
+                    break
+                (length,) = PREFIX.unpack_from(buffer, start)
                 if not 0 < length <= MAX_MESSAGE:
                     raise BerError(f"frame length {length} out of range")
-                end = PREFIX.size + length
-                if len(self._buffer) < end:
+                end = start + PREFIX.size + length
+                if len(buffer) < end:
                     break
-                frame = bytes(self._buffer[PREFIX.size : end])
-                del self._buffer[:end]
-                messages.append(decode_message(frame))
+                give(decode_message(bytes(buffer[start + PREFIX.size : end])))
+                start = end
         except BerError as exc:
             self._broken = exc
             raise
-        return messages
+        finally:
+            del buffer[:start]
 
     def end_of_stream(self) -> None:
         """Refuse a stream that ended inside a frame."""

@@ -14,7 +14,8 @@ error would on a real link.
 from __future__ import annotations
 
 from switch_adapters import ber_codec as ber
-from switch_adapters.port import ACTIVE, SUSPENDED
+from switch_adapters import ber_dump
+from switch_adapters.port import ACTIVE, SUSPENDED, Record, Subscriber
 from switch_adapters.simulator.faults import Fault
 from switch_adapters.simulator.server import Connection, Switch
 from switch_adapters.simulator.store import DuplicateMid, EsnActive
@@ -142,20 +143,22 @@ class BERSwitch:
     def _dump(self, request: ber.Dump, fault: Fault) -> bool:
         """Stream every subscriber after request.after; the fault acts on the first part."""
         self.switch.stats.count("dump")
-        part: list[bytes] = []
+        size, invoke_id = self.switch.part_size, request.invoke_id
+        pending: list[Record] = []
         count, first = 0, True
-        for subscriber in self.switch.store():
-            if request.after is not None and subscriber.mid <= request.after:
-                continue
-            part.append(ber.encode(ber.DumpRecord(request.invoke_id, subscriber)))
-            count += 1
-            if len(part) == self.switch.part_size:
-                if not self._write(b"".join(part), fault if first else None):
+        # Pages of store rows become parts of part_size records, written a part at a time.
+        for page in self.switch.store().pages(after=request.after or ""):
+            pending += page
+            while len(pending) >= size:
+                part = pending[:size]
+                del pending[:size]
+                count += len(part)
+                if not self._write(_records(invoke_id, part), fault if first else None):
                     return False
-                part.clear()
                 first = False
-        part.append(ber.encode(ber.EndOfDump(request.invoke_id, count)))
-        return self._write(b"".join(part), fault if first else None)
+        count += len(pending)
+        end = ber.encode(ber.EndOfDump(invoke_id, count))
+        return self._write(_records(invoke_id, pending) + end, fault if first else None)
 
     def _send(self, answer: ber.Answer, fault: Fault) -> bool:
         return self._write(ber.encode(answer), fault)
@@ -167,6 +170,15 @@ class BERSwitch:
         if fault.drop:
             self.switch.stats.count("dropped")
         return self.conn.answer(data, fault)
+
+
+def _records(invoke_id: int, records: list[Record]) -> bytes:
+    """DumpRecord frames of the records, all at once (one by one when a value is odd)."""
+    octets = ber_dump.dump_page(invoke_id, records)
+    if octets is None:  # a value the module cannot carry: written one by one, and refused
+        dump_records = (ber.DumpRecord(invoke_id, Subscriber(*record)) for record in records)
+        octets = b"".join(ber.encode(record) for record in dump_records)
+    return octets
 
 
 def _refused(invoke_id: int, code: str, reason: str) -> ber.Refused:

@@ -140,11 +140,10 @@ class Store:
             for row in page:
                 yield Subscriber(*row)
 
-    def pages(self) -> Iterator[list[Record]]:
-        """Stream every subscriber as (mid, esn, features, state) rows, by MID, page by page."""
+    def pages(self, after: str = "") -> Iterator[list[Record]]:
+        """Stream every subscriber (after a MID) as (mid, esn, features, state) rows, by MID."""
         # Keyset pages rather than one open cursor: writers on other threads are not held up
         # by a long dump, and each page is a consistent read.
-        after = ""
         query = f"SELECT {self._columns} FROM subscriber WHERE mid > ? ORDER BY mid LIMIT ?"
         while True:
             rows = self._db.execute(query, (after, BATCH)).fetchall()

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from switch_adapters import ber_codec as ber
-from switch_adapters import ber_direct
+from switch_adapters import ber_direct, ber_dump
 from switch_adapters.port import Subscriber
 
 SUBSCRIBER = Subscriber("8325550001", "13803186457", "10")
@@ -321,6 +321,95 @@ def test_forms_off_the_direct_path_still_decode_through_pyasn1() -> None:
         assert ber.decode_message(octets) == record
     with pytest.raises(ber.BerError):
         ber.encode(ber.DumpRecord(5, Subscriber("8325550001", "13803186457", "10€")))
+
+
+# A dump's records are written a page at a time and read a run at a time.
+
+records = st.builds(
+    lambda s: (s.mid, s.esn, s.features, s.state), subscribers
+)  # (mid, esn, features, state)
+
+
+@settings(deadline=None)
+@given(invoke_ids, st.lists(records, max_size=20))
+def test_a_page_of_records_is_written_as_pyasn1_writes_each(
+    invoke_id: int, page: list[tuple[str, str, str, str]]
+) -> None:
+    one_by_one = b"".join(ber.encode(ber.DumpRecord(invoke_id, Subscriber(*r))) for r in page)
+    assert ber_dump.dump_page(invoke_id, page) == one_by_one
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        [("832555000", "13803186457", "10", "active")],
+        [("8325550001", "13803186457", "10€", "active")],
+        [("8325550001", "13803186457", "x" * 33, "active")],
+        [("8325550001", "13803186457", "10", "barred")],
+        [("8325550001", "1380318645٣", "10", "active")],
+    ],
+    ids=repr,
+)
+def test_a_page_with_a_value_outside_the_module_is_not_written_at_once(page: list) -> None:  # type: ignore[type-arg]
+    assert ber_dump.dump_page(7, page) is None
+
+
+@st.composite
+def dump_streams(draw: st.DrawFn) -> tuple[int, bytes, list[ber.Message]]:
+    """A dump as it comes: records of one invoke id, with other answers and other layouts."""
+    invoke_id = draw(invoke_ids)
+    sent: list[ber.Message] = []
+    octets = b""
+    for _ in range(draw(st.integers(0, 30))):
+        kind = draw(st.sampled_from(["record"] * 6 + ["late", "long form", "other"]))
+        if kind == "record":
+            message: ber.Message = ber.DumpRecord(invoke_id, draw(subscribers))
+            frame = ber.encode(message)
+        elif kind == "long form":  # the same record, its outer length written long
+            message = ber.DumpRecord(invoke_id, draw(subscribers))
+            body = ber.encode_message(message)
+            frame = (len(body) + 1).to_bytes(4, "big") + body[:1] + b"\x81" + body[1:]
+        elif kind == "late":
+            message = ber.DumpRecord((invoke_id + 1) % 2**31, draw(subscribers))
+            frame = ber.encode(message)
+        else:
+            message = draw(messages)
+            frame = ber.encode(message)
+        sent.append(message)
+        octets += frame
+    sent.append(ber.EndOfDump(invoke_id, len(sent)))
+    return invoke_id, octets + ber.encode(sent[-1]), sent
+
+
+@settings(deadline=None, max_examples=300)
+@given(dump_streams(), st.data())
+def test_a_dump_read_a_run_at_a_time_reads_as_message_by_message(
+    stream: tuple[int, bytes, list[ber.Message]], data: st.DataObject
+) -> None:
+    invoke_id, octets, sent = stream
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(octets)), max_size=8)))
+    decoder = ber.FrameDecoder()
+    taken: list[ber.Message] = []
+    for start, stop in zip([0, *cuts], [*cuts, len(octets)], strict=True):
+        for item in decoder.feed_dump(octets[start:stop], invoke_id):
+            if isinstance(item, list):
+                assert item  # a run read at once has records
+                taken += [ber.DumpRecord(invoke_id, Subscriber(*r)) for r in item]
+            else:
+                taken.append(item)
+    assert taken == sent
+    decoder.end_of_stream()
+
+
+def test_a_long_dump_comes_in_a_few_runs() -> None:
+    page = [(f"83255{n:05d}", f"138031{n:05d}", "10", "active") for n in range(2000)]
+    page[7] = (*page[7][:3], "suspended")
+    octets = ber_dump.dump_page(9, page)
+    assert octets is not None
+    decoder = ber.FrameDecoder()
+    runs = [decoder.feed_dump(octets[i : i + 65536], 9) for i in range(0, len(octets), 65536)]
+    assert [len(r) for r in runs] == [1, 1]
+    assert [record for run in runs for record in run[0]] == page  # type: ignore[union-attr]
 
 
 def test_an_independent_asn1_compiler_reads_the_module_and_agrees_octet_for_octet() -> None:

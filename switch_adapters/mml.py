@@ -186,7 +186,7 @@ class MMLSession(LineSession):
             elif isinstance(event, Columns):
                 columns = event.names
             elif isinstance(event, Row | Rows):
-                table = event.values() if isinstance(event, Rows) else [event.values]
+                table = self._table(event) if isinstance(event, Rows) else [event.values]
                 for values in table:
                     held = Subscriber(*self._record(pattern, columns, values, "query"))
                     if held.mid == mid:
@@ -213,9 +213,16 @@ class MMLSession(LineSession):
                     if len(found) == event.count:  # every row matched, each on its own
                         yield self.with_states(found)
                         continue
-                yield from self._row_by_row(pattern, columns, event.values())
+                yield from self._row_by_row(pattern, columns, self._table(event))
             elif isinstance(event, Row):
                 yield [self._record(pattern, columns, event.values, "dump")]
+
+    def _table(self, rows: Rows) -> list[tuple[str, ...]]:
+        """Read a block of rows one by one; a line that is no row is garbled."""
+        try:
+            return rows.values()
+        except CodecError as exc:
+            raise Garbled(self.switch, str(exc)) from exc
 
     def _row_by_row(
         self, pattern: re.Pattern[str], columns: tuple[str, ...], table: list[tuple[str, ...]]

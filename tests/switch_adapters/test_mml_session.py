@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -322,42 +322,63 @@ def test_a_dump_with_a_rows_own_pattern_reads_the_same_rows(start: Start, tmp_pa
         assert len(batches) <= 6  # blocks of rows, not a batch a row
 
 
-def test_a_dump_row_not_as_expected_is_garbled_after_the_rows_before_it(start: Start) -> None:
-    server = socket.create_server(("127.0.0.1", 0))
+@pytest.fixture
+def printing() -> Iterator[Callable[[bytes], SwitchDefinition]]:
+    """An MML peer that answers its one command with a printout of the given rows."""
+    servers: list[socket.socket] = []
+
+    def start(rows: bytes) -> SwitchDefinition:
+        server = socket.create_server(("127.0.0.1", 0))
+        servers.append(server)
+
+        def serve() -> None:
+            conn, _ = server.accept()
+            with conn:
+                conn.recv(100)
+                conn.sendall(b"\r\n<")
+                command = conn.recv(100).strip()
+                conn.sendall(
+                    command
+                    + b"\r\n\r\nHLR SUBSCRIBER DATA  PAGE 1\r\n\r\n"
+                    + b"MSISDN       SUBID        PROFILE      STATE\r\n"
+                    + rows
+                    + b"\r\nEND\r\n\r\n<"
+                )
+                conn.recv(100)
+
+        threading.Thread(target=serve, daemon=True).start()
+        url = f"socket://127.0.0.1:{server.getsockname()[1]}"
+        return SwitchDefinition("HOU2", "mml", "HOU2", url)
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+def test_a_dump_row_not_as_expected_is_garbled_after_the_rows_before_it(printing) -> None:  # type: ignore[no-untyped-def]
     rows = (
         b"2815550001   13803100001  10           ACTIVE\r\n"
         b"2815550002   13803100002  -            BARRED\r\n"
         b"2815550003   NOT-AN-ESN   10           ACTIVE\r\n"
     )
+    with MMLSession(printing(rows), deadline=DEADLINE) as session:
+        batches = session.dump_records()
+        assert next(batches) == [
+            ("2815550001", "13803100001", "10", "active"),
+            ("2815550002", "13803100002", "", "suspended"),
+        ]
+        with pytest.raises(Garbled, match="dump row not as expected"):
+            next(batches)
 
-    def serve() -> None:
-        conn, _ = server.accept()
-        with conn:
-            conn.recv(100)
-            conn.sendall(b"\r\n<")
-            command = conn.recv(100).strip()
-            conn.sendall(
-                command
-                + b"\r\n\r\nHLR SUBSCRIBER DATA  PAGE 1\r\n\r\n"
-                + b"MSISDN       SUBID        PROFILE      STATE\r\n"
-                + rows
-                + b"\r\nEND\r\n\r\n<"
-            )
-            conn.recv(100)
 
-    threading.Thread(target=serve, daemon=True).start()
-    url = f"socket://127.0.0.1:{server.getsockname()[1]}"
-    try:
-        with MMLSession(SwitchDefinition("HOU2", "mml", "HOU2", url), deadline=DEADLINE) as session:
-            batches = session.dump_records()
-            assert next(batches) == [
-                ("2815550001", "13803100001", "10", "active"),
-                ("2815550002", "13803100002", "", "suspended"),
-            ]
-            with pytest.raises(Garbled, match="dump row not as expected"):
-                next(batches)
-    finally:
-        server.close()
+def test_a_printout_line_that_is_no_row_is_garbled(printing) -> None:  # type: ignore[no-untyped-def]
+    rows = (
+        b"2815550001   13803100001  10           ACTIVE\r\n"
+        b"2815550002   13803100002  ACTIVE\r\n"  # a field short
+    )
+    with MMLSession(printing(rows), deadline=DEADLINE) as session:
+        with pytest.raises(Garbled, match="unexpected line"):
+            list(session.dump())
 
 
 def test_a_switch_asking_for_a_log_on_none_is_configured_for_is_denied(start: Start) -> None:

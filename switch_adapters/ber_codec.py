@@ -288,7 +288,9 @@ class FrameDecoder:
         start = 0
         try:
             while True:
-                if dump is not None:
+                # A run of records is looked for only where one seems to begin: a stream of
+                # frames in another layout is not searched again before every frame.
+                if dump is not None and ber_dump.at_record(buffer, start):
                     records, start = ber_dump.dump_run(buffer, start, dump)
                     if records:
                         give(records)

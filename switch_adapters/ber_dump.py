@@ -59,6 +59,17 @@ def _layout(invoke_id: int) -> _DumpLayout:
     return _DumpLayout(run, re.compile(frame("(")), heads, head_of)
 
 
+def at_record(data: bytes | bytearray, start: int) -> bool:
+    """Tell whether data[start:] begins as a DumpRecord laid out as pyasn1 does (its head)."""
+    head = data[start : start + 6]  # the frame's length, [APPLICATION 4], the message's length
+    return (
+        len(head) == 6
+        and head[:3] == b"\x00\x00\x00"
+        and head[4] == 0x64
+        and head[5] == head[3] - 2
+    )
+
+
 def dump_run(data: bytes | bytearray, start: int, invoke_id: int) -> tuple[list[Record], int]:
     """Read the run of whole DumpRecords of invoke_id at data[start:] laid out as pyasn1 does.
 
@@ -119,4 +130,4 @@ def dump_page(invoke_id: int, records: Sequence[Record]) -> bytes | None:
     return text.encode("latin-1")
 
 
-__all__ = ["dump_page", "dump_run"]
+__all__ = ["at_record", "dump_page", "dump_run"]

@@ -401,6 +401,18 @@ def test_a_dump_read_a_run_at_a_time_reads_as_message_by_message(
     decoder.end_of_stream()
 
 
+def test_a_dump_in_another_layout_is_read_record_by_record() -> None:
+    records = [
+        ber.DumpRecord(9, Subscriber(f"83255{n:05d}", f"138031{n:05d}", "10")) for n in range(500)
+    ]
+    frames = b""
+    for record in records:
+        body = ber.encode_message(record)  # the same, its outer length written long
+        frames += (len(body) + 1).to_bytes(4, "big") + body[:1] + b"\x81" + body[1:]
+    assert not ber_dump.at_record(frames, 0)
+    assert ber.FrameDecoder().feed_dump(frames, 9) == records
+
+
 def test_a_long_dump_comes_in_a_few_runs() -> None:
     page = [(f"83255{n:05d}", f"138031{n:05d}", "10", "active") for n in range(2000)]
     page[7] = (*page[7][:3], "suspended")

@@ -10,7 +10,9 @@ ESN and feature mismatches, in equal shares). Then it measures
 - the switch's dump alone through its adapter (what the line and the dialect cost), read as
   the comparison reads it (batches of records) and as subscribers one by one;
 - the comparison, `run_comparison`, in a fresh process: its time and peak memory (maximum
-  resident set size) beside the same process's size before the run,
+  resident set size) beside the same process's size before the run, and the CPU time it and
+  the switch simulator took beside the floor's (on a shared machine wall-clock ratios move
+  with the load; CPU ratios less),
 
 checks that the comparison found exactly what was planted, and prints one row per count.
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import resource
 import shutil
@@ -130,8 +133,24 @@ def build(directory: Path, count: int, planted: dict[int, str]) -> Settings:
     return settings
 
 
+def children_cpu() -> float:
+    """CPU seconds of this process's finished children (the sqlite3 shell, comm)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def process_cpu(pid: int) -> float:
+    """CPU seconds a live process has used (the simulator), from /proc; 0 where there is none."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def floor(directory: Path) -> dict[str, float]:
     """Time both sides written as sorted text by the sqlite3 shell, and `comm` on them."""
+    cpu = children_cpu()
     cas_sql = (
         "SELECT n.mid || ' ' || t.esn || ' ' || t.rate_plan_code FROM telephone_numbers n "
         "JOIN transactions t ON t.id = n.transaction_id WHERE n.status = 'active' ORDER BY n.mid"
@@ -156,6 +175,7 @@ def floor(directory: Path) -> dict[str, float]:
         )
     times["comm"] = time.perf_counter() - started
     times["lines"] = sum(1 for _ in (directory / "comm.txt").open())
+    times["cpu"] = children_cpu() - cpu  # nothing when the shell is missing (then in-process)
     return times
 
 
@@ -196,15 +216,16 @@ def measure_comparison(directory: Path) -> None:
 
     services = bootstrap(Settings(data_dir=directory, secret_key=SECRET))
     before = peak_rss_mb()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     result = run_comparison(services, [SWITCH], directory / "reports")
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     peak = peak_rss_mb()
     (outcome,) = result.switches
     print(
         json.dumps(
             {
                 "seconds": seconds,
+                "cpu": cpu,
                 "rss_before_mb": before,
                 "rss_peak_mb": peak,
                 "counts": outcome.counts,
@@ -258,11 +279,14 @@ def bench(count: int, planted_count: int) -> None:
             db.dispose()
             base = floor(directory)
             dump = child("dump", directory, sim.url)
+            sim_cpu = process_cpu(sim.pid)
             run = child("compare", directory, sim.url)
+            sim_cpu = process_cpu(sim.pid) - sim_cpu
         expected: dict[str, int] = {}
         for kind in planted.values():
             expected[kind] = expected.get(kind, 0) + 1
         floor_s = base["cas_text"] + base["switch_text"] + base["comm"]
+        cpu_ratio = f", the comparison {run['cpu'] / base['cpu']:.2f}x" if base["cpu"] else ""
         exact = run["counts"] == expected and run["unreadable"] is None
         print(
             f"{count:>9,} numbers, {len(planted)} planted (built in {built:.0f} s)\n"
@@ -274,6 +298,8 @@ def bench(count: int, planted_count: int) -> None:
             f"records; {dump['seconds']:.2f} s as subscribers]\n"
             f"  comparison:                 {run['seconds']:6.2f} s  "
             f"= {run['seconds'] / floor_s:.2f}x the floor\n"
+            f"  CPU (the machine may be shared): comparison {run['cpu']:.2f} s "
+            f"+ switch simulator {sim_cpu:.2f} s; floor {base['cpu']:.2f} s{cpu_ratio}\n"
             f"  memory: peak {run['rss_peak_mb']:.0f} MB, "
             f"{run['rss_peak_mb'] - run['rss_before_mb']:.0f} MB over the "
             f"{run['rss_before_mb']:.0f} MB the process had before the run\n"

@@ -15,6 +15,7 @@ import click
 import requests
 from sqlalchemy import select
 
+from activation.parties.sim_process import PartnerSims
 from activation.parties.switching import definition
 from activation.secrets import Vault, load_master_secret
 from activation.settings import settings_for
@@ -26,6 +27,7 @@ from ivr.bootstrap import bootstrap
 # The demo's own Twilio account, served by a local stand-in: no real calls are placed.
 DEMO_ACCOUNT_SID = "AC" + "d" * 32
 DEMO_AUTH_TOKEN = "demo-auth-token"
+DEMO_PARTNER_TOKEN = "demo-partner-token"
 
 WALKTHROUGH = """
 CAS is running.  Web server: {url}   Data: {data_dir}
@@ -48,6 +50,9 @@ Answer it as the agent with:
 
 Switches:
   {switches}
+
+Outside parties (simulator processes, reached over HTTP as a carrier's would be):
+  {partners}
 
 CSR console: {url}/console  (log in as {users})
 Press Ctrl-C to stop.
@@ -78,6 +83,15 @@ def _start_switches(stack: ExitStack, data_dir: Path, db: Database, vault: Vault
             control = f", faults: cas switch-fault {sim.control_address}" if sim else ""
             started.append(f"{switch.name} ({switch.dialect}) at {url}{control}")
     return started
+
+
+def _start_partners(stack: ExitStack, data_dir: Path) -> PartnerSims:
+    """Start the bureau, PVS, billing and E911 simulators; CAS reaches them by env.update."""
+    from activation.parties.sim_process import start_partner_sims
+
+    partners = start_partner_sims(data_dir / "partners", DEMO_PARTNER_TOKEN)
+    stack.callback(partners.stop)
+    return partners
 
 
 def _start_osmo_hlr(stack: ExitStack, data_dir: Path) -> str | None:
@@ -123,6 +137,7 @@ def demo(port: int, data_dir: str) -> None:
     for stale in settings.data_dir.glob("*.sqlite3*"):
         stale.unlink()
     shutil.rmtree(settings.data_dir / "billing", ignore_errors=True)
+    shutil.rmtree(settings.data_dir / "partners", ignore_errors=True)
     init_database(settings, demo=True)
     db = Database(settings.db_url)
     from ivr.cli import metrics_dir
@@ -150,6 +165,9 @@ def demo(port: int, data_dir: str) -> None:
         env.setdefault("CAS_METRICS_TOKEN", secrets.token_urlsafe(16))
         vault = Vault(load_master_secret(settings.secret_key, settings.data_dir))
         switches = _start_switches(stack, settings.data_dir, db, vault)
+        partners = _start_partners(stack, settings.data_dir)
+        env.update(partners.env)
+        settings = partners.configure(settings)
         db.dispose()
         services = bootstrap(settings)
         users = ensure_demo_users(services)
@@ -168,6 +186,7 @@ def demo(port: int, data_dir: str) -> None:
                 phone=network.url,
                 data_dir=settings.data_dir,
                 switches="\n  ".join(switches),
+                partners="\n  ".join(partners.lines()),
                 users=", ".join(f"{name}/{password} ({role})" for name, role, password in users),
             )
         )

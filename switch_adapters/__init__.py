@@ -7,10 +7,12 @@ Plug-in points (stable; a new switch type is one module plus one entry here):
   ``Class(defn, deadline=deadline)``; the constructor opens the line (primary, then backup) and
   logs on, or raises one of the typed errors of ``switch_adapters.port``. The object it returns
   offers the ``SwitchSession`` protocol. Dialects built on ``switch_adapters.session.LineSession``
-  get deadlines, reconnect, failover, keep-alive and the insert retry that queries first for free.
+  get deadlines, reconnect, failover, keep-alive and the change retry that queries first for
+  free.
 - The module named in the entry defines ``DEFAULT_COMMANDS: dict[str, CommandTemplate]`` with at
-  least ``insert``, ``delete``, ``query`` and ``dump``: used when a switch row gives no template
-  for a command, and copied by the demo data.
+  least the commands of ``port.COMMANDS`` (insert, modify, suspend, restore, delete, query,
+  dump): used when a switch row gives no template for a command (a row written before a
+  command existed has none), and copied by the demo data.
 - The switch simulator has the same kind of registry for its server side:
   ``switch_adapters.simulator.server.HANDLERS``.
 """

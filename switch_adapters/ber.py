@@ -2,13 +2,17 @@
 
 The requests are ASN.1 values (data/asn1/cas-switch.asn), so a command's format string gives
 the request's fields rather than its text: ``key=value`` words, filled with ``mid``, ``esn`` and
-``features`` (insert: ``mid``, ``esn``, ``features``; delete and query: ``mid``; dump: an
-optional ``after``). A row can so rewrite a value, e.g. ``features=PLAN{features}``.
+``features`` (insert: ``mid``, ``esn``, ``features``; modify: ``mid`` and the optional ``esn``
+and ``features``, a value not changed being left out; suspend, restore, delete and query:
+``mid``; dump: an optional ``after``). A row can so rewrite a value, e.g.
+``features=PLAN{features}``.
 
-Expected-response patterns: for insert and delete the pattern must match the text of the
-switch's Response; for query and dump it is matched against each subscriber record written as
-``mid=... esn=... features=...``, and its named groups ``mid``, ``esn`` and ``features`` give
-the subscriber. An Error raises ``SwitchDenied`` with the switch's code and reason; a query
+Expected-response patterns: for the changes the pattern must match the text of the switch's
+Response; for query and dump it is matched against each subscriber record written as
+``mid=... esn=... features=... state=...`` (state ``active`` or ``suspended``, the names of
+the module's SubscriberState), and its named groups ``mid``, ``esn``, ``features`` and
+``state`` give the subscriber. An Error raises ``SwitchDenied`` with the switch's code and
+reason (alreadySuspended, notSuspended for a state change that changes nothing); a query
 refused with unknownSubscriber returns None. Answers carry the request's invoke id; an answer
 to another id (late, from an earlier request) is skipped.
 """
@@ -30,6 +34,7 @@ from switch_adapters.port import (
     DEFAULT_DEADLINE,
     CommandTemplate,
     Garbled,
+    Record,
     Subscriber,
     SwitchDefinition,
     SwitchDenied,
@@ -38,23 +43,48 @@ from switch_adapters.session import LineSession
 
 log = logging.getLogger(__name__)
 
+# What the dialect's own record pattern lets features be (the codec checks the rest).
+_FEATURES = re.compile(r"[A-Za-z0-9&+._-]*")
 SUBSCRIBER_RECORD = (
-    r"^mid=(?P<mid>\d{10}) esn=(?P<esn>\d{11}) features=(?P<features>[A-Za-z0-9&+._-]*)$"
+    r"^mid=(?P<mid>\d{10}) esn=(?P<esn>\d{11}) features=(?P<features>[A-Za-z0-9&+._-]*)"
+    r" state=(?P<state>active|suspended)$"
 )
 DEFAULT_COMMANDS: dict[str, CommandTemplate] = {
     "insert": CommandTemplate("mid={mid} esn={esn} features={features}", r"^SUBSCRIBER INSERTED$"),
+    "modify": CommandTemplate("mid={mid} esn={esn} features={features}", r"^SUBSCRIBER MODIFIED$"),
+    "suspend": CommandTemplate("mid={mid}", r"^SUBSCRIBER SUSPENDED$"),
+    "restore": CommandTemplate("mid={mid}", r"^SUBSCRIBER RESTORED$"),
     "delete": CommandTemplate("mid={mid}", r"^SUBSCRIBER DELETED$"),
     "query": CommandTemplate("mid={mid}", SUBSCRIBER_RECORD),
     "dump": CommandTemplate("", SUBSCRIBER_RECORD),
 }
+# The record before lines had a state: switch rows copied it for query and dump.
+FORMER_SUBSCRIBER_RECORD = (
+    r"^mid=(?P<mid>\d{10}) esn=(?P<esn>\d{11}) features=(?P<features>[A-Za-z0-9&+._-]*)$"
+)
+FORMER_COMMANDS = {
+    "query": (CommandTemplate("mid={mid}", FORMER_SUBSCRIBER_RECORD),),
+    "dump": (CommandTemplate("", FORMER_SUBSCRIBER_RECORD),),
+}
 # The fields each command's format may give, and those it must.
 FIELDS = {
     "insert": {"mid", "esn", "features"},
+    "modify": {"mid", "esn", "features"},
+    "suspend": {"mid"},
+    "restore": {"mid"},
     "delete": {"mid"},
     "query": {"mid"},
     "dump": {"after"},
 }
-REQUIRED = {"insert": {"mid", "esn"}, "delete": {"mid"}, "query": {"mid"}, "dump": set()}
+REQUIRED = {
+    "insert": {"mid", "esn"},
+    "modify": {"mid"},
+    "suspend": {"mid"},
+    "restore": {"mid"},
+    "delete": {"mid"},
+    "query": {"mid"},
+    "dump": set(),
+}
 NOT_FOUND = frozenset({str(ber.ERROR_CODES["unknownSubscriber"])})
 INVOKE_IDS = 2**31
 # Builds a request for an invoke id.
@@ -66,6 +96,7 @@ class BERSession(LineSession):
 
     DIALECT = "ber"
     DEFAULT_COMMANDS = DEFAULT_COMMANDS
+    FORMER_COMMANDS = FORMER_COMMANDS
 
     def __init__(
         self,
@@ -106,6 +137,22 @@ class BERSession(LineSession):
         held = Subscriber(fields["mid"], fields["esn"], fields.get("features", ""))
         self._expect_text("insert", self._call(line, lambda i: ber.Insert(i, held), until))
 
+    def _modify(
+        self, line: Line, mid: str, esn: str | None, features: str | None, until: float
+    ) -> None:
+        fields = self._fields("modify", mid=mid, esn=esn, features=features)
+        target, new_esn, new_features = fields["mid"], fields.get("esn"), fields.get("features")
+        response = self._call(line, lambda i: ber.Modify(i, target, new_esn, new_features), until)
+        self._expect_text("modify", response)
+
+    def _suspend(self, line: Line, mid: str, until: float) -> None:
+        target = self._fields("suspend", mid=mid)["mid"]
+        self._expect_text("suspend", self._call(line, lambda i: ber.Suspend(i, target), until))
+
+    def _restore(self, line: Line, mid: str, until: float) -> None:
+        target = self._fields("restore", mid=mid)["mid"]
+        self._expect_text("restore", self._call(line, lambda i: ber.Restore(i, target), until))
+
     def _delete(self, line: Line, mid: str, until: float) -> None:
         target = self._fields("delete", mid=mid)["mid"]
         self._expect_text("delete", self._call(line, lambda i: ber.Delete(i, target), until))
@@ -120,30 +167,67 @@ class BERSession(LineSession):
             raise
         if response.subscriber is None:
             return None
-        held = self._subscriber(self.expect("query"), response.subscriber, "query")
+        held = Subscriber(
+            *self.record_from(self._match(self.expect("query"), response.subscriber, "query"))
+        )
         if held.mid != mid:
             raise Garbled(self.switch, f"query for {mid} answered with {held.mid}")
         return held
 
-    def _dump(self, line: Line, part_seconds: float) -> Iterator[Subscriber]:
+    def _dump_records(self, line: Line, part_seconds: float) -> Iterator[list[Record]]:
         pattern = self.expect("dump")
+        # With the dialect's own pattern the codec's records need no second look but at their
+        # features, whose alphabet the pattern narrows; a row's own pattern sees each record.
+        whole = self.template("dump").expect == SUBSCRIBER_RECORD
         after = self._fields("dump").get("after") or None
         invoke_id = self._send(line, lambda i: ber.Dump(i, after))
         count = 0
+        # Answers decoded before the dump was asked (late ones) come first, then the dump's.
+        waiting: list[list[Record] | ber.Message] = list(self._messages)
+        self._messages.clear()
         while True:
-            message = self._answer(line, invoke_id, time.monotonic() + part_seconds)
-            if isinstance(message, ber.Refused):
-                raise self._denial(message)
-            if isinstance(message, ber.EndOfDump):
-                if message.count != count:
-                    raise Garbled(
-                        self.switch, f"dump ended at {count}, switch counts {message.count}"
-                    )
-                return
-            if not isinstance(message, ber.DumpRecord):
-                raise Garbled(self.switch, f"dump answered with {type(message).__name__}")
-            count += 1
-            yield self._subscriber(pattern, message.subscriber, "dump")
+            for item in waiting:
+                if isinstance(item, list):
+                    count += len(item)
+                    if whole and _FEATURES.fullmatch("".join([r[2] for r in item])):
+                        yield item
+                    else:
+                        yield from self._one_by_one(pattern, item)
+                    continue
+                if item.invoke_id != invoke_id or isinstance(item, ber.REQUESTS):
+                    self._skip(item)
+                elif isinstance(item, ber.DumpRecord):
+                    count += 1
+                    yield [self.record_from(self._match(pattern, item.subscriber, "dump"))]
+                elif isinstance(item, ber.Refused):
+                    raise self._denial(item)
+                elif isinstance(item, ber.EndOfDump):
+                    if item.count != count:
+                        raise Garbled(
+                            self.switch, f"dump ended at {count}, switch counts {item.count}"
+                        )
+                    return
+                else:
+                    raise Garbled(self.switch, f"dump answered with {type(item).__name__}")
+            data = line.read(time.monotonic() + part_seconds)
+            try:
+                waiting = self._codec.feed_dump(data, invoke_id)
+            except CodecError as exc:
+                raise Garbled(self.switch, str(exc)) from exc
+
+    def _one_by_one(
+        self, pattern: re.Pattern[str], records: list[Record]
+    ) -> Iterator[list[Record]]:
+        """Match records one at a time; when one fails, what came before it is still given."""
+        matched: list[Record] = []
+        for record in records:
+            try:
+                matched.append(self.record_from(self._match(pattern, Subscriber(*record), "dump")))
+            except Garbled:
+                if matched:
+                    yield matched
+                raise
+        yield matched
 
     # -- one request, its answer ---------------------------------------------------------------
 
@@ -174,17 +258,21 @@ class BERSession(LineSession):
                 except CodecError as exc:
                     raise Garbled(self.switch, str(exc)) from exc
             message = self._messages.popleft()
-            if not isinstance(message, ber.Response | ber.Refused | ber.DumpRecord | ber.EndOfDump):
-                raise Garbled(self.switch, f"the switch sent a request: {message!r:.80}")
-            if message.invoke_id == invoke_id:
+            if message.invoke_id == invoke_id and not isinstance(message, ber.REQUESTS):
                 return message
-            log.debug("%s: skipping a late answer to %d", self.switch, message.invoke_id)
+            self._skip(message)
+
+    def _skip(self, message: ber.Message) -> None:
+        """Pass over a late answer to another request; a request from the switch is garbage."""
+        if isinstance(message, ber.REQUESTS):
+            raise Garbled(self.switch, f"the switch sent a request: {message!r:.80}")
+        log.debug("%s: skipping a late answer to %d", self.switch, message.invoke_id)
 
     def _expect_text(self, command: str, response: ber.Response) -> None:
         if not self.expect(command).search(response.text):
             raise SwitchDenied(self.switch, response.text, f"{command} answer not as expected")
 
-    def _fields(self, command: str, **values: str) -> dict[str, str]:
+    def _fields(self, command: str, **values: str | None) -> dict[str, str]:
         """Fill a command's format string and read back its key=value words."""
         fields: dict[str, str] = {}
         for word in self.command_text(command, **values).split():
@@ -197,12 +285,13 @@ class BERSession(LineSession):
             raise ValueError(f"{self.switch}: {command} format lacks {', '.join(sorted(missing))}")
         return fields
 
-    def _subscriber(self, pattern: re.Pattern[str], record: Subscriber, command: str) -> Subscriber:
-        text = f"mid={record.mid} esn={record.esn} features={record.features}"
+    def _match(self, pattern: re.Pattern[str], record: Subscriber, command: str) -> re.Match[str]:
+        """Match a subscriber record, written as the patterns read it, to a pattern."""
+        text = f"mid={record.mid} esn={record.esn} features={record.features} state={record.state}"
         match = pattern.search(text)
         if match is None:
             raise Garbled(self.switch, f"{command} record not as expected: {text!r:.80}")
-        return self.subscriber_from(match)
+        return match
 
     def _denial(self, refused: ber.Refused) -> SwitchDenied:
         return SwitchDenied(self.switch, str(refused.code), refused.reason or "no reason given")

@@ -5,20 +5,47 @@ a 4-octet big-endian length of at most MAX_MESSAGE octets. Octets are decoded on
 frames; a frame that is not exactly one Message, or a length out of range, is refused with
 BerError, after which the stream cannot be trusted and the decoder refuses everything.
 No I/O happens here; the client session and the simulator both drive this module.
+
+Octets are written and read by hand (ber_direct) for the layout pyasn1 itself writes; pyasn1
+(the types of ber_types) is the reference, used for anything else: it writes the refusal of a
+value outside the module, and reads any other layout BER allows. The tests hold both paths to
+the same octets and the same messages.
 """
 
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
+from collections.abc import Callable
+from typing import cast
 
 from pyasn1.codec.ber import decoder as ber_decoder
 from pyasn1.codec.ber import encoder as ber_encoder
 from pyasn1.error import PyAsn1Error
 
+from switch_adapters import ber_direct, ber_dump
 from switch_adapters import ber_types as asn
+from switch_adapters.ber_messages import (
+    REQUESTS,
+    Answer,
+    Delete,
+    Dump,
+    DumpRecord,
+    EndOfDump,
+    Insert,
+    KeepAlive,
+    LogOff,
+    LogOn,
+    Message,
+    Modify,
+    Query,
+    Refused,
+    Request,
+    Response,
+    Restore,
+    Suspend,
+)
 from switch_adapters.codec import CodecError
-from switch_adapters.port import Subscriber
+from switch_adapters.port import Record, Subscriber
 
 PREFIX = struct.Struct(">I")
 MAX_MESSAGE = asn.MAX_MESSAGE
@@ -27,99 +54,6 @@ MAX_MESSAGE = asn.MAX_MESSAGE
 class BerError(CodecError):
     """Octets that are not a message of the BER dialect."""
 
-
-@dataclass(frozen=True)
-class LogOn:
-    """Log the line on with the switch's name and secret."""
-
-    invoke_id: int
-    name: str
-    secret: bytes
-
-
-@dataclass(frozen=True)
-class Insert:
-    """Insert one subscriber."""
-
-    invoke_id: int
-    subscriber: Subscriber
-
-
-@dataclass(frozen=True)
-class Delete:
-    """Delete one MID."""
-
-    invoke_id: int
-    mid: str
-
-
-@dataclass(frozen=True)
-class Query:
-    """Look one MID up."""
-
-    invoke_id: int
-    mid: str
-
-
-@dataclass(frozen=True)
-class Dump:
-    """Send every subscriber ordered by MID, after `after` when given."""
-
-    invoke_id: int
-    after: str | None = None
-
-
-@dataclass(frozen=True)
-class KeepAlive:
-    """Prove the line answers; changes nothing."""
-
-    invoke_id: int
-
-
-@dataclass(frozen=True)
-class LogOff:
-    """End the log-on of the line."""
-
-    invoke_id: int
-
-
-@dataclass(frozen=True)
-class Response:
-    """A request done; a query that found its MID carries the subscriber."""
-
-    invoke_id: int
-    text: str
-    subscriber: Subscriber | None = None
-
-
-@dataclass(frozen=True)
-class Refused:
-    """A request refused, with the switch's code and reason."""
-
-    invoke_id: int
-    code: int
-    reason: str
-
-
-@dataclass(frozen=True)
-class DumpRecord:
-    """One subscriber of a dump."""
-
-    invoke_id: int
-    subscriber: Subscriber
-
-
-@dataclass(frozen=True)
-class EndOfDump:
-    """The last answer of a dump."""
-
-    invoke_id: int
-    count: int
-
-
-Request = LogOn | Insert | Delete | Query | Dump | KeepAlive | LogOff
-Answer = Response | Refused | DumpRecord | EndOfDump
-Message = Request | Answer
 
 # Error codes of the ASN.1 module, by name.
 ERROR_CODES = {name: int(value) for name, value in asn.ErrorCode.namedValues.items()}
@@ -130,11 +64,14 @@ def _record(subscriber: Subscriber, spec: asn.SubscriberRecord) -> asn.Subscribe
     record["mid"] = subscriber.mid
     record["esn"] = subscriber.esn
     record["features"] = subscriber.features
+    record["state"] = subscriber.state  # the default, active, is not written
     return record
 
 
 def _subscriber(record: asn.SubscriberRecord) -> Subscriber:
-    return Subscriber(str(record["mid"]), str(record["esn"]), str(record["features"]))
+    return Subscriber(
+        str(record["mid"]), str(record["esn"]), str(record["features"]), str(record["state"])
+    )
 
 
 def _request_value(message: Request) -> asn.Message:
@@ -152,6 +89,17 @@ def _request_value(message: Request) -> asn.Message:
         operation["delete"] = message.mid
     elif isinstance(message, Query):
         operation["query"] = message.mid
+    elif isinstance(message, Modify):
+        modify = operation["modify"]
+        modify["mid"] = message.mid
+        if message.esn is not None:
+            modify["esn"] = message.esn
+        if message.features is not None:
+            modify["features"] = message.features
+    elif isinstance(message, Suspend):
+        operation["suspend"] = message.mid
+    elif isinstance(message, Restore):
+        operation["restore"] = message.mid
     elif isinstance(message, Dump):
         dump = operation["dump"]
         if message.after is not None:
@@ -188,17 +136,18 @@ def _answer_value(message: Answer) -> asn.Message:
 
 def encode_message(message: Message) -> bytes:
     """Encode one message as BER octets, without the length prefix."""
-    if isinstance(message, DumpRecord):
-        octets = _encode_dump_record(message)
-        if octets is not None:
-            return octets
-    return encode_with_pyasn1(message)
+    octets = ber_direct.encode(message)
+    if octets is None:  # a value outside the module: pyasn1 tells which
+        return encode_with_pyasn1(message)
+    if len(octets) > MAX_MESSAGE:
+        raise BerError(f"message of {len(octets)} octets exceeds {MAX_MESSAGE}")
+    return octets
 
 
 def encode_with_pyasn1(message: Message) -> bytes:
-    """Encode one message through pyasn1 alone (the reference for the dump record path)."""
+    """Encode one message through pyasn1 alone (the reference of the direct path)."""
     try:
-        if isinstance(message, LogOn | Insert | Delete | Query | Dump | KeepAlive | LogOff):
+        if isinstance(message, REQUESTS):
             value = _request_value(message)
         else:
             value = _answer_value(message)
@@ -230,6 +179,19 @@ def _request(request: asn.Request) -> Request:
         return Delete(invoke_id, str(operation["delete"]))
     if name == "query":
         return Query(invoke_id, str(operation["query"]))
+    if name == "modify":
+        modify = operation["modify"]
+        esn, features = modify["esn"], modify["features"]
+        return Modify(
+            invoke_id,
+            str(modify["mid"]),
+            str(esn) if esn.isValue else None,
+            str(features) if features.isValue else None,
+        )
+    if name == "suspend":
+        return Suspend(invoke_id, str(operation["suspend"]))
+    if name == "restore":
+        return Restore(invoke_id, str(operation["restore"]))
     if name == "dump":
         after = operation["dump"]["after"]
         return Dump(invoke_id, str(after) if after.isValue else None)
@@ -257,15 +219,12 @@ def _message(value: asn.Message) -> Message:
 
 def decode_message(octets: bytes) -> Message:
     """Decode exactly one BER-encoded message (no length prefix)."""
-    if octets[:1] == _DUMP_RECORD_TAG:
-        record = _decode_dump_record(octets)
-        if record is not None:
-            return record
-    return decode_with_pyasn1(octets)
+    message = ber_direct.decode(octets)
+    return decode_with_pyasn1(octets) if message is None else message
 
 
 def decode_with_pyasn1(octets: bytes) -> Message:
-    """Decode one message through pyasn1 alone (the reference for the dump record path)."""
+    """Decode one message through pyasn1 alone (the reference of the direct path)."""
     try:
         value, rest = ber_decoder.decode(octets, asn1Spec=asn.Message())
         if rest:
@@ -273,75 +232,18 @@ def decode_with_pyasn1(octets: bytes) -> Message:
         return _message(value)
     except BerError:
         raise
-    # pyasn1 reports most bad input as PyAsn1Error, a few shapes as plain Python errors.
-    except (PyAsn1Error, ValueError, TypeError, IndexError, KeyError, AttributeError) as exc:
+    # pyasn1 reports most bad input as PyAsn1Error, a few shapes as plain Python errors (a
+    # length too large to read at all as OverflowError).
+    except (
+        PyAsn1Error,
+        ValueError,
+        TypeError,
+        IndexError,
+        KeyError,
+        AttributeError,
+        OverflowError,
+    ) as exc:
         raise BerError(f"not a message of the dialect: {type(exc).__name__} {exc}") from exc
-
-
-# A dump streams a million DumpRecords, where pyasn1 would spend most of the time. Their one
-# canonical layout (every length in short form) is written and read directly here; anything
-# else, and any value out of the module's constraints, goes through pyasn1. The tests hold
-# both paths to the same octets and the same messages.
-_DUMP_RECORD_TAG = b"\x64"  # [APPLICATION 4] constructed
-_PRINTABLE = frozenset(
-    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789 '()+,-./:=?"
-)
-_DIGITS = frozenset(b"0123456789")
-
-
-def _encode_dump_record(message: DumpRecord) -> bytes | None:
-    invoke_id, subscriber = message.invoke_id, message.subscriber
-    try:
-        mid, esn = subscriber.mid.encode("ascii"), subscriber.esn.encode("ascii")
-        features = subscriber.features.encode("ascii")
-    except UnicodeEncodeError:
-        return None
-    if not (
-        0 <= invoke_id < 2**31
-        and len(mid) == 10
-        and len(esn) == 11
-        and len(features) <= 32
-        and _DIGITS.issuperset(mid)
-        and _DIGITS.issuperset(esn)
-        and _PRINTABLE.issuperset(features)
-    ):
-        return None
-    number = _minimal(invoke_id)
-    record = b"\x80\x0a" + mid + b"\x81\x0b" + esn + b"\x82" + bytes([len(features)]) + features
-    body = b"\x02" + bytes([len(number)]) + number + b"\xa0" + bytes([len(record)]) + record
-    return _DUMP_RECORD_TAG + bytes([len(body)]) + body
-
-
-def _minimal(number: int) -> bytes:
-    """Return the shortest two's-complement octets of a non-negative INTEGER."""
-    return number.to_bytes(number.bit_length() // 8 + 1, "big")
-
-
-def _decode_dump_record(octets: bytes) -> DumpRecord | None:
-    size = len(octets)
-    if size < 7 or octets[1] != size - 2 or octets[2] != 0x02 or not 1 <= octets[3] <= 4:
-        return None
-    id_end = 4 + octets[3]
-    number = octets[4:id_end]
-    invoke_id = int.from_bytes(number, "big")
-    if number != _minimal(invoke_id):  # negative, or not the shortest form
-        return None
-    record = octets[id_end + 2 :]
-    if octets[id_end : id_end + 2] != bytes([0xA0, len(record)]) or len(record) < 27:
-        return None
-    mid, esn, features = record[2:12], record[14:25], record[27:]
-    if (
-        record[:2] != b"\x80\x0a"
-        or record[12:14] != b"\x81\x0b"
-        or record[25:27] != bytes([0x82, len(features)])
-        or len(features) > 32
-        or not _DIGITS.issuperset(mid)
-        or not _DIGITS.issuperset(esn)
-        or not _PRINTABLE.issuperset(features)
-    ):
-        return None
-    subscriber = Subscriber(mid.decode(), esn.decode(), features.decode())
-    return DumpRecord(invoke_id, subscriber)
 
 
 class FrameDecoder:
@@ -358,25 +260,55 @@ class FrameDecoder:
 
     def feed(self, data: bytes) -> list[Message]:
         """Add octets; return the messages they complete, in order."""
+        messages: list[list[Record] | Message] = []
+        self._take(data, messages.append)
+        return cast(list[Message], messages)  # no records without a dump's invoke id
+
+    def feed_dump(self, data: bytes, invoke_id: int) -> list[list[Record] | Message]:
+        """Add octets of a dump; return what they complete, in order.
+
+        A run of DumpRecords of invoke_id laid out as pyasn1 lays them out comes as one list
+        of their records (mid, esn, features, state); anything else (the EndOfDump, a record
+        in another layout, another request's late answer) as a message of its own.
+        """
+        taken: list[list[Record] | Message] = []
+        self._take(data, taken.append, invoke_id)
+        return taken
+
+    def _take(
+        self,
+        data: bytes,
+        give: Callable[[list[Record] | Message], None],
+        dump: int | None = None,
+    ) -> None:
         if self._broken is not None:
             raise self._broken
-        self._buffer += data
-        messages: list[Message] = []
+        buffer = self._buffer
+        buffer += data
+        start = 0
         try:
-            while len(self._buffer) >= PREFIX.size:
-                (length,) = PREFIX.unpack_from(self._buffer)
+            while True:
+                # A run of records is looked for only where one seems to begin: a stream of
+                # frames in another layout is not searched again before every frame.
+                if dump is not None and ber_dump.at_record(buffer, start):
+                    records, start = ber_dump.dump_run(buffer, start, dump)
+                    if records:
+                        give(records)
+                if len(buffer) - start < PREFIX.size:
+                    break
+                (length,) = PREFIX.unpack_from(buffer, start)
                 if not 0 < length <= MAX_MESSAGE:
                     raise BerError(f"frame length {length} out of range")
-                end = PREFIX.size + length
-                if len(self._buffer) < end:
+                end = start + PREFIX.size + length
+                if len(buffer) < end:
                     break
-                frame = bytes(self._buffer[PREFIX.size : end])
-                del self._buffer[:end]
-                messages.append(decode_message(frame))
+                give(decode_message(bytes(buffer[start + PREFIX.size : end])))
+                start = end
         except BerError as exc:
             self._broken = exc
             raise
-        return messages
+        finally:
+            del buffer[:start]
 
     def end_of_stream(self) -> None:
         """Refuse a stream that ended inside a frame."""

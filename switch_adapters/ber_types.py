@@ -52,13 +52,33 @@ class Features(char.PrintableString):
     )
 
 
+class SubscriberState(univ.Enumerated):
+    """Whether the line is in service or barred."""
+
+    namedValues = namedval.NamedValues(("active", 0), ("suspended", 1))
+    subtypeSpec = univ.Enumerated.subtypeSpec + constraint.SingleValueConstraint(0, 1)
+
+
 class SubscriberRecord(univ.Sequence):
-    """One subscriber as the switch holds it."""
+    """One subscriber as the switch holds it; an active line's state is not written."""
 
     componentType = namedtype.NamedTypes(
         namedtype.NamedType("mid", Mid().subtype(implicitTag=_context(0))),
         namedtype.NamedType("esn", Esn().subtype(implicitTag=_context(1))),
         namedtype.NamedType("features", Features().subtype(implicitTag=_context(2))),
+        namedtype.DefaultedNamedType(
+            "state", SubscriberState("active").subtype(implicitTag=_context(3))
+        ),
+    )
+
+
+class ModifyRequest(univ.Sequence):
+    """A new handset and/or features for a subscriber; what is absent stays."""
+
+    componentType = namedtype.NamedTypes(
+        namedtype.NamedType("mid", Mid().subtype(implicitTag=_context(0))),
+        namedtype.OptionalNamedType("esn", Esn().subtype(implicitTag=_context(1))),
+        namedtype.OptionalNamedType("features", Features().subtype(implicitTag=_context(2))),
     )
 
 
@@ -103,6 +123,9 @@ class Operation(univ.Choice):
         namedtype.NamedType("dump", DumpRequest().subtype(implicitTag=_context(4, True))),
         namedtype.NamedType("keepAlive", univ.Null().subtype(implicitTag=_context(5))),
         namedtype.NamedType("logOff", univ.Null().subtype(implicitTag=_context(6))),
+        namedtype.NamedType("modify", ModifyRequest().subtype(implicitTag=_context(7, True))),
+        namedtype.NamedType("suspend", Mid().subtype(implicitTag=_context(8))),
+        namedtype.NamedType("restore", Mid().subtype(implicitTag=_context(9))),
     )
 
 
@@ -146,6 +169,8 @@ class ErrorCode(univ.Integer):
         ("unknownSubscriber", 5),
         ("badRequest", 6),
         ("switchBusy", 7),
+        ("alreadySuspended", 8),
+        ("notSuspended", 9),
     )
     subtypeSpec = univ.Integer.subtypeSpec + constraint.ValueRangeConstraint(0, 65535)
 

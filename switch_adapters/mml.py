@@ -5,12 +5,19 @@ filled with ``mid``, ``esn`` and ``features``; a row may also give ``keepalive``
 Log-on is the switch's own dialogue: an empty line, then the log-on name at ``USERCODE:`` and
 the secret at ``PASSWORD:``.
 
-Expected-response patterns: for insert, delete, keep-alive and log-off the pattern must match
-the answer's first line (``EXECUTED``, or a printout's title); for query and dump it is matched
+The subscriber's life in Ericsson-style commands (``HG`` the HLR subscriber function, then the
+object, then I initiate, E end, C change, P print): ``HGSDC`` defines a subscriber, ``HGSUC``
+changes its ``SUBID`` (handset) and/or ``PROFILE`` (a parameter not changed is left out),
+``HGSBI`` and ``HGSBE`` initiate and end the barring of its line (suspend, restore), ``HGSDE``
+deletes it and ``HGSDP`` prints one ``MSISDN`` or ``ALL``, with the columns ``MSISDN``,
+``SUBID``, ``PROFILE`` and ``STATE`` (``ACTIVE`` or ``BARRED``).
+
+Expected-response patterns: for the changes, keep-alive and log-off the pattern must match the
+answer's first line (``EXECUTED``, or a printout's title); for query and dump it is matched
 against each printout row written as ``COLUMN=value`` pairs joined by commas, and its named
-groups ``mid``, ``esn`` and ``features`` give the subscriber. ``NOT ACCEPTED`` raises
-``SwitchDenied`` with the fault code and reason; a query refused with fault code 14
-(subscriber not defined) returns None.
+groups ``mid``, ``esn``, ``features`` and ``state`` give the subscriber. ``NOT ACCEPTED``
+raises ``SwitchDenied`` with the fault code and reason (15: already barred, 16: not barred); a
+query refused with fault code 14 (subscriber not defined) returns None.
 """
 
 from __future__ import annotations
@@ -19,7 +26,7 @@ import logging
 import re
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 
 from switch_adapters.codec import CodecError
 from switch_adapters.line import Line, discard_waiting
@@ -36,16 +43,20 @@ from switch_adapters.mml_codec import (
     Page,
     Ready,
     Row,
+    Rows,
     SwitchOutput,
     encode_command,
     encode_line,
     wake,
 )
 from switch_adapters.port import (
+    ACTIVE,
     DEFAULT_DEADLINE,
+    SUSPENDED,
     CommandTemplate,
     Garbled,
     LineDown,
+    Record,
     Subscriber,
     SwitchDefinition,
     SwitchDenied,
@@ -55,18 +66,43 @@ from switch_adapters.session import LineSession
 log = logging.getLogger(__name__)
 
 SUBSCRIBER_ROW = (
-    r"^MSISDN=(?P<mid>\d{10}),SUBID=(?P<esn>[0-9A-Fa-f]+),PROFILE=(?P<features>[A-Za-z0-9&+._-]*)$"
+    r"^MSISDN=(?P<mid>\d{10}),SUBID=(?P<esn>[0-9A-Fa-f]+),PROFILE=(?P<features>[A-Za-z0-9&+._-]*)"
+    r",STATE=(?P<state>ACTIVE|BARRED)$"
 )
 DEFAULT_COMMANDS: dict[str, CommandTemplate] = {
     "insert": CommandTemplate(
         "HGSDC:MSISDN={mid},SUBID={esn},PROFILE={features};", f"^{EXECUTED}$"
     ),
+    "modify": CommandTemplate(
+        "HGSUC:MSISDN={mid},SUBID={esn},PROFILE={features};", f"^{EXECUTED}$"
+    ),
+    "suspend": CommandTemplate("HGSBI:MSISDN={mid};", f"^{EXECUTED}$"),
+    "restore": CommandTemplate("HGSBE:MSISDN={mid};", f"^{EXECUTED}$"),
     "delete": CommandTemplate("HGSDE:MSISDN={mid};", f"^{EXECUTED}$"),
     "query": CommandTemplate("HGSDP:MSISDN={mid};", SUBSCRIBER_ROW),
     "dump": CommandTemplate("HGSDP:ALL;", SUBSCRIBER_ROW),
     "keepalive": CommandTemplate("CACLP;", r"^TIME$"),
     "logoff": CommandTemplate("EXIT;", f"^{EXECUTED}$"),
 }
+# The printout row before lines had a state: switch rows copied it for query and dump.
+FORMER_SUBSCRIBER_ROW = (
+    r"^MSISDN=(?P<mid>\d{10}),SUBID=(?P<esn>[0-9A-Fa-f]+),PROFILE=(?P<features>[A-Za-z0-9&+._-]*)$"
+)
+FORMER_COMMANDS = {
+    "query": (CommandTemplate("HGSDP:MSISDN={mid};", FORMER_SUBSCRIBER_ROW),),
+    "dump": (CommandTemplate("HGSDP:ALL;", FORMER_SUBSCRIBER_ROW),),
+}
+STATES = {"ACTIVE": ACTIVE, "BARRED": SUSPENDED}
+# The printout's columns, and its rows as the switch writes them: with the dialect's own
+# pattern a whole block of rows is matched in one pass (an empty PROFILE is written "-").
+# Fields and blanks are bounded (a row that is longer is matched on its own) and taken
+# possessively: this one pass is most of what reading a dump costs.
+COLUMNS = ("MSISDN", "SUBID", "PROFILE", "STATE")
+_WHOLE_ROWS = re.compile(
+    r"^(\d{10}) {1,64}+([0-9A-Fa-f]{1,64}+) {1,64}+(?:-|([A-Za-z0-9&+._-]{1,64}+)) {1,64}+"
+    r"(ACTIVE|BARRED)$",
+    re.MULTILINE,
+)
 NOT_FOUND = frozenset({SUBSCRIBER_NOT_DEFINED})
 TERMINAL = (Executed, NotAccepted, End)
 
@@ -76,6 +112,8 @@ class MMLSession(LineSession):
 
     DIALECT = "mml"
     DEFAULT_COMMANDS = DEFAULT_COMMANDS
+    FORMER_COMMANDS = FORMER_COMMANDS
+    STATES = STATES
 
     def __init__(
         self,
@@ -91,7 +129,7 @@ class MMLSession(LineSession):
     # -- the dialect's exchanges ---------------------------------------------------------------
 
     def _greet(self, line: Line, until: float) -> None:
-        self._codec = SwitchOutput(hunting=True)
+        self._codec = SwitchOutput(hunting=True, rows_at_once=True)
         self._events.clear()
         discard_waiting(line, until)
         line.write(wake())
@@ -123,6 +161,17 @@ class MMLSession(LineSession):
         values = {"mid": subscriber.mid, "esn": subscriber.esn, "features": subscriber.features}
         self._simple(line, "insert", until, values)
 
+    def _modify(
+        self, line: Line, mid: str, esn: str | None, features: str | None, until: float
+    ) -> None:
+        self._simple(line, "modify", until, {"mid": mid, "esn": esn, "features": features})
+
+    def _suspend(self, line: Line, mid: str, until: float) -> None:
+        self._simple(line, "suspend", until, {"mid": mid})
+
+    def _restore(self, line: Line, mid: str, until: float) -> None:
+        self._simple(line, "restore", until, {"mid": mid})
+
     def _delete(self, line: Line, mid: str, until: float) -> None:
         self._simple(line, "delete", until, {"mid": mid})
 
@@ -136,18 +185,21 @@ class MMLSession(LineSession):
                 refused = event
             elif isinstance(event, Columns):
                 columns = event.names
-            elif isinstance(event, Row):
-                held = self._subscriber(pattern, columns, event, "query")
-                if held.mid == mid:
-                    found = held
+            elif isinstance(event, Row | Rows):
+                table = self._table(event) if isinstance(event, Rows) else [event.values]
+                for values in table:
+                    held = Subscriber(*self._record(pattern, columns, values, "query"))
+                    if held.mid == mid:
+                        found = held
         if refused is not None:
             if refused.code in NOT_FOUND:
                 return None
             raise self._denial(refused)
         return found
 
-    def _dump(self, line: Line, part_seconds: float) -> Iterator[Subscriber]:
+    def _dump_records(self, line: Line, part_seconds: float) -> Iterator[list[Record]]:
         pattern = self.expect("dump")
+        whole = self.template("dump").expect == SUBSCRIBER_ROW
         columns: tuple[str, ...] = ()
         until = time.monotonic() + part_seconds
         for event in self._exchange(line, "dump", until, part_seconds=part_seconds):
@@ -155,8 +207,36 @@ class MMLSession(LineSession):
                 raise self._denial(event)
             if isinstance(event, Columns):
                 columns = event.names
+            elif isinstance(event, Rows):
+                if whole and columns == COLUMNS:
+                    found = _WHOLE_ROWS.findall(event.text)
+                    if len(found) == event.count:  # every row matched, each on its own
+                        yield self.with_states(found)
+                        continue
+                yield from self._row_by_row(pattern, columns, self._table(event))
             elif isinstance(event, Row):
-                yield self._subscriber(pattern, columns, event, "dump")
+                yield [self._record(pattern, columns, event.values, "dump")]
+
+    def _table(self, rows: Rows) -> list[tuple[str, ...]]:
+        """Read a block of rows one by one; a line that is no row is garbled."""
+        try:
+            return rows.values()
+        except CodecError as exc:
+            raise Garbled(self.switch, str(exc)) from exc
+
+    def _row_by_row(
+        self, pattern: re.Pattern[str], columns: tuple[str, ...], table: list[tuple[str, ...]]
+    ) -> Iterator[list[Record]]:
+        """Match rows one at a time; when one fails, what came before it is still given."""
+        records: list[Record] = []
+        for values in table:
+            try:
+                records.append(self._record(pattern, columns, values, "dump"))
+            except Garbled:
+                if records:
+                    yield records
+                raise
+        yield records
 
     # -- one command, its answer ---------------------------------------------------------------
 
@@ -165,7 +245,7 @@ class MMLSession(LineSession):
         line: Line,
         command: str,
         until: float,
-        values: dict[str, str] | None = None,
+        values: Mapping[str, str | None] | None = None,
         *,
         prompt: bool = True,
     ) -> None:
@@ -189,7 +269,7 @@ class MMLSession(LineSession):
         line: Line,
         command: str,
         until: float,
-        values: dict[str, str] | None = None,
+        values: Mapping[str, str | None] | None = None,
         *,
         part_seconds: float | None = None,
         prompt: bool = True,
@@ -228,14 +308,19 @@ class MMLSession(LineSession):
                 raise Garbled(self.switch, str(exc)) from exc
         return self._events.popleft()
 
-    def _subscriber(
-        self, pattern: re.Pattern[str], columns: tuple[str, ...], row: Row, command: str
-    ) -> Subscriber:
-        text = ",".join(f"{name}={value}" for name, value in zip(columns, row.values, strict=True))
+    def _record(
+        self,
+        pattern: re.Pattern[str],
+        columns: tuple[str, ...],
+        values: tuple[str, ...],
+        command: str,
+    ) -> Record:
+        """Match one row, written as COLUMN=value pairs joined by commas, to a record."""
+        text = ",".join(f"{name}={value}" for name, value in zip(columns, values, strict=True))
         match = pattern.search(text)
         if match is None:
             raise Garbled(self.switch, f"{command} row not as expected: {text!r:.80}")
-        return self.subscriber_from(match)
+        return self.record_from(match)
 
     def _denial(self, refused: NotAccepted) -> SwitchDenied:
         return SwitchDenied(self.switch, str(refused.code), refused.reason or "no reason given")

@@ -11,13 +11,21 @@ Rules of the line, in 7-bit ASCII, lines ended by CR LF (a bare LF is taken too)
   last page.
 Prompts carry no line end: the decoder recognises them at the start of a line. Bytes it cannot
 place are refused with MMLError, after which the decoder refuses everything.
+
+A printout of a million rows is read and written a block of rows at a time: ``rows`` writes
+many rows in one pass, and a decoder made with ``rows_at_once`` gives each run of complete
+rows it has as one ``Rows`` event instead of a ``Row`` each, leaving the lines as they came
+for whoever reads them to match all at once (``Rows.values`` reads them one by one). Both
+read the same.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
+from itertools import chain
 
 from switch_adapters.codec import CodecError
 
@@ -37,6 +45,8 @@ UNKNOWN_COMMAND = 10
 SUBSCRIBER_DEFINED = 12
 SUBID_IN_USE = 13
 SUBSCRIBER_NOT_DEFINED = 14
+SUBSCRIBER_BARRED = 15
+SUBSCRIBER_NOT_BARRED = 16
 
 _TITLE = re.compile(r"(?P<title>[A-Z][A-Z0-9 ]*?) +PAGE +(?P<page>\d{1,6})")
 _FAULT = re.compile(r"FAULT CODE +(?P<code>\d{1,5})")
@@ -44,6 +54,53 @@ _COMMAND = re.compile(r"(?P<verb>[A-Z][A-Z0-9]{1,7})(?::(?P<params>[^;]*))?;")
 _PARAM = re.compile(r"(?P<name>[A-Z][A-Z0-9]*)(?:=(?P<value>[A-Za-z0-9&+._\-]*))?")
 _PRINTABLE = re.compile(r"[\x20-\x7e\t]*")
 _WORD = re.compile(r"[\x21-\x7e]*")
+# Rows are read and written a block at a time. Reading, the block holds printable bytes only
+# (bytes.translate deletes these; any left is not a plain row), ends at the first empty line
+# (the next page's title or the printout's end follow it), and holds no line that reads as
+# the printout's end or a page title; Rows.values tells whether each line is a row.
+_ROW_BYTES = bytes(range(0x20, 0x7F)) + b"\r\n"
+_BLANK_LINE = re.compile(rb"\n\r?\n")
+_TITLE_LINE = re.compile(r"^[A-Z][A-Z0-9 ]*? +PAGE +\d{1,6}\r?$", re.MULTILINE)
+_ROW_BLOCKS: dict[int, re.Pattern[str]] = {}
+
+
+def _row_block(width: int) -> re.Pattern[str]:
+    """Lines of `width` one-word fields between blanks, ended by CR LF, none over MAX_LINE.
+
+    Fields and the blanks between them are bounded so that any line matched is short enough;
+    rows with a longer field are written one by one.
+    """
+    pattern = _ROW_BLOCKS.get(width)
+    if pattern is None:
+        most = max(1, MAX_LINE // (2 * width))
+        field = f"[!-~]{{1,{most}}}+"
+        line = f"{field}(?: {{1,{most}}}+{field}){{{width - 1}}}+\r\n"
+        pattern = _ROW_BLOCKS[width] = re.compile(f"(?:{line})++")
+    return pattern
+
+
+def _reads_as_rows(text: str, width: int, words: str) -> bool:
+    """Tell whether CR LF ended lines read back as exactly these rows of `width` values.
+
+    `words` is every value joined: when they are all words without "-", "END" or "PAGE" in
+    them, no line can read as an empty value, the printout's end or a page title.
+    """
+    if not (words.isascii() and words.isprintable() and " " not in words):
+        return False  # a value with a blank or a control character
+    if _row_block(width).fullmatch(text) is None:
+        return False  # an empty value, or a line too long
+    if "-" not in words and "END" not in words and "PAGE" not in words:
+        return True
+    probe = "\n" + text
+    return not (
+        "\nEND\r\n" in probe
+        or _TITLE_LINE.search(text)
+        # A lone "-" reads back as an empty value.
+        or "\n- " in probe
+        or " - " in text
+        or " -\r\n" in text
+        or "\n-\r\n" in probe
+    )
 
 
 class MMLError(CodecError):
@@ -108,11 +165,36 @@ class Row:
 
 
 @dataclass(frozen=True)
+class Rows:
+    """Printout lines read at once (``rows_at_once``): as sent, joined by newlines.
+
+    ``count`` is how many lines; each is a row of ``width`` one-word fields (an empty field
+    still written `-`), which ``values`` checks as it reads them.
+    """
+
+    text: str
+    count: int
+    width: int
+
+    def values(self) -> list[tuple[str, ...]]:
+        """Return each row's values as Row would give them; refuse a line that is no row."""
+        table = []
+        for line in self.text.split("\n"):
+            fields = line.split()
+            if not fields:
+                continue  # a line of blanks, skipped as an empty line is
+            if len(fields) != self.width or len(line) > MAX_LINE:
+                raise MMLError(f"unexpected line in a printout: {line!r:.80}")
+            table.append(tuple("" if v == EMPTY_FIELD else v for v in fields))
+        return table
+
+
+@dataclass(frozen=True)
 class End:
     """The printout is complete."""
 
 
-Event = LogonPrompt | Ready | Echo | Executed | NotAccepted | Page | Columns | Row | End
+Event = LogonPrompt | Ready | Echo | Executed | NotAccepted | Page | Columns | Row | Rows | End
 
 
 @dataclass(frozen=True)
@@ -224,6 +306,26 @@ def row(values: tuple[str, ...]) -> bytes:
     return encode_line(line)
 
 
+def rows(table: Sequence[tuple[str, ...]]) -> bytes:
+    """Return printout rows of one width, as row() writes each, in one pass.
+
+    What row() would refuse is refused: whatever the one pass cannot vouch for is written row
+    by row.
+    """
+    if not table:
+        return b""
+    width = len(table[0])
+    layout = "%-12s " * (width - 1) + "%s\r\n"
+    try:
+        text = "".join([layout % values for values in table])
+    except TypeError:  # a row of another width
+        pass
+    else:
+        if _reads_as_rows(text, width, "".join(chain.from_iterable(table))):
+            return text.encode("ascii")
+    return b"".join(row(values) for values in table)
+
+
 def end() -> bytes:
     """Return the close of a printout."""
     return b"\r\nEND\r\n"
@@ -245,16 +347,18 @@ class SwitchOutput:
 
     A decoder made ``hunting`` (for a line just opened, where a serial line may still hold the
     tail of an earlier session's answer) skips every line it cannot place until the first
-    prompt, and is strict from then on.
+    prompt, and is strict from then on. One made ``rows_at_once`` gives the rows it has
+    complete as one Rows event where they read plainly, else a Row each.
     """
 
-    def __init__(self, *, hunting: bool = False) -> None:
+    def __init__(self, *, hunting: bool = False, rows_at_once: bool = False) -> None:
         self._buffer = bytearray()
         self._state = State.IDLE
         self._code = 0
         self._width = 0
         self._broken: MMLError | None = None
         self.hunting = hunting
+        self.rows_at_once = rows_at_once
 
     @property
     def state(self) -> State:
@@ -276,6 +380,11 @@ class SwitchOutput:
                     if token is not None:
                         self.hunting = self.hunting and not isinstance(token, Ready)
                         events.append(token)
+                        continue
+                elif self._state is State.ROWS and self.rows_at_once and not self.hunting:
+                    block = self._rows()
+                    if block is not None:
+                        events.append(block)
                         continue
                 newline = self._buffer.find(b"\n")
                 if newline < 0:
@@ -300,6 +409,36 @@ class SwitchOutput:
             raise self._broken
         if self._state is not State.IDLE or self._buffer.strip():
             raise MMLError(f"line ended {self._state.value}")
+
+    def _rows(self) -> Rows | None:
+        """Take the complete lines at the head of the buffer at once, up to an empty line."""
+        buffer = self._buffer
+        if buffer[:1] in (b"\r", b"\n"):  # an empty line: the printout's next page or its end
+            return None
+        end = buffer.rfind(b"\n") + 1
+        blank = _BLANK_LINE.search(buffer, 0, end)
+        if blank is not None:
+            end = blank.start() + 1
+        if end <= 1:
+            return None
+        block = bytes(buffer[:end])
+        if block.translate(None, _ROW_BYTES):
+            return None
+        text = block.decode("ascii")
+        if "\r" in text:
+            text = text.replace("\r\n", "\n")
+            if "\r" in text:
+                return None
+        probe = "\n" + text
+        if (
+            "\n " in probe  # a line with blanks around it: line by line, as it is stripped
+            or " \n" in text
+            or "\nEND\n" in probe
+            or ("PAGE" in text and _TITLE_LINE.search(text))
+        ):
+            return None
+        del buffer[:end]
+        return Rows(text[:-1], text.count("\n"), self._width)
 
     def _prompt_incomplete(self) -> bool:
         return any(

@@ -11,7 +11,11 @@ How a CAS subscriber is kept in the HLR:
   production handsets, so the value is not taken for a real handset's IMEI and reads back as
   the ESN. A 15-digit IMEI is kept as its first 14 digits and reads back with its Luhn digit.
 - The HLR has no field for a rate plan or features: this switch type keeps none
-  (KEEPS_FEATURES), and query and dump report features as "".
+  (KEEPS_FEATURES), query and dump report features as "", and a modify of the features alone
+  changes nothing and sends nothing.
+- A suspended line is one whose network access mode allows neither circuit- nor packet-switched
+  service (CTRL nam_cs and nam_ps both 0, VTY "network-access-mode none", no NAM in the
+  listing): suspend turns both off, restore both on. A line with one of them on is active.
 
 osmo-hlr 1.5's CTRL interface (IPA frames: 2-byte length, protocol 0xEE, extension 0x00, then
 "GET|SET <id> <variable> [value]"; answers GET_REPLY, SET_REPLY or ERROR with the same id)
@@ -24,9 +28,13 @@ ordered by MID, streamed line by line.
 
 An insert creates the IMSI, sets the IMEI, and sets the MSISDN last, so a subscriber is never
 visible by MID half-made; a refusal on the way deletes the new IMSI again, and an IMSI left
-without MSISDN by a dropped line is taken over by the next insert of that MID. As with the
-line-based dialects (switch_adapters.session), a change whose answer was lost is asked about
-before it is sent again, and one refused but already held (MID and handset) counts as done.
+without MSISDN by a dropped line is taken over by the next insert of that MID. A modify sets
+the IMEI of the MSISDN over the VTY ("subscriber msisdn M update imei N"); suspend and restore
+set cs-enabled and ps-enabled of the MSISDN over CTRL. As with the line-based dialects
+(switch_adapters.session), a change whose answer was lost is asked about before it is sent
+again, and one refused but already held (MID and handset, the new handset, the state, or no
+MID at all) counts as done. The HLR itself refuses neither a state change that changes
+nothing nor a handset another MID has.
 """
 
 from __future__ import annotations
@@ -53,7 +61,9 @@ from switch_adapters.osmo_ctrl import (
     parse_info,
 )
 from switch_adapters.port import (
+    ACTIVE,
     DEFAULT_DEADLINE,
+    SUSPENDED,
     CommandTemplate,
     Garbled,
     LineDown,
@@ -75,10 +85,17 @@ DEFAULT_PLMN = ("310", "00")
 UNCERTAIN = (SwitchTimeout, LineDown, Garbled)
 FIRST_ATTEMPT_SHARE = 0.5
 
-# Templates take the fields of port.CommandTemplate plus imsi; the expect pattern is matched
-# against the CTRL reply's value (insert, delete, query) or the VTY table header (dump).
+# Templates take the fields of port.CommandTemplate plus imsi, imei (modify) and nam, the
+# network access domain "cs" or "ps" (suspend and restore are sent once for each); the expect
+# pattern is matched against the CTRL reply's value (insert, suspend, restore, delete, query),
+# the VTY's answer (modify) or the VTY table header (dump).
 DEFAULT_COMMANDS: dict[str, CommandTemplate] = {
     "insert": CommandTemplate("SET {ctag} subscriber.create {imsi}", r"^\d+$"),
+    "modify": CommandTemplate(
+        "subscriber msisdn {mid} update imei {imei}", r"^% Updated subscriber IMSI='\d+' to IMEI="
+    ),
+    "suspend": CommandTemplate("SET {ctag} subscriber.by-msisdn-{mid}.{nam}-enabled 0", r"^OK$"),
+    "restore": CommandTemplate("SET {ctag} subscriber.by-msisdn-{mid}.{nam}-enabled 1", r"^OK$"),
     "delete": CommandTemplate("SET {ctag} subscriber.delete {imsi}", r"^\d+$"),
     "query": CommandTemplate("GET {ctag} subscriber.by-msisdn-{mid}.info", r"(?m)^imsi\t\d{6,15}$"),
     "dump": CommandTemplate("show subscribers msisdn %", r"^ID\s+MSISDN\s+IMSI\s+IMEI\b"),
@@ -138,7 +155,10 @@ def esn_from_imei(imei: str) -> str:
 
 # -- the session ---------------------------------------------------------------------------
 
-_DUMP_ROW = re.compile(r"^\s*\d+\s+(?P<msisdn>\d+)\s+\d{5,15}\s+(?P<imei>\d{14,15}|-+)\s+\S*\s*$")
+NETWORK_DOMAINS = ("cs", "ps")  # circuit- and packet-switched access, both off when suspended
+_DUMP_ROW = re.compile(
+    r"^\s*\d+\s+(?P<msisdn>\d+)\s+\d{5,15}\s+(?P<imei>\d{14,15}|-+)\s+(?P<nam>\S*)\s*$"
+)
 _SHOWN = re.compile(r"^\s*Subscribers Shown: (\d+)\s*$")
 _IMEI_SHOWN = re.compile(r"^\s*IMEI: (\d{14,15})\s*$")
 
@@ -178,6 +198,40 @@ class OsmoHlrSession:
         wanted = Subscriber(mid, subscriber.esn, "")  # the HLR keeps no features
         self._change(
             mid, lambda deadline: self._insert(mid, imsi, imei, deadline), lambda h: h == wanted
+        )
+
+    def modify(self, mid: str, *, esn: str | None = None, features: str | None = None) -> None:
+        """Give a subscriber a new handset; the HLR keeps no features, so those change nothing."""
+        if esn is None and features is None:
+            raise ValueError(f"{mid}: a modify changes the ESN, the features or both")
+        imsi_for(mid, self.plmn)
+        if esn is None:
+            return
+        imei = imei_from_esn(esn)
+        if not imei:
+            raise ValueError(f"{mid}: the HLR cannot take away a handset, only change it")
+        self._change(
+            mid,
+            lambda deadline: self._set_imei_of(mid, imei, deadline),
+            lambda held: held is not None and held.esn == esn,
+        )
+
+    def suspend(self, mid: str) -> None:
+        """Bar a line: neither circuit- nor packet-switched service."""
+        imsi_for(mid, self.plmn)
+        self._change(
+            mid,
+            lambda deadline: self._access(mid, "suspend", deadline),
+            lambda held: held is not None and held.state == SUSPENDED,
+        )
+
+    def restore(self, mid: str) -> None:
+        """Lift the bar: both circuit- and packet-switched service."""
+        imsi_for(mid, self.plmn)
+        self._change(
+            mid,
+            lambda deadline: self._access(mid, "restore", deadline),
+            lambda held: held is not None and held.state == ACTIVE,
         )
 
     def delete(self, mid: str) -> None:
@@ -323,10 +377,12 @@ class OsmoHlrSession:
             raise
         if self._field(info, "msisdn") != mid:
             raise CtrlSyntaxError(f"asked for MSISDN {mid}, got {info['msisdn']}")
+        barred = all(self._field(info, f"nam_{domain}") == "0" for domain in NETWORK_DOMAINS)
         command = f"show subscriber imsi {self._field(info, 'imsi')}"
         shown = self._vty_line(deadline).run(command, deadline)
         imeis = [match[1] for match in map(_IMEI_SHOWN.match, shown) if match]
-        return Subscriber(mid, esn_from_imei(imeis[0]) if imeis else "", "")
+        esn = esn_from_imei(imeis[0]) if imeis else ""
+        return Subscriber(mid, esn, "", SUSPENDED if barred else ACTIVE)
 
     def _drop(self) -> None:
         for line in (self._ctrl, self._vty):
@@ -366,9 +422,12 @@ class OsmoHlrSession:
             esn="", features="", name=self.name, secret=self._secret, **fields
         )
 
-    def _templated(self, command: str, deadline: Deadline, *, mid: str, imsi: str) -> str:
+    def _templated(
+        self, command: str, deadline: Deadline, *, mid: str, imsi: str, **fields: str
+    ) -> str:
         template = self._commands[command]
-        value = self._command(self._format(template, ctag=self._id(), mid=mid, imsi=imsi), deadline)
+        text = self._format(template, ctag=self._id(), mid=mid, imsi=imsi, **fields)
+        value = self._command(text, deadline)
         if not re.search(template.expect, value):
             raise CtrlSyntaxError(f"{command} answered {value!r}")
         return value
@@ -407,6 +466,22 @@ class OsmoHlrSession:
         if not any(f"to IMEI='{imei}'" in line for line in output):
             raise Refused("update imei", " ".join(output).lstrip("% ") or "no answer")
 
+    def _set_imei_of(self, mid: str, imei: str, deadline: Deadline) -> None:
+        """Set the IMEI of the subscriber numbered mid (modify), over the VTY."""
+        template = self._commands["modify"]
+        command = self._format(template, ctag="", mid=mid, imsi="", imei=imei)
+        output = [line for line in self._vty_line(deadline).run(command, deadline) if line]
+        found = [line for line in output if re.search(template.expect, line)]
+        if not found:
+            raise Refused("update imei", " ".join(output).lstrip("% ") or "no answer")
+        if f"to IMEI='{imei}'" not in found[0]:
+            raise CtrlSyntaxError(f"modify answered {found[0]!r}")
+
+    def _access(self, mid: str, change: str, deadline: Deadline) -> None:
+        """Turn both network access domains off (suspend) or on (restore)."""
+        for domain in NETWORK_DOMAINS:
+            self._templated(change, deadline, mid=mid, imsi="", nam=domain)
+
     def _forget(self, imsi: str, deadline: Deadline) -> None:
         """Delete an IMSI this insert created, so a refused insert leaves nothing behind."""
         with suppress(SwitchError), self._errors():
@@ -424,7 +499,8 @@ def _dump_rows(lines: Iterator[str], header: str) -> Iterator[Subscriber]:
             if row["msisdn"] < last:  # a repeated MID passes: the comparison reports it
                 raise CtrlSyntaxError(f"dump not ordered by MSISDN at {line!r}")
             shown, last = shown + 1, row["msisdn"]
-            yield Subscriber(last, esn_from_imei(row["imei"]), "")
+            state = ACTIVE if row["nam"] else SUSPENDED  # no NAM: neither CS nor PS
+            yield Subscriber(last, esn_from_imei(row["imei"]), "", state)
         elif count := _SHOWN.match(line):
             if int(count[1]) != shown:
                 raise CtrlSyntaxError(f"dump says {count[1]} subscribers but listed {shown}")

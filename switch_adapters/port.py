@@ -14,7 +14,13 @@ from typing import Protocol
 # The call flow gives the switch 20 s for an insertion; no adapter command may block longer.
 DEFAULT_DEADLINE = 20.0
 
-COMMANDS = ("insert", "delete", "query", "dump")
+COMMANDS = ("insert", "delete", "query", "dump", "modify", "suspend", "restore")
+
+# The states of a line a switch holds: in service, or barred (suspended: the subscriber and its
+# number stay on the switch, calls do not go through until it is restored).
+ACTIVE = "active"
+SUSPENDED = "suspended"
+STATES = (ACTIVE, SUSPENDED)
 
 
 @dataclass(frozen=True)
@@ -24,11 +30,12 @@ class Subscriber:
     mid: str  # 10-digit telephone number, NPA-NXX-XXXX without separators
     esn: str  # 11-digit decimal ESN of the handset
     features: str = ""  # the rate plan code or feature list as the switch stores it
+    state: str = ACTIVE  # ACTIVE or SUSPENDED
 
 
-# A subscriber as a bulk read gives it: (mid, esn, features). A dump of a million lines is read
-# faster as plain tuples, a part of the answer at a time (LineSession.dump_records).
-Record = tuple[str, str, str]
+# A subscriber as a bulk read gives it: (mid, esn, features, state). A dump of a million lines
+# is read faster as plain tuples, a part of the answer at a time (LineSession.dump_records).
+Record = tuple[str, str, str, str]
 RECORD_BATCH = 500  # records per batch where a dump is read subscriber by subscriber
 
 
@@ -43,7 +50,7 @@ def batched_records(
     batch: list[Record] = []
     try:
         for subscriber in subscribers:
-            batch.append((subscriber.mid, subscriber.esn, subscriber.features))
+            batch.append((subscriber.mid, subscriber.esn, subscriber.features, subscriber.state))
             if len(batch) == size:
                 yield batch
                 batch = []
@@ -109,13 +116,36 @@ class Garbled(SwitchError):
 
 
 class SwitchSession(Protocol):
-    """An open, logged-on connection to one switch."""
+    """An open, logged-on connection to one switch.
 
-    def insert(self, subscriber: Subscriber) -> None: ...
+    Every change is made at most once, and one already made counts as done: a change whose
+    answer was lost, or which the switch refused, is checked against what the switch holds
+    before it is sent again or reported refused.
+    """
 
-    def delete(self, mid: str) -> None: ...
+    def insert(self, subscriber: Subscriber) -> None:
+        """Put an active subscriber on the switch."""
+        ...
 
-    def query(self, mid: str) -> Subscriber | None: ...
+    def modify(self, mid: str, *, esn: str | None = None, features: str | None = None) -> None:
+        """Change the handset and/or the features of a subscriber; None leaves a value as is."""
+        ...
+
+    def suspend(self, mid: str) -> None:
+        """Bar the line: the subscriber stays on the switch, SUSPENDED."""
+        ...
+
+    def restore(self, mid: str) -> None:
+        """Lift the bar: the subscriber is ACTIVE again."""
+        ...
+
+    def delete(self, mid: str) -> None:
+        """Disconnect: take the MID off the switch."""
+        ...
+
+    def query(self, mid: str) -> Subscriber | None:
+        """What the switch holds for a MID, its state included, or None."""
+        ...
 
     def dump(self) -> Iterator[Subscriber]:
         """Every subscriber, ordered by MID, streamed (never all held in memory)."""

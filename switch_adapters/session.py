@@ -1,20 +1,31 @@
 """The life every line-based dialect session shares: deadlines, reconnect, failover and retries.
 
-A dialect subclasses ``LineSession``, sets ``DIALECT`` and ``DEFAULT_COMMANDS``, and writes only
-the exchanges over one open line. Each hook gets the open ``Line`` and an absolute deadline
-(``until``, a ``time.monotonic()`` value) it must not block past, and raises the typed errors of
-``switch_adapters.port`` (a codec's ``CodecError`` becomes ``Garbled``):
+A dialect subclasses ``LineSession``, sets ``DIALECT``, ``DEFAULT_COMMANDS`` (and ``STATES``,
+``FORMER_COMMANDS`` where it has them), and writes only the exchanges over one open line. Each
+hook gets the open ``Line`` and an absolute deadline (``until``, a ``time.monotonic()`` value) it
+must not block past, and raises the typed errors of ``switch_adapters.port`` (a codec's
+``CodecError`` becomes ``Garbled``):
 
     _greet(line, until)               log on over a freshly opened line; reset codec state here
     _keepalive(line, until)           a harmless command proving the switch still answers
-    _insert(line, subscriber, until)  -> None
+    _insert(line, subscriber, until)  -> None; the subscriber is always ACTIVE
+    _modify(line, mid, esn, features, until)
+                                      -> None; change what is not None, leave the rest as is
+                                         (at least one of esn and features is given)
+    _suspend(line, mid, until)        -> None; bar the line, keeping the subscriber
+    _restore(line, mid, until)        -> None; lift the bar
     _delete(line, mid, until)         -> None
-    _query(line, mid, until)          -> Subscriber | None  (None: the switch has no such MID)
+    _query(line, mid, until)          -> Subscriber | None  (None: the switch has no such MID);
+                                         the Subscriber carries the line's state
     _dump(line, part_seconds)         -> Iterator[Subscriber], ordered by MID, streamed; each
                                          part of the answer must come within part_seconds
     _dump_records(line, part_seconds) -> Iterator[list[Record]]: instead of _dump, for a
                                          dialect that reads a whole part of a dump at once
     _log_off(line, until)             optional, best effort on close()
+
+A change hook sends its command and checks the answer; it raises ``SwitchDenied`` for any
+refusal, including one that says the switch already holds what was asked (a line already
+suspended): the rule below turns that into success.
 
 The base class gives every dialect the same rules:
 
@@ -24,12 +35,15 @@ The base class gives every dialect the same rules:
   keep-alive before a command goes into it.
 - A command whose answer timed out, was cut off or garbled leaves the line unusable (a late
   answer could be taken for the next one), so the line is hung up and reconnected.
-- An insert or delete that failed that way may still have been done. The first attempt gets
-  half the time left; before sending again the session queries the MID, and sends only if the
-  switch does not already hold the wanted state. An insert or delete the switch denies is
-  checked the same way, so a retry from a new session (the activity queue) is not refused for
-  what an earlier, unanswered attempt did: the call succeeds when the switch holds exactly the
-  subscriber (insert) or no longer holds the MID (delete).
+- A change (insert, modify, suspend, restore, delete) that failed that way may still have been
+  done. The first attempt gets half the time left; before sending again the session queries
+  the MID, and sends only if the switch does not already hold the wanted state. A change the
+  switch denies is checked the same way, so a retry from a new session (the activity queue) is
+  not refused for what an earlier, unanswered attempt did: the call succeeds when the switch
+  holds exactly the subscriber (insert), holds the MID with the new ESN and features (modify),
+  holds it suspended (suspend) or active (restore), or no longer holds it (delete).
+- Templates, the values filled into them and the subscribers read back with their patterns
+  are the switch row's (``switch_adapters.templates.SwitchRow``, whose helpers dialects use).
 """
 
 from __future__ import annotations
@@ -37,13 +51,14 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterator
 from typing import ClassVar, TypeVar
 
 from switch_adapters.line import Line, Trunk, remaining
 from switch_adapters.port import (
+    ACTIVE,
     DEFAULT_DEADLINE,
-    CommandTemplate,
+    SUSPENDED,
     Garbled,
     LineDown,
     Record,
@@ -54,6 +69,7 @@ from switch_adapters.port import (
     SwitchTimeout,
     batched_records,
 )
+from switch_adapters.templates import SAFE_VALUE, SwitchRow
 
 log = logging.getLogger(__name__)
 
@@ -63,15 +79,11 @@ T = TypeVar("T")
 UNCERTAIN = (SwitchTimeout, LineDown, Garbled)
 ATTEMPTS = 2
 FIRST_ATTEMPT_SHARE = 0.5
-# Characters a value may carry into a command: none of them is punctuation in any dialect.
-SAFE_VALUE = re.compile(r"[A-Za-z0-9&+._-]*")
 
 
-class LineSession:
+class LineSession(SwitchRow):
     """A logged-on session over a switch's lines; dialects fill in the exchanges."""
 
-    DIALECT: ClassVar[str] = ""
-    DEFAULT_COMMANDS: ClassVar[Mapping[str, CommandTemplate]] = {}
     KEEPALIVE_SECONDS: ClassVar[float] = 60.0
 
     def __init__(
@@ -103,11 +115,44 @@ class LineSession:
 
     def insert(self, subscriber: Subscriber) -> None:
         """Put a subscriber on the switch, never twice."""
+        if subscriber.state != ACTIVE:
+            raise ValueError(f"{subscriber.mid}: insert a subscriber active, then suspend it")
         self._check(subscriber.mid, subscriber.esn, subscriber.features)
         self._change(
             subscriber.mid,
             lambda line, until: self._insert(line, subscriber, until),
             lambda held: held == subscriber,
+        )
+
+    def modify(self, mid: str, *, esn: str | None = None, features: str | None = None) -> None:
+        """Change the handset and/or the features of a subscriber the switch holds."""
+        if esn is None and features is None:
+            raise ValueError(f"{mid}: a modify changes the ESN, the features or both")
+        self._check(mid, *(value for value in (esn, features) if value is not None))
+
+        def done(held: Subscriber | None) -> bool:
+            return (
+                held is not None and esn in (None, held.esn) and features in (None, held.features)
+            )
+
+        self._change(mid, lambda line, until: self._modify(line, mid, esn, features, until), done)
+
+    def suspend(self, mid: str) -> None:
+        """Bar a line; the subscriber stays on the switch, suspended."""
+        self._check(mid)
+        self._change(
+            mid,
+            lambda line, until: self._suspend(line, mid, until),
+            lambda held: held is not None and held.state == SUSPENDED,
+        )
+
+    def restore(self, mid: str) -> None:
+        """Lift the bar on a suspended line."""
+        self._check(mid)
+        self._change(
+            mid,
+            lambda line, until: self._restore(line, mid, until),
+            lambda held: held is not None and held.state == ACTIVE,
         )
 
     def delete(self, mid: str) -> None:
@@ -127,16 +172,16 @@ class LineSession:
         last = ""
         try:
             for batch in records:
-                for mid, esn, features in batch:
+                for mid, esn, features, state in batch:
                     if mid < last:  # a repeated MID passes: the comparison reports it
                         raise Garbled(self.switch, f"dump out of MID order at {mid}")
                     last = mid
-                    yield Subscriber(mid, esn, features)
+                    yield Subscriber(mid, esn, features, state)
         finally:
             records.close()
 
     def dump_records(self) -> Generator[list[Record], None, None]:
-        """Stream every subscriber as (MID, ESN, features) records, a batch at a time.
+        """Stream every subscriber as (MID, ESN, features, state) records, a batch at a time.
 
         The bulk read behind ``dump``, for whoever reads a whole switch (the nightly
         comparison): no object per subscriber. Records come in the switch's order, which should
@@ -198,6 +243,17 @@ class LineSession:
     def _insert(self, line: Line, subscriber: Subscriber, until: float) -> None:
         raise NotImplementedError
 
+    def _modify(
+        self, line: Line, mid: str, esn: str | None, features: str | None, until: float
+    ) -> None:
+        raise NotImplementedError
+
+    def _suspend(self, line: Line, mid: str, until: float) -> None:
+        raise NotImplementedError
+
+    def _restore(self, line: Line, mid: str, until: float) -> None:
+        raise NotImplementedError
+
     def _delete(self, line: Line, mid: str, until: float) -> None:
         raise NotImplementedError
 
@@ -213,51 +269,6 @@ class LineSession:
 
     def _log_off(self, line: Line, until: float) -> None:
         """Log off; dialects without a log-off leave this as is."""
-
-    # -- helpers for dialects ------------------------------------------------------------------
-
-    def template(self, command: str) -> CommandTemplate:
-        """Return the switch row's template for a command, or the dialect's default."""
-        found = self.defn.commands.get(command) or self.DEFAULT_COMMANDS.get(command)
-        if found is None:
-            raise ValueError(f"{self.switch}: no {command!r} command for dialect {self.DIALECT}")
-        return found
-
-    def expect(self, command: str) -> re.Pattern[str]:
-        """Return the compiled expected-response pattern of a command."""
-        pattern = self._patterns.get(command)
-        if pattern is None:
-            pattern = self._patterns[command] = re.compile(self.template(command).expect)
-        return pattern
-
-    def command_text(self, command: str, **values: str) -> str:
-        """Fill a command's format string with the switch's values and the given ones."""
-        fields = {
-            "tid": self.defn.name,
-            "code": self.defn.code,
-            "name": self.defn.logon_name,
-            "secret": self.defn.logon_secret,
-            "mid": "",
-            "esn": "",
-            "features": "",
-            "ctag": "",
-        }
-        fields.update(values)
-        return self.template(command).format.format(**fields)
-
-    def subscriber_from(self, match: re.Match[str]) -> Subscriber:
-        """Build a Subscriber from a match with the named groups mid, esn and features."""
-        return Subscriber(*self.record_from(match))
-
-    def record_from(self, match: re.Match[str]) -> Record:
-        """Read (mid, esn, features) from a match with those named groups."""
-        try:
-            mid, esn = match.group("mid", "esn")
-        except IndexError as exc:
-            raise Garbled(self.switch, f"pattern lacks a group: {exc}") from exc
-        # A pattern may leave features out: a switch that keeps none.
-        features = match.group("features") if "features" in match.re.groupindex else None
-        return (mid, esn, features or "")
 
     # -- the shared rules ----------------------------------------------------------------------
 
@@ -326,4 +337,4 @@ class LineSession:
         self._uncertain.discard(mid)
 
 
-__all__ = ["ATTEMPTS", "FIRST_ATTEMPT_SHARE", "LineSession", "UNCERTAIN"]
+__all__ = ["ATTEMPTS", "FIRST_ATTEMPT_SHARE", "SAFE_VALUE", "LineSession", "UNCERTAIN"]

@@ -2,14 +2,21 @@
 
 Commands come from the switch row's format strings (``DEFAULT_COMMANDS`` when it gives none),
 filled with ``tid`` (the switch name), ``name`` and ``secret`` (log-on), ``mid``, ``esn``,
-``features`` and ``ctag`` (a correlation tag unique on the line). Besides the four commands of
+``features`` and ``ctag`` (a correlation tag unique on the line). Besides the commands of
 every dialect, a row may give ``logon``, ``logoff`` and ``keepalive`` templates.
 
-Expected-response patterns: for insert, delete, log-on and keep-alive the pattern must match
-the answer's text (its status word, then its body lines); for query and dump it is matched
-against each quoted body line (unquoted), and its named groups ``mid``, ``esn`` and
-``features`` give the subscriber. A ``DENY`` raises ``SwitchDenied`` with the switch's error
-code and reason; a query the switch denies with ``IENE`` (no such entity) returns None.
+The subscriber's life in Telcordia verbs: ``ENT-SUB`` enters it, ``ED-SUB`` edits its handset
+(``ESN=``) and/or features (``FEAT=``; a parameter not changed is left out of the command),
+``RMV-SUB`` removes it from service (the line is barred: primary state ``OOS``), ``RST-SUB``
+restores it to service (``IS``), ``DLT-SUB`` deletes it and ``RTRV-SUB`` retrieves one MID or
+``ALL``, each subscriber as ``"MID:ESN=...,FEAT=...:PST"``, PST being ``IS`` or ``OOS``.
+
+Expected-response patterns: for the changes, log-on and keep-alive the pattern must match the
+answer's text (its status word, then its body lines); for query and dump it is matched against
+each quoted body line (unquoted), and its named groups ``mid``, ``esn``, ``features`` and
+``state`` give the subscriber. A ``DENY`` raises ``SwitchDenied`` with the switch's error code
+and reason (``SAOS`` for a line already out of service, ``SAIS`` already in service); a query
+the switch denies with ``IENE`` (no such entity) returns None.
 Acknowledgements and autonomous messages are never taken for the answer: autonomous messages
 are kept in ``autonomous`` (the last few) and a gap in their tags is logged.
 """
@@ -26,7 +33,9 @@ from collections.abc import Iterator
 from switch_adapters.codec import CodecError
 from switch_adapters.line import Line
 from switch_adapters.port import (
+    ACTIVE,
     DEFAULT_DEADLINE,
+    SUSPENDED,
     CommandTemplate,
     Garbled,
     Record,
@@ -50,17 +59,30 @@ from switch_adapters.tl1_codec import (
 log = logging.getLogger(__name__)
 
 SUBSCRIBER_LINE = (
-    r"^(?P<mid>\d{10}):ESN=(?P<esn>[0-9A-Fa-f]+),FEAT=(?P<features>[A-Za-z0-9&+._-]*)$"
+    r"^(?P<mid>\d{10}):ESN=(?P<esn>[0-9A-Fa-f]+),FEAT=(?P<features>[A-Za-z0-9&+._-]*)"
+    r":(?P<state>IS|OOS)$"
 )
 DEFAULT_COMMANDS: dict[str, CommandTemplate] = {
     "logon": CommandTemplate("ACT-USER:{tid}:{name}:{ctag}::{secret};", r"^COMPLD"),
     "logoff": CommandTemplate("CANC-USER:{tid}:{name}:{ctag};", r"^COMPLD"),
     "keepalive": CommandTemplate("RTRV-HDR:{tid}::{ctag};", r"^COMPLD"),
     "insert": CommandTemplate("ENT-SUB:{tid}:{mid}:{ctag}::ESN={esn},FEAT={features};", r"^COMPLD"),
+    "modify": CommandTemplate("ED-SUB:{tid}:{mid}:{ctag}::ESN={esn},FEAT={features};", r"^COMPLD"),
+    "suspend": CommandTemplate("RMV-SUB:{tid}:{mid}:{ctag};", r"^COMPLD"),
+    "restore": CommandTemplate("RST-SUB:{tid}:{mid}:{ctag};", r"^COMPLD"),
     "delete": CommandTemplate("DLT-SUB:{tid}:{mid}:{ctag};", r"^COMPLD"),
     "query": CommandTemplate("RTRV-SUB:{tid}:{mid}:{ctag};", SUBSCRIBER_LINE),
     "dump": CommandTemplate("RTRV-SUB:{tid}:ALL:{ctag};", SUBSCRIBER_LINE),
 }
+# The subscriber line before lines had a state: switch rows copied it for query and dump.
+FORMER_SUBSCRIBER_LINE = (
+    r"^(?P<mid>\d{10}):ESN=(?P<esn>[0-9A-Fa-f]+),FEAT=(?P<features>[A-Za-z0-9&+._-]*)$"
+)
+FORMER_COMMANDS = {
+    "query": (CommandTemplate("RTRV-SUB:{tid}:{mid}:{ctag};", FORMER_SUBSCRIBER_LINE),),
+    "dump": (CommandTemplate("RTRV-SUB:{tid}:ALL:{ctag};", FORMER_SUBSCRIBER_LINE),),
+}
+STATES = {"IS": ACTIVE, "OOS": SUSPENDED}
 _WHOLE_LINES = re.compile(SUBSCRIBER_LINE, re.MULTILINE)
 NOT_FOUND = frozenset({"IENE"})
 ACK_REASONS = {
@@ -75,6 +97,8 @@ class TL1Session(LineSession):
 
     DIALECT = "tl1"
     DEFAULT_COMMANDS = DEFAULT_COMMANDS
+    FORMER_COMMANDS = FORMER_COMMANDS
+    STATES = STATES
 
     def __init__(
         self,
@@ -111,6 +135,17 @@ class TL1Session(LineSession):
         values = {"mid": subscriber.mid, "esn": subscriber.esn, "features": subscriber.features}
         self._simple(line, "insert", until, **values)
 
+    def _modify(
+        self, line: Line, mid: str, esn: str | None, features: str | None, until: float
+    ) -> None:
+        self._simple(line, "modify", until, mid=mid, esn=esn, features=features)
+
+    def _suspend(self, line: Line, mid: str, until: float) -> None:
+        self._simple(line, "suspend", until, mid=mid)
+
+    def _restore(self, line: Line, mid: str, until: float) -> None:
+        self._simple(line, "restore", until, mid=mid)
+
     def _delete(self, line: Line, mid: str, until: float) -> None:
         self._simple(line, "delete", until, mid=mid)
 
@@ -139,9 +174,9 @@ class TL1Session(LineSession):
     def _dump_records(self, line: Line, part_seconds: float) -> Iterator[list[Record]]:
         ctag = self._send(line, "dump")
         pattern = self.expect("dump")
-        # The dialect's own pattern matches one whole line and has the groups mid, esn and
-        # features in that order: a part can be matched in one pass over its text. A row's
-        # own pattern is matched line by line.
+        # The dialect's own pattern matches one whole line and has the groups mid, esn,
+        # features and state in that order: a part can be matched in one pass over its text.
+        # A row's own pattern is matched line by line.
         whole = _WHOLE_LINES if self.template("dump").expect == SUBSCRIBER_LINE else None
         parts = self._parts(line, ctag, time.monotonic() + part_seconds, part_seconds)
         for part in parts:
@@ -149,7 +184,7 @@ class TL1Session(LineSession):
                 raise self._denial(part)
             records: list[Record] | None = None
             if whole is not None and (text := unquoted_text(part.lines)) is not None:
-                records = whole.findall(text)
+                records = self.with_states(whole.findall(text))
             # Every line matched, each on its own (the pattern is anchored at both ends and a
             # match spanning lines would leave fewer matches than lines); else line by line.
             if records is None or len(records) != len(part.lines):
@@ -165,7 +200,7 @@ class TL1Session(LineSession):
 
     # -- one command, its answer ---------------------------------------------------------------
 
-    def _simple(self, line: Line, command: str, until: float, **values: str) -> Response:
+    def _simple(self, line: Line, command: str, until: float, **values: str | None) -> Response:
         """Send a command and check its answer against the expected pattern."""
         ctag = self._send(line, command, **values)
         parts = list(self._parts(line, ctag, until))
@@ -177,7 +212,7 @@ class TL1Session(LineSession):
             raise SwitchDenied(self.switch, last.status, f"{command} answer not as expected")
         return last
 
-    def _send(self, line: Line, command: str, **values: str) -> str:
+    def _send(self, line: Line, command: str, **values: str | None) -> str:
         ctag = str(next(self._ctags) % 999_999 + 1)
         text = self.command_text(command, ctag=ctag, **values)
         parsed = parse_command(text.strip().removesuffix(";").encode("ascii", "replace"))

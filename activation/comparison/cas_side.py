@@ -34,7 +34,7 @@ def reader(db: Database) -> Iterator[Connection]:
 def active_records(
     conn: Connection, blocks: Sequence[str], *, features: bool = True
 ) -> Iterator[list[Record]]:
-    """Stream the active MIDs of the blocks as (MID, ESN, rate plan code) records, by MID.
+    """Stream the active MIDs of the blocks as (MID, ESN, rate plan, "active") records, by MID.
 
     Without `features` (a switch that keeps none) the third field is empty.
     """
@@ -42,7 +42,7 @@ def active_records(
     # A MID starts with its NPA-NXX: block after block in order is MID order, and each block
     # is read along the (npa_nxx, status, mid, transaction_id) index with nothing to sort.
     query = (
-        select(TelephoneNumber.mid, func.coalesce(Transaction.esn, ""), plan)
+        select(TelephoneNumber.mid, func.coalesce(Transaction.esn, ""), plan, literal("active"))
         .outerjoin(Transaction, Transaction.id == TelephoneNumber.transaction_id)
         .where(TelephoneNumber.npa_nxx == bindparam("block"), TelephoneNumber.status == "active")
         .order_by(TelephoneNumber.mid)

@@ -131,7 +131,7 @@ class Findings:
 
     def duplicate(self, sub: Record, first: Record) -> None:
         """The dump gave a MID again."""
-        same = tuple(sub) == tuple(first)
+        same = tuple(sub[:3]) == tuple(first[:3])
         detail = "line repeated" if same else "repeated with other values; the first compared"
         self.add(DUPLICATE, sub[0], None, sub, detail)
 

@@ -60,9 +60,7 @@ class SwitchChange:
                 return {"outcome": "done", "found": "already held"}
             try:
                 if change["command"] == "modify":
-                    line.modify(  # type: ignore[attr-defined]
-                        mid, esn=change.get("esn"), features=change.get("features")
-                    )
+                    line.modify(mid, esn=change.get("esn"), features=change.get("features"))
                 else:
                     getattr(line, change["command"])(mid)
             except SwitchDenied as denied:

@@ -25,6 +25,7 @@ KINDS = (
     "callback",  # a call-back that could not be placed or was denied
     "comparison",  # a repair the nightly comparison could not make
     "queue",  # a CSR removed the work the transaction waited for
+    "e911",  # the E911 provider refused the line's service address
     "order",  # an order without a caller (the API's, a line's later one) left for a CSR
     "other",
 )

@@ -210,6 +210,15 @@ def _trigger(session: Session, tx: Transaction, order: Order) -> None:
         transaction_id=tx.id,
         order_id=order.id,
     )
+    if order.type == "disconnect":  # the service address no longer answers 911 for this line
+        activities.enqueue(
+            session,
+            "e911_remove",
+            {"mid": tx.mid, "transaction_code": tx.code},
+            target="e911",
+            transaction_id=tx.id,
+            order_id=order.id,
+        )
 
 
 def billed_after(tx: Transaction, order: Order):  # type: ignore[no-untyped-def]

@@ -43,6 +43,9 @@ def _record_from_form() -> BillingRecord | str:
     if deposit is None:
         return "The deposit is a whole number of cents, from 0 to 1,000,000."
     values["deposit_cents"] = deposit
+    values["line_state"] = values["line_state"] or "active"
+    if values["line_state"] not in ("active", "suspended", "disconnected"):
+        return "A line's state is active, suspended or disconnected."
     return BillingRecord(**values)
 
 

@@ -9,6 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from activation.keyed import DIGITS
+from activation.service_layer import line_page
 from activation.store.models import (
     Activity,
     ActivityAttempt,
@@ -85,12 +86,15 @@ def register(bp: Blueprint) -> None:
         by, text = request.args.get("by", "code"), request.args.get("q", "")[:40]
         with services().db.read() as session:
             found = search(session, by, text)
+            digits = "".join(ch for ch in text if ch in DIGITS)
+            lines = line_page.numbered(session, digits) if by == "mid" and digits else []
             return render_template(
                 "console/lookup.html",
                 by=by,
                 q=text,
                 searches=SEARCHES,
                 found=found,
+                lines=lines,
                 searched=bool(text.strip()),
                 when=present.when,
             )

@@ -49,3 +49,10 @@ def values(tx: Transaction) -> list[tuple[str, str]]:
         ("Created", when(tx.created_at)),
         ("Completed", when(tx.completed_at)),
     ]
+
+
+def dashed(mid: str | None) -> str:
+    """Show a ten-digit MID as people write it: 713-555-0001."""
+    if not mid or len(mid) != 10:
+        return mid or ""
+    return f"{mid[:3]}-{mid[3:6]}-{mid[6:]}"

@@ -1,14 +1,17 @@
 """The MML switch side of the simulator, reusing mml_codec from the other end.
 
 It speaks the commands of ``switch_adapters.mml.DEFAULT_COMMANDS``: ``HGSDC`` (``MSISDN``,
-``SUBID``, ``PROFILE``) inserts, ``HGSDE`` deletes, ``HGSDP`` prints one ``MSISDN`` or ``ALL``
-in pages, ``CACLP`` prints the time and ``EXIT`` logs off. An idle line is woken with an empty
-line and asks for ``USERCODE:`` and ``PASSWORD:`` when a log-on is configured; a command sent
-before log-on is answered with the log-on prompt.
+``SUBID``, ``PROFILE``) inserts, ``HGSUC`` changes ``SUBID`` and/or ``PROFILE``, ``HGSBI`` bars
+a line and ``HGSBE`` lifts the bar, ``HGSDE`` deletes, ``HGSDP`` prints one ``MSISDN`` or
+``ALL`` in pages (``STATE`` ``ACTIVE`` or ``BARRED``), ``CACLP`` prints the time and ``EXIT``
+logs off. An idle line is woken with an empty line and asks for ``USERCODE:`` and
+``PASSWORD:`` when a log-on is configured; a command sent before log-on is answered with the
+log-on prompt.
 
 Fault codes (``mml_codec``): 1 authorization failure, 3 unreasonable value, 4 function busy
 (denied on request), 10 unknown command, 12 subscriber already defined, 13 SUBID already in
-use, 14 subscriber not defined.
+use, 14 subscriber not defined, 15 subscriber already barred, 16 subscriber not barred: like
+the switch it stands for, it refuses a barring that changes nothing.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ from switch_adapters.mml_codec import (
     AUTHORIZATION_FAILURE,
     FUNCTION_BUSY,
     SUBID_IN_USE,
+    SUBSCRIBER_BARRED,
     SUBSCRIBER_DEFINED,
+    SUBSCRIBER_NOT_BARRED,
     SUBSCRIBER_NOT_DEFINED,
     UNKNOWN_COMMAND,
     UNREASONABLE_VALUE,
@@ -36,14 +41,16 @@ from switch_adapters.mml_codec import (
     parse_command,
     prompt,
     row,
+    rows,
 )
-from switch_adapters.port import Subscriber
+from switch_adapters.port import ACTIVE, SUSPENDED, Subscriber
 from switch_adapters.simulator.faults import Fault
 from switch_adapters.simulator.server import Connection, Switch
 from switch_adapters.simulator.store import DuplicateMid, EsnActive
 
 TITLE = "HLR SUBSCRIBER DATA"
-COLUMNS = ("MSISDN", "SUBID", "PROFILE")
+COLUMNS = ("MSISDN", "SUBID", "PROFILE", "STATE")
+STATE_WORDS = {ACTIVE: "ACTIVE", SUSPENDED: "BARRED"}
 MID = re.compile(r"\d{10}")
 ESN = re.compile(r"[0-9A-Fa-f]{1,20}")
 VALUE = re.compile(r"[A-Za-z0-9&+._-]*")
@@ -143,6 +150,11 @@ class MMLSwitch:
         if verb == "HGSDC":
             stats.count("insert")
             return self._insert(command)
+        if verb == "HGSUC":
+            stats.count("modify")
+            return self._modify(command)
+        if verb in ("HGSBI", "HGSBE"):
+            return self._barring(command)
         if verb == "HGSDE":
             stats.count("delete")
             mid = command.get("MSISDN") or ""
@@ -181,16 +193,52 @@ class MMLSwitch:
             return not_accepted(SUBID_IN_USE, "SUBID ALREADY IN USE")
         return executed()
 
+    def _modify(self, command: Command) -> bytes:
+        mid, esn, features = (
+            command.get("MSISDN") or "",
+            command.get("SUBID"),
+            command.get("PROFILE"),
+        )
+        if (
+            not MID.fullmatch(mid)
+            or (esn is None and features is None)
+            or (esn is not None and not ESN.fullmatch(esn))
+            or (features is not None and not VALUE.fullmatch(features))
+        ):
+            return not_accepted(UNREASONABLE_VALUE, "UNREASONABLE VALUE")
+        try:
+            held = self.switch.store().modify(mid, esn=esn, features=features)
+        except EsnActive:
+            return not_accepted(SUBID_IN_USE, "SUBID ALREADY IN USE")
+        if not held:
+            return not_accepted(SUBSCRIBER_NOT_DEFINED, "SUBSCRIBER NOT DEFINED")
+        return executed()
+
+    def _barring(self, command: Command) -> bytes:
+        barring = command.verb == "HGSBI"
+        self.switch.stats.count("suspend" if barring else "restore")
+        mid = command.get("MSISDN") or ""
+        was = self.switch.store().set_state(mid, SUSPENDED if barring else ACTIVE)
+        if was is None:
+            return not_accepted(SUBSCRIBER_NOT_DEFINED, "SUBSCRIBER NOT DEFINED")
+        if barring and was == SUSPENDED:
+            return not_accepted(SUBSCRIBER_BARRED, "SUBSCRIBER ALREADY BARRED")
+        if not barring and was == ACTIVE:
+            return not_accepted(SUBSCRIBER_NOT_BARRED, "SUBSCRIBER NOT BARRED")
+        return executed()
+
     def _dump(self, fault: Fault) -> bool:
         """Print every subscriber, part_size rows a page; the fault acts on the first page."""
         self.switch.stats.count("dump")
-        rows: list[bytes] = []
+        size = self.switch.part_size
+        table: list[tuple[str, str, str, str]] = []
         number = 0
 
         def send(final: bool) -> bool:
             nonlocal number
             number += 1
-            data = page(TITLE, number, COLUMNS) + b"".join(rows)
+            data = page(TITLE, number, COLUMNS) + rows(table[:size])
+            del table[:size]
             if final:
                 data += end() + prompt()
             if number > 1:
@@ -200,17 +248,18 @@ class MMLSwitch:
                 self.switch.stats.count("dropped")
             return self.conn.answer(data, fault)
 
-        for subscriber in self.switch.store():
-            rows.append(row(_values(subscriber)))
-            if len(rows) == self.switch.part_size:
+        # Pages of store rows become printout pages a block of rows at a time.
+        words = STATE_WORDS
+        for store_rows in self.switch.store().pages():
+            table += [(mid, esn, feat, words[state]) for mid, esn, feat, state in store_rows]
+            while len(table) >= size:
                 if not send(final=False):
                     return False
-                rows.clear()
         return send(final=True)
 
 
-def _values(subscriber: Subscriber) -> tuple[str, str, str]:
-    return (subscriber.mid, subscriber.esn, subscriber.features)
+def _values(subscriber: Subscriber) -> tuple[str, str, str, str]:
+    return (subscriber.mid, subscriber.esn, subscriber.features, STATE_WORDS[subscriber.state])
 
 
 __all__ = ["MMLSwitch", "serve"]

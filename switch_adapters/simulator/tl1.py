@@ -1,14 +1,19 @@
 """The TL1 switch side of the simulator, reusing tl1_codec from the other end.
 
 It speaks the commands of ``switch_adapters.tl1.DEFAULT_COMMANDS``: ``ACT-USER``, ``CANC-USER``,
-``RTRV-HDR``, ``ENT-SUB`` (``ESN=``, ``FEAT=``), ``DLT-SUB`` and ``RTRV-SUB`` (one MID, or
-``ALL`` for the whole database in parts). Like a real switch it acknowledges slow commands
-(``IP ctag <``) now and then, and sends autonomous ``REPT`` messages between answers and
-between the parts of a dump, so clients must cope with both.
+``RTRV-HDR``, ``ENT-SUB`` (``ESN=``, ``FEAT=``), ``ED-SUB`` (``ESN=`` and/or ``FEAT=``),
+``RMV-SUB`` and ``RST-SUB`` (out of and back into service), ``DLT-SUB`` and ``RTRV-SUB`` (one
+MID, or ``ALL`` for the whole database in parts; each line ends in its primary state, ``IS``
+or ``OOS``). Like a real switch it acknowledges slow commands (``IP ctag <``) now and then, and
+sends autonomous ``REPT`` messages between answers and between the parts of a dump, so clients
+must cope with both.
 
 Error codes: ``PIUI`` bad user or password, ``PLNA`` not logged on, ``IITA`` wrong target,
 ``ICNV`` unknown command, ``IISP`` unreadable input, ``IDNV`` bad data, ``IEAE`` MID already
-held, ``SAIS`` ESN already active, ``IENE`` no such MID, ``SROF`` (denied on request).
+held, ``SAIS`` ESN already active on a MID (insert, edit) or line already in service
+(restore), ``SAOS`` line already out of service (remove), ``IENE`` no such MID, ``SROF``
+(denied on request). Removing a line already out of service is refused, as a switch refuses
+a state change that changes nothing; so is restoring one in service.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from __future__ import annotations
 import re
 import time
 
-from switch_adapters.port import Subscriber
+from switch_adapters.port import ACTIVE, SUSPENDED, Record, Subscriber
 from switch_adapters.simulator.faults import Fault
 from switch_adapters.simulator.server import Connection, Switch
 from switch_adapters.simulator.store import DuplicateMid, EsnActive
@@ -34,6 +39,7 @@ ACK_EVERY = 3  # an in-progress acknowledgement before every third answer
 MID = re.compile(r"\d{10}")
 VALUE = re.compile(r"[A-Za-z0-9&+._-]*")
 FREE_VERBS = ("ACT-USER", "RTRV-HDR", "CANC-USER")
+PST = {ACTIVE: "IS", SUSPENDED: "OOS"}  # a line's state as its primary state
 REPTS = (
     ("*C", "REPT ALM EQPT", '"LINE-2:CR,LOS,SA"'),
     ("A ", "REPT EVT SESSION", '"CAS:LOGON,NSA"'),
@@ -117,6 +123,10 @@ class TL1Switch:
             return self._deny(ctag, "PLNA", "log on first")
         if verb == "ENT-SUB":
             return self._insert(command)
+        if verb == "ED-SUB":
+            return self._modify(command)
+        if verb in ("RMV-SUB", "RST-SUB"):
+            return self._service(command)
         if verb == "DLT-SUB":
             self.switch.stats.count("delete")
             if not self.switch.store().delete(command.aid):
@@ -127,7 +137,9 @@ class TL1Switch:
             held = self.switch.store().get(command.aid)
             if held is None:
                 return self._deny(ctag, "IENE", f"no subscriber on {command.aid}")
-            return self._done(ctag, (quote(_record(held.mid, held.esn, held.features)),))
+            return self._done(
+                ctag, (quote(_record(held.mid, held.esn, held.features, held.state)),)
+            )
         return self._deny(ctag, "ICNV", f"unknown command {verb}")
 
     def _insert(self, command: Command) -> Response:
@@ -146,6 +158,36 @@ class TL1Switch:
             return self._deny(command.ctag, "IEAE", f"{subscriber.mid} already in service")
         except EsnActive:
             return self._deny(command.ctag, "SAIS", f"ESN {subscriber.esn} already active")
+        return self._done(command.ctag)
+
+    def _modify(self, command: Command) -> Response:
+        self.switch.stats.count("modify")
+        params = command.parameters()
+        esn, features = params.get("ESN"), params.get("FEAT")
+        if (
+            (esn is None and features is None)
+            or (esn is not None and not esn.isalnum())
+            or (features is not None and not VALUE.fullmatch(features))
+        ):
+            return self._deny(command.ctag, "IDNV", "ESN or FEAT not valid")
+        try:
+            held = self.switch.store().modify(command.aid, esn=esn, features=features)
+        except EsnActive:
+            return self._deny(command.ctag, "SAIS", f"ESN {esn} already active")
+        if not held:
+            return self._deny(command.ctag, "IENE", f"no subscriber on {command.aid}")
+        return self._done(command.ctag)
+
+    def _service(self, command: Command) -> Response:
+        removing = command.verb == "RMV-SUB"
+        self.switch.stats.count("suspend" if removing else "restore")
+        was = self.switch.store().set_state(command.aid, SUSPENDED if removing else ACTIVE)
+        if was is None:
+            return self._deny(command.ctag, "IENE", f"no subscriber on {command.aid}")
+        if was == SUSPENDED and removing:
+            return self._deny(command.ctag, "SAOS", f"{command.aid} already out of service")
+        if was == ACTIVE and not removing:
+            return self._deny(command.ctag, "SAIS", f"{command.aid} already in service")
         return self._done(command.ctag)
 
     def _dump(self, command: Command, fault: Fault) -> bool:
@@ -189,14 +231,17 @@ class TL1Switch:
         return Response(self.sid, ctag, "DENY", lines, True, _stamp())
 
 
-def _record(mid: str, esn: str, features: str) -> str:
-    return f"{mid}:ESN={esn},FEAT={features}"
+def _record(mid: str, esn: str, features: str, state: str) -> str:
+    return f"{mid}:ESN={esn},FEAT={features}:{PST[state]}"
 
 
-def _records(rows: list[tuple[str, str, str]]) -> list[str]:
-    """The quoted dump lines of (mid, esn, features) rows."""
+def _records(rows: list[Record]) -> list[str]:
+    """The quoted dump lines of (mid, esn, features, state) rows."""
     # _record's line, quoted, written inline: a call per row costs a dump of a million 10%.
-    lines = [f'"{mid}:ESN={esn},FEAT={features}"' for mid, esn, features in rows]
+    pst = PST
+    lines = [
+        f'"{mid}:ESN={esn},FEAT={features}:{pst[state]}"' for mid, esn, features, state in rows
+    ]
     joined = "".join(lines)
     if joined.count('"') != 2 * len(lines) or "\\" in joined:  # a value to escape: rare
         return [quote(_record(*row)) for row in rows]

@@ -20,6 +20,7 @@ from ivr import create_app
 from ivr.console import ensure_demo_users
 
 from ..flow.conftest import switches  # noqa: F401  (switch simulator processes)
+from .lines import line_cas, line_live  # noqa: F401  (a line in service, served)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -10,10 +10,12 @@ from sqlalchemy import select
 
 from activation.queue import activities
 from activation.store.models import Agent, AuditEntry, Transaction
+from activation.store.orders import Order
 from ivr.softphone import HttpTransport, Softphone
 
 from ..flow.conftest import log_on
 from ..flow.test_activation import new_transaction, switch_holds, through_credit
+from ..lifecycle.test_orders import drain
 from .conftest import DESKTOP, PHONE
 from .test_api import Partner
 
@@ -238,3 +240,75 @@ def test_a_change_a_misclick_should_not_make_asks_first(chromium, live, services
     with services.db.transaction() as session:
         entry = session.scalar(select(AuditEntry).where(AuditEntry.new_status == "revoked"))
         assert entry.actor == "admin"
+
+
+def test_a_line_with_a_completed_and_a_held_order_at_1280_and_on_a_phone(
+    chromium, line_cas, line_live, screenshots
+):
+    cas, mid = line_cas, line_cas.mid
+    number = f"{mid[:3]}-{mid[3:6]}-{mid[6:]}"
+    csr = open_page(chromium)
+    log_in(csr, line_live, "csr", cas.passwords["csr"])
+    csr.click("nav >> text=Look-up")
+    csr.select_option("select[name=by]", "mid")
+    csr.fill("input[name=q]", number)
+    csr.click("button:has-text('Find')")
+    csr.click(f"a:has-text('Line {number}')")
+    csr.wait_for_url(f"**/console/lines/{mid}")
+    assert "Jane Q Public" in csr.inner_text("main") and "***-**-6789" in csr.inner_text("main")
+
+    csr.select_option("select[name=rate_plan]", "20")
+    csr.click("button:has-text('Change plan')")
+    assert "placed (rate plan change)" in csr.inner_text(".flash.ok")
+    assert "is in flight" in csr.inner_text("#in-flight")
+    drain(cas.services)
+    csr.reload()
+    assert "20 Economy" in csr.inner_text("main")
+    shoot(csr, screenshots, "line-forms-desktop")
+
+    # A disconnect asks first; dismissed, nothing is placed.
+    asked: list[str] = []
+
+    def dismiss(dialog: Any) -> None:
+        asked.append(dialog.message)
+        dialog.dismiss()
+
+    csr.once("dialog", dismiss)
+    csr.click("button:has-text('Disconnect')")
+    assert asked == [
+        f"Disconnect {number} for good? The number ages 45 days before it is handed out again."
+    ]
+    assert csr.locator(".flash").count() == 0 and csr.locator("#in-flight").count() == 0
+
+    csr.select_option("select[name=reason]", "stolen")
+    cas.switch.faults.append("deny")
+    csr.click("button:has-text('Suspend')")
+    drain(cas.services)
+    csr.reload()
+    held = csr.inner_text("#in-flight")
+    assert "Held: switch refused" in held and "A supervisor may give the order up." in held
+    assert csr.locator("#in-flight button", has_text="Give up").count() == 0
+    with cas.services.db.read() as session:
+        states = session.scalars(select(Order.status).order_by(Order.id)).all()
+    assert states == ["completed", "held"]
+    csr.context.close()
+
+    for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        page = open_page(chromium, viewport)
+        log_in(page, line_live, "supervisor", cas.passwords["supervisor"])
+        page.goto(f"{line_live.url}/console/lines/{mid}")
+        assert page.locator("tr[id^=order-] .state.completed").count() == 1
+        assert page.locator("tr[id^=order-] .state.held").count() == 1
+        shoot(page, screenshots, f"line-{size}")
+        page.context.close()
+
+    boss = open_page(chromium, PHONE)
+    log_in(boss, line_live, "supervisor", cas.passwords["supervisor"])
+    boss.goto(f"{line_live.url}/console/lines/{mid}")
+    boss.fill("#in-flight input[name=reason]", "the customer found the phone")
+    boss.once("dialog", lambda dialog: dialog.accept())
+    boss.click("#in-flight button:has-text('Give up')")
+    assert "given up." in boss.inner_text(".flash.ok")
+    assert boss.locator("form#order-suspend").count() == 1  # the line takes orders again
+    shoot(boss, screenshots, "line-forms-phone")
+    boss.context.close()

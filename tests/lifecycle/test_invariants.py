@@ -101,7 +101,7 @@ def _transactions_at_npa_confirm(services: Services) -> tuple[list[str], list[li
             tx.npa_nxx, tx.step = BLOCKS[i % 2], "npa_confirm"
             tx.ssn_encrypted = services.vault.encrypt("123456789")
             tx.ssn_hash, tx.ssn_last4 = services.vault.lookup_hash("123456789"), "6789"
-            tx.bureau_name, tx.bureau_address = "Jane Q Public", "12 Main Street"
+            tx.bureau_name, tx.bureau_address = "Jane Q Public", "12 Main Street, Houston, Texas"
             tx.credit_decision, tx.deposit_cents = "approve", 0
             keep_customer(session, tx)
             sids = []

@@ -69,7 +69,7 @@ def activate(services: Services, esn: str = ESN, code: str = "50000001") -> str:
         agent_id = session.scalar(select(Agent.id).where(Agent.agent_code == "1001"))
         tx = states.begin(session, code, agent_id, "test")
         tx.esn, tx.customer_kind, tx.rate_plan_code, tx.npa_nxx = esn, "individual", "10", "713555"
-        tx.bureau_name, tx.bureau_address = "Jane Q Public", "12 Main Street"
+        tx.bureau_name, tx.bureau_address = "Jane Q Public", "12 Main Street, Houston, Texas"
         tx.ssn_encrypted, tx.ssn_hash, tx.ssn_last4 = "x", "h", "6789"
         tx.credit_decision, tx.deposit_cents = "approve", 0
         keep_customer(session, tx)
@@ -141,8 +141,10 @@ def test_suspend_then_restore(cas):
 def test_disconnect_ages_the_number_before_it_lives_again(cas):
     services, switch, billing = cas
     mid = activate(services)
+    assert services.e911.lookup(mid) is not None  # the activation registered the address
     place(services, mid, "disconnect")
     drain(services)
+    assert services.e911.lookup(mid) is None
     tx = line(services)
     assert (tx.status, tx.mid, tx.former_mid) == ("disconnected", None, mid)
     assert mid not in switch.held and billing.records["50000001"].line_state == "disconnected"

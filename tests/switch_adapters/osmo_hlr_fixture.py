@@ -60,6 +60,14 @@ def held(daemon: OsmoHlrDaemon) -> list[tuple[str, str | None, str | None]]:
         return db.execute("SELECT imsi, msisdn, imei FROM subscriber ORDER BY imsi").fetchall()
 
 
+def access(daemon: OsmoHlrDaemon) -> list[tuple[str, int, int]]:
+    """Return every numbered (MSISDN, nam_cs, nam_ps) row of the HLR's database file, by MSISDN."""
+    with sqlite3.connect(daemon.database) as db:
+        return db.execute(
+            "SELECT msisdn, nam_cs, nam_ps FROM subscriber WHERE msisdn IS NOT NULL ORDER BY msisdn"
+        ).fetchall()
+
+
 def ctrl_set(daemon: OsmoHlrDaemon, variable: str, value: str) -> str:
     """Send one CTRL SET straight to the daemon and return its answer's text."""
     text = f"SET 7 {variable} {value}".encode("ascii")

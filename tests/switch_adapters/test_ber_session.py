@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -88,6 +88,49 @@ def test_the_simulator_answers_with_the_documented_octets(start: Start) -> None:
         sock.sendall(b"\x00\x00\x00\x03\x05\x00\x00")
         assert sock.recv(100) == b""
     assert sim.subscribers() == [sub(1)]
+
+
+def test_the_simulator_answers_the_changes_of_a_lines_life(start: Start) -> None:
+    sim = start("ber", name=NAME, secret=SECRET)
+    with Store(sim.store_path) as store:
+        store.insert(sub(1))
+        store.insert(sub(2))
+    host, port = sim.url.removeprefix("socket://").rsplit(":", 1)
+    codes = ber.ERROR_CODES
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        exchange(sock, ber.LogOn(1, NAME, SECRET.encode()))
+
+        def answer(request: ber.Message) -> ber.Message:
+            return ber.decode_message(exchange(sock, request)[4:])
+
+        assert exchange(sock, ber.Modify(2, sub(1).mid, "13803199999")).hex() == (
+            "0000001a62180201028013" + b"SUBSCRIBER MODIFIED".hex()
+        )
+        assert answer(ber.Modify(3, sub(1).mid, None, "20")) == ber.Response(
+            3, "SUBSCRIBER MODIFIED"
+        )
+        assert answer(ber.Modify(4, sub(1).mid, sub(2).esn)) == ber.Refused(
+            4, codes["esnInUse"], f"ESN {sub(2).esn} already active"
+        )
+        assert answer(ber.Modify(5, sub(1).mid)) == ber.Refused(
+            5, codes["badRequest"], "nothing to modify"
+        )
+        assert answer(ber.Modify(6, sub(9).mid, None, "20")) == ber.Refused(
+            6, codes["unknownSubscriber"], f"no subscriber on {sub(9).mid}"
+        )
+        assert answer(ber.Restore(7, sub(1).mid)) == ber.Refused(
+            7, codes["notSuspended"], f"{sub(1).mid} is not suspended"
+        )
+        assert exchange(sock, ber.Suspend(8, sub(1).mid)).hex() == (
+            "0000001b62190201088014" + b"SUBSCRIBER SUSPENDED".hex()
+        )
+        assert answer(ber.Suspend(9, sub(1).mid)) == ber.Refused(
+            9, codes["alreadySuspended"], f"{sub(1).mid} already suspended"
+        )
+        barred = Subscriber(sub(1).mid, "13803199999", "20", "suspended")
+        assert answer(ber.Query(10, sub(1).mid)) == ber.Response(10, "SUBSCRIBER DATA", barred)
+        assert answer(ber.Restore(11, sub(1).mid)) == ber.Response(11, "SUBSCRIBER RESTORED")
+    assert sim.subscribers() == [Subscriber(sub(1).mid, "13803199999", "20"), sub(2)]
 
 
 def test_a_wrong_secret_is_denied_with_the_switch_reason(start: Start) -> None:
@@ -252,7 +295,7 @@ def test_a_cut_dump_raises_and_the_next_dump_is_whole(start: Start, tmp_path: Pa
 
 # A switch that breaks the dialect's rules, to show the session refuses what it sends.
 
-Script = Callable[[ber.Message], list[ber.Message]]
+Script = Callable[[ber.Message], Sequence[ber.Message | bytes]]
 Rogue = Callable[[Script], SwitchDefinition]
 
 
@@ -277,7 +320,12 @@ def rogue() -> Iterator[Rogue]:
                 with conn:
                     while data := conn.recv(65536):
                         for request in decoder.feed(data):
-                            conn.sendall(b"".join(ber.encode(m) for m in script(request)))
+                            answer = script(request)  # messages, or octets as they are
+                            conn.sendall(
+                                b"".join(
+                                    m if isinstance(m, bytes) else ber.encode(m) for m in answer
+                                )
+                            )
 
         thread = threading.Thread(target=run, daemon=True)
         thread.start()
@@ -293,7 +341,7 @@ def rogue() -> Iterator[Rogue]:
 
 
 def _logged_on(answers: Script) -> Script:
-    def script(request: ber.Message) -> list[ber.Message]:
+    def script(request: ber.Message) -> Sequence[ber.Message | bytes]:
         if isinstance(request, ber.LogOn | ber.LogOff):
             return [ber.Response(request.invoke_id, "OK")]
         return answers(request)
@@ -348,3 +396,48 @@ def test_an_answer_about_another_mid_is_garbled(rogue: Rogue) -> None:
     with BERSession(rogue(_logged_on(answers)), deadline=DEADLINE) as session:
         with pytest.raises(Garbled, match="answered with"):
             session.query(sub(1).mid)
+
+
+def test_a_dump_in_mixed_layouts_with_late_answers_reads_every_record(rogue: Rogue) -> None:
+    barred = Subscriber(sub(3).mid, sub(3).esn, "", "suspended")
+
+    def answers(request: ber.Message) -> list[ber.Message | bytes]:
+        invoke_id = request.invoke_id
+        body = ber.encode_message(ber.DumpRecord(invoke_id, sub(2)))
+        long_form = (len(body) + 1).to_bytes(4, "big") + body[:1] + b"\x81" + body[1:]
+        return [
+            ber.Response((invoke_id + 1) % 2**31, "LATE"),  # a late answer to another request
+            ber.DumpRecord(invoke_id, sub(1)),
+            long_form,  # the same record as pyasn1 would also read it: its length in long form
+            ber.DumpRecord(invoke_id, barred),
+            *(ber.DumpRecord(invoke_id, sub(n)) for n in range(4, 400)),
+            ber.EndOfDump(invoke_id, 399),
+        ]
+
+    with BERSession(rogue(_logged_on(answers)), deadline=DEADLINE) as session:
+        batches = list(session.dump_records())
+        assert [Subscriber(*r) for batch in batches for r in batch] == [
+            sub(1),
+            sub(2),
+            barred,
+            *(sub(n) for n in range(4, 400)),
+        ]
+        assert len(batches) < 20  # runs of records, not one a batch
+
+
+def test_a_dump_record_its_pattern_refuses_ends_the_dump_after_what_came_before(
+    rogue: Rogue,
+) -> None:
+    def answers(request: ber.Message) -> list[ber.Message]:
+        odd = Subscriber(sub(3).mid, sub(3).esn, "TWO WORDS")  # printable, not the pattern's
+        records = [sub(1), sub(2), odd, sub(4)]
+        return [
+            *(ber.DumpRecord(request.invoke_id, s) for s in records),
+            ber.EndOfDump(request.invoke_id, 4),
+        ]
+
+    with BERSession(rogue(_logged_on(answers)), deadline=DEADLINE) as session:
+        batches = session.dump_records()
+        assert next(batches) == [(s.mid, s.esn, s.features, s.state) for s in (sub(1), sub(2))]
+        with pytest.raises(Garbled, match="dump record not as expected"):
+            next(batches)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from switch_adapters import mml_codec as mml
 
-COLUMNS = ("MSISDN", "SUBID", "PROFILE")
+COLUMNS = ("MSISDN", "SUBID", "PROFILE", "STATE")
 
 
 def decode(data: bytes) -> list[mml.Event]:
@@ -58,31 +58,68 @@ def test_a_two_page_printout_exact_bytes() -> None:
     switch = (
         mml.echo("HGSDP:ALL;")
         + mml.page("HLR SUBSCRIBER DATA", 1, COLUMNS)
-        + mml.row(("2815550001", "13803186457", "10"))
+        + mml.row(("2815550001", "13803186457", "10", "ACTIVE"))
         + mml.page("HLR SUBSCRIBER DATA", 2, COLUMNS)
-        + mml.row(("2815550002", "13803186458", ""))
+        + mml.row(("2815550002", "13803186458", "", "BARRED"))
         + mml.end()
     )
     assert switch == (
         b"HGSDP:ALL;\r\n"
         b"\r\nHLR SUBSCRIBER DATA  PAGE 1\r\n\r\n"
-        b"MSISDN       SUBID        PROFILE\r\n"
-        b"2815550001   13803186457  10\r\n"
+        b"MSISDN       SUBID        PROFILE      STATE\r\n"
+        b"2815550001   13803186457  10           ACTIVE\r\n"
         b"\r\nHLR SUBSCRIBER DATA  PAGE 2\r\n\r\n"
-        b"MSISDN       SUBID        PROFILE\r\n"
-        b"2815550002   13803186458  -\r\n"
+        b"MSISDN       SUBID        PROFILE      STATE\r\n"
+        b"2815550002   13803186458  -            BARRED\r\n"
         b"\r\nEND\r\n"
     )
     assert decode(switch) == [
         mml.Echo("HGSDP:ALL;"),
         mml.Page("HLR SUBSCRIBER DATA", 1),
         mml.Columns(COLUMNS),
-        mml.Row(("2815550001", "13803186457", "10")),
+        mml.Row(("2815550001", "13803186457", "10", "ACTIVE")),
         mml.Page("HLR SUBSCRIBER DATA", 2),
         mml.Columns(COLUMNS),
-        mml.Row(("2815550002", "13803186458", "")),
+        mml.Row(("2815550002", "13803186458", "", "BARRED")),
         mml.End(),
     ]
+
+
+@pytest.mark.parametrize(
+    ("command", "answer", "event"),
+    [
+        (
+            "HGSUC:MSISDN=2815550001,SUBID=13803186458,PROFILE=20;",
+            b"EXECUTED\r\n",
+            mml.Executed(),
+        ),
+        ("HGSUC:MSISDN=2815550001,SUBID=13803186458;", b"EXECUTED\r\n", mml.Executed()),
+        ("HGSUC:MSISDN=2815550001,PROFILE=;", b"EXECUTED\r\n", mml.Executed()),
+        (
+            "HGSBI:MSISDN=2815550001;",
+            b"NOT ACCEPTED\r\nFAULT CODE 15\r\nSUBSCRIBER ALREADY BARRED\r\n",
+            mml.NotAccepted(mml.SUBSCRIBER_BARRED, "SUBSCRIBER ALREADY BARRED"),
+        ),
+        (
+            "HGSBE:MSISDN=2815550001;",
+            b"NOT ACCEPTED\r\nFAULT CODE 16\r\nSUBSCRIBER NOT BARRED\r\n",
+            mml.NotAccepted(mml.SUBSCRIBER_NOT_BARRED, "SUBSCRIBER NOT BARRED"),
+        ),
+    ],
+    ids=lambda v: str(v)[:24],
+)
+def test_the_commands_of_a_lines_life_exact_bytes_and_back(
+    command: str, answer: bytes, event: mml.Event
+) -> None:
+    assert mml.encode_command(command) == command.encode() + b"\r\n"
+    (line,) = mml.ClientInput().feed(mml.encode_command(command))
+    assert mml.parse_command(line).get("MSISDN") == "2815550001"
+    if isinstance(event, mml.NotAccepted):
+        assert mml.not_accepted(event.code, event.reason) == answer
+    else:
+        assert mml.executed() == answer
+    switch = mml.prompt() + mml.echo(command) + answer + mml.prompt()
+    assert decode(switch) == [mml.Ready(), mml.Echo(command), event, mml.Ready()]
 
 
 def test_commands_parse_into_verb_and_parameters() -> None:
@@ -271,3 +308,94 @@ def test_a_hunting_decoder_skips_an_earlier_answer_tail_until_the_prompt() -> No
     assert not output.hunting
     with pytest.raises(mml.MMLError):
         output.feed(b"EXECUTED\r\n")  # strict again once the prompt came
+
+
+# Printouts read and written a block of rows at a time must read exactly as row by row.
+
+
+def _row_by_row(events: list[mml.Event]) -> list[mml.Event]:
+    """Events with every Rows block given as the Row events it stands for."""
+    out: list[mml.Event] = []
+    for event in events:
+        if isinstance(event, mml.Rows):
+            assert event.count == event.text.count("\n") + 1
+            out += [mml.Row(values) for values in event.values()]
+        else:
+            out.append(event)
+    return out
+
+
+def _decoded(stream: bytes, cuts: list[int], rows_at_once: bool) -> list[mml.Event] | str:
+    output = mml.SwitchOutput(rows_at_once=rows_at_once)
+    events: list[mml.Event] = []
+    try:
+        for start, stop in zip([0, *cuts], [*cuts, len(stream)], strict=True):
+            events += output.feed(stream[start:stop])
+        output.end_of_stream()
+    except mml.MMLError:
+        return "refused"
+    return _row_by_row(events)
+
+
+@settings(deadline=None)
+@given(st.lists(answers(), min_size=1, max_size=4), st.data())
+def test_rows_read_at_once_read_as_row_by_row(
+    dialogue: list[tuple[bytes, list[mml.Event]]], data: st.DataObject
+) -> None:
+    stream = b"".join(chunk for chunk, _ in dialogue) + mml.prompt()
+    expected = [event for _, events in dialogue for event in events] + [mml.Ready()]
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=8)))
+    assert _decoded(stream, cuts, rows_at_once=True) == expected
+
+
+@settings(deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from(list("<\r\n;:=, ABDEGNOPRTU0123456789-\t")), max_size=300),
+    st.data(),
+)
+def test_any_printout_like_text_reads_at_once_as_row_by_row(text: str, data: st.DataObject) -> None:
+    head = mml.prompt() + mml.echo("HGSDP:ALL;") + mml.page("HLR DATA", 1, COLUMNS)
+    stream = head + text.encode()
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=6)))
+    assert _decoded(stream, cuts, rows_at_once=True) == _decoded(stream, cuts, rows_at_once=False)
+
+
+def test_a_long_printout_comes_as_a_few_blocks() -> None:
+    table = [(f"28155{n:05d}", f"138031{n:05d}", "10", "ACTIVE") for n in range(500)]
+    stream = (
+        mml.echo("HGSDP:ALL;")
+        + mml.page("HLR SUBSCRIBER DATA", 1, COLUMNS)
+        + mml.rows(table[:250])
+        + mml.page("HLR SUBSCRIBER DATA", 2, COLUMNS)
+        + mml.rows(table[250:])
+        + mml.end()
+    )
+    events = mml.SwitchOutput(rows_at_once=True).feed(stream)
+    assert [type(e).__name__ for e in events] == [
+        "Echo", "Page", "Columns", "Rows", "Page", "Columns", "Rows", "End"
+    ]  # fmt: skip
+    assert [values for e in events if isinstance(e, mml.Rows) for values in e.values()] == table
+
+
+row_values = st.text(alphabet=st.sampled_from(list("AB9-_. \t\r\néEND")), max_size=14)
+
+
+@settings(deadline=None)
+@given(st.integers(1, 4).flatmap(lambda w: st.lists(st.tuples(*[row_values] * w), max_size=6)))
+@example([("9 ", "9")])  # padding cannot tell a blank in a value from one between values
+@example([("-", "9")])
+@example([("", "9"), ("9", "")])
+@example([("END",), ("A  PAGE 2",)])
+@example([("A" * 200, "B" * 200, "C" * 200)])
+def test_rows_writes_what_row_writes_and_refuses_what_it_refuses(
+    table: list[tuple[str, ...]],
+) -> None:
+    try:
+        expected: bytes | None = b"".join(mml.row(values) for values in table)
+    except mml.MMLError:
+        expected = None
+    try:
+        written: bytes | None = mml.rows(table)
+    except mml.MMLError:
+        written = None
+    assert written == expected

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import socket
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from switch_adapters.port import (
     Garbled,
     LineDown,
     Subscriber,
+    SwitchDefinition,
     SwitchDenied,
     SwitchTimeout,
 )
@@ -76,8 +78,8 @@ def test_the_simulator_speaks_the_documented_dialogue(start: Start) -> None:
         assert receive(sock, b"<") == (
             b"HGSDP:MSISDN=2815550001;\r\n"
             b"\r\nHLR SUBSCRIBER DATA  PAGE 1\r\n\r\n"
-            b"MSISDN       SUBID        PROFILE\r\n"
-            b"2815550001   13803100001  10\r\n"
+            b"MSISDN       SUBID        PROFILE      STATE\r\n"
+            b"2815550001   13803100001  10           ACTIVE\r\n"
             b"\r\nEND\r\n\r\n<"
         )
         sock.sendall(b"EXIT;\r\n")
@@ -86,6 +88,73 @@ def test_the_simulator_speaks_the_documented_dialogue(start: Start) -> None:
         sock.sendall(b"HGSDE:MSISDN=2815550001;\r\n")
         assert receive(sock, b"USERCODE:") == b"\r\nUSERCODE:"
     assert sim.subscribers() == [Subscriber("2815550001", "13803100001", "10")]
+
+
+def test_the_simulator_speaks_the_documented_life_of_a_line(start: Start) -> None:
+    sim = start("mml")
+    with Store(sim.store_path) as store:
+        store.insert(sub(1))
+    host, port = sim.url.removeprefix("socket://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(b"\r\n")
+        receive(sock, b"USERCODE:")
+        sock.sendall(b"cas\r\nhou1-secret\r\n")
+        receive(sock, b"<")
+
+        def exchange(command: bytes) -> bytes:
+            sock.sendall(command + b"\r\n")
+            answer = receive(sock, b"<")
+            assert answer.startswith(command + b"\r\n")
+            return answer[len(command) + 2 : -3]  # without the echo and the next prompt
+
+        assert exchange(b"HGSUC:MSISDN=2815550001,SUBID=13803199999;") == b"EXECUTED\r\n"
+        assert exchange(b"HGSUC:MSISDN=2815550001,PROFILE=20;") == b"EXECUTED\r\n"
+        assert exchange(b"HGSBE:MSISDN=2815550001;") == (
+            b"NOT ACCEPTED\r\nFAULT CODE 16\r\nSUBSCRIBER NOT BARRED\r\n"
+        )
+        assert exchange(b"HGSBI:MSISDN=2815550001;") == b"EXECUTED\r\n"
+        assert exchange(b"HGSBI:MSISDN=2815550001;") == (
+            b"NOT ACCEPTED\r\nFAULT CODE 15\r\nSUBSCRIBER ALREADY BARRED\r\n"
+        )
+        assert exchange(b"HGSDP:MSISDN=2815550001;") == (
+            b"\r\nHLR SUBSCRIBER DATA  PAGE 1\r\n\r\n"
+            b"MSISDN       SUBID        PROFILE      STATE\r\n"
+            b"2815550001   13803199999  20           BARRED\r\n"
+            b"\r\nEND\r\n"
+        )
+        assert exchange(b"HGSUC:MSISDN=2815550001;") == (
+            b"NOT ACCEPTED\r\nFAULT CODE 3\r\nUNREASONABLE VALUE\r\n"
+        )
+        assert exchange(b"HGSUC:MSISDN=2815559999,PROFILE=20;") == (
+            b"NOT ACCEPTED\r\nFAULT CODE 14\r\nSUBSCRIBER NOT DEFINED\r\n"
+        )
+        assert exchange(b"HGSBE:MSISDN=2815550001;") == b"EXECUTED\r\n"
+    assert sim.subscribers() == [Subscriber("2815550001", "13803199999", "20")]
+
+
+def test_the_changes_go_on_the_line_as_the_templates_write_them(start: Start) -> None:
+    sim = start("mml")
+    with Store(sim.store_path) as store:
+        store.insert(sub(1))
+    sent: list[bytes] = []
+    with open_session(sim.definition("HOU2"), deadline=DEADLINE) as session:
+        assert isinstance(session, MMLSession)
+        line = session.trunk.ensure(0)
+        original = line.write
+        line.write = lambda data: (sent.append(data), original(data))[1]  # type: ignore[method-assign]
+        session.modify(sub(1).mid, esn="13803199999", features="20")
+        session.modify(sub(1).mid, esn="13803100001")
+        session.modify(sub(1).mid, features="")
+        session.suspend(sub(1).mid)
+        session.restore(sub(1).mid)
+    assert sent[:5] == [
+        b"HGSUC:MSISDN=2815550001,SUBID=13803199999,PROFILE=20;\r\n",
+        b"HGSUC:MSISDN=2815550001,SUBID=13803100001;\r\n",
+        b"HGSUC:MSISDN=2815550001,PROFILE=;\r\n",
+        b"HGSBI:MSISDN=2815550001;\r\n",
+        b"HGSBE:MSISDN=2815550001;\r\n",
+    ]
+    assert sim.subscribers() == [sub(1, "")]
 
 
 def test_a_wrong_secret_is_denied_with_the_switch_reason(start: Start) -> None:
@@ -229,6 +298,87 @@ def test_a_cut_dump_raises_and_the_next_dump_is_whole(start: Start, tmp_path: Pa
             seen.extend(session.dump())
         assert seen == [sub(n) for n in range(1, len(seen) + 1)]
         assert list(session.dump()) == [sub(n) for n in range(1, 251)]
+
+
+def test_a_dump_with_a_rows_own_pattern_reads_the_same_rows(start: Start, tmp_path: Path) -> None:
+    path = tmp_path / "hou2.db"
+    with Store(path) as store:
+        store.load([*(sub(n) for n in range(1, 120)), Subscriber(sub(120).mid, "ABCDEF", "")])
+        store.set_state(sub(7).mid, "suspended")
+    sim = start("mml", store=path, name=NAME, secret=SECRET, extra_args=["--part-size", "50"])
+    own = CommandTemplate(
+        "HGSDP:ALL;",
+        r"MSISDN=(?P<mid>\d+),SUBID=(?P<esn>\w+),PROFILE=(?P<features>\w*),STATE=(?P<state>\w+)",
+    )
+    expected = [
+        (s.mid, s.esn, s.features, "suspended" if s.mid == sub(7).mid else "active")
+        for s in [*(sub(n) for n in range(1, 120)), Subscriber(sub(120).mid, "ABCDEF", "")]
+    ]
+    for commands in ({}, {"dump": own}):
+        definition = sim.definition("HOU2", commands=commands)
+        with MMLSession(definition, deadline=DEADLINE) as session:
+            batches = list(session.dump_records())
+        assert [record for batch in batches for record in batch] == expected
+        assert len(batches) <= 6  # blocks of rows, not a batch a row
+
+
+@pytest.fixture
+def printing() -> Iterator[Callable[[bytes], SwitchDefinition]]:
+    """An MML peer that answers its one command with a printout of the given rows."""
+    servers: list[socket.socket] = []
+
+    def start(rows: bytes) -> SwitchDefinition:
+        server = socket.create_server(("127.0.0.1", 0))
+        servers.append(server)
+
+        def serve() -> None:
+            conn, _ = server.accept()
+            with conn:
+                conn.recv(100)
+                conn.sendall(b"\r\n<")
+                command = conn.recv(100).strip()
+                conn.sendall(
+                    command
+                    + b"\r\n\r\nHLR SUBSCRIBER DATA  PAGE 1\r\n\r\n"
+                    + b"MSISDN       SUBID        PROFILE      STATE\r\n"
+                    + rows
+                    + b"\r\nEND\r\n\r\n<"
+                )
+                conn.recv(100)
+
+        threading.Thread(target=serve, daemon=True).start()
+        url = f"socket://127.0.0.1:{server.getsockname()[1]}"
+        return SwitchDefinition("HOU2", "mml", "HOU2", url)
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+def test_a_dump_row_not_as_expected_is_garbled_after_the_rows_before_it(printing) -> None:  # type: ignore[no-untyped-def]
+    rows = (
+        b"2815550001   13803100001  10           ACTIVE\r\n"
+        b"2815550002   13803100002  -            BARRED\r\n"
+        b"2815550003   NOT-AN-ESN   10           ACTIVE\r\n"
+    )
+    with MMLSession(printing(rows), deadline=DEADLINE) as session:
+        batches = session.dump_records()
+        assert next(batches) == [
+            ("2815550001", "13803100001", "10", "active"),
+            ("2815550002", "13803100002", "", "suspended"),
+        ]
+        with pytest.raises(Garbled, match="dump row not as expected"):
+            next(batches)
+
+
+def test_a_printout_line_that_is_no_row_is_garbled(printing) -> None:  # type: ignore[no-untyped-def]
+    rows = (
+        b"2815550001   13803100001  10           ACTIVE\r\n"
+        b"2815550002   13803100002  ACTIVE\r\n"  # a field short
+    )
+    with MMLSession(printing(rows), deadline=DEADLINE) as session:
+        with pytest.raises(Garbled, match="unexpected line"):
+            list(session.dump())
 
 
 def test_a_switch_asking_for_a_log_on_none_is_configured_for_is_denied(start: Start) -> None:

@@ -150,6 +150,101 @@ def test_inserting_what_the_hlr_already_holds_is_already_done(session, hlr):
     assert fixture.held(hlr) == [("310003465550001", "3465550001", "000" + ESN)]
 
 
+def test_a_modify_gives_the_subscriber_a_new_handset(session, hlr):
+    session.insert(Subscriber("3465550001", ESN, "10"))
+
+    session.modify("3465550001", esn="13803186458", features="20")
+
+    assert fixture.held(hlr) == [("310003465550001", "3465550001", "00013803186458")]
+    assert session.query("3465550001") == Subscriber("3465550001", "13803186458")
+    session.modify("3465550001", esn=IMEI)
+    assert session.query("3465550001") == Subscriber("3465550001", IMEI)
+
+
+def test_a_modify_of_the_features_alone_changes_nothing_and_sends_nothing(session, hlr):
+    session.insert(Subscriber("3465550001", ESN, "10"))
+    hlr.stop()  # nothing is sent: a stopped HLR does not notice
+
+    session.modify("3465550001", features="20")
+    session.modify("3465559999", features="20")
+
+    with pytest.raises(ValueError):
+        session.modify("3465550001")  # nothing at all to change
+
+
+def test_a_modify_of_a_mid_the_hlr_does_not_hold_is_denied_with_its_reason(session, hlr):
+    with pytest.raises(SwitchDenied) as denied:
+        session.modify("3465559999", esn=ESN)
+
+    assert denied.value.reason == "No subscriber for msisdn = '3465559999'"
+    assert fixture.held(hlr) == []
+
+
+def test_suspend_turns_off_circuit_and_packet_access_and_restore_turns_them_on(session, hlr):
+    session.insert(Subscriber("3465550001", ESN))
+    session.insert(Subscriber("3465550002", IMEI))
+
+    session.suspend("3465550001")
+
+    assert fixture.access(hlr) == [("3465550001", 0, 0), ("3465550002", 1, 1)]
+    assert session.query("3465550001") == Subscriber("3465550001", ESN, "", "suspended")
+    assert list(session.dump()) == [
+        Subscriber("3465550001", ESN, "", "suspended"),
+        Subscriber("3465550002", IMEI),
+    ]
+    session.suspend("3465550001")  # the HLR takes it again; it is what was wanted
+    session.restore("3465550001")
+    session.restore("3465550001")
+    assert fixture.access(hlr) == [("3465550001", 1, 1), ("3465550002", 1, 1)]
+    assert session.query("3465550001") == Subscriber("3465550001", ESN)
+
+
+def test_a_line_with_one_kind_of_access_left_is_active(session, hlr):
+    session.insert(Subscriber("3465550001", ESN))
+    fixture.ctrl_set(hlr, "subscriber.by-msisdn-3465550001.ps-enabled", "0")
+
+    assert session.query("3465550001") == Subscriber("3465550001", ESN)
+    assert list(session.dump()) == [Subscriber("3465550001", ESN)]
+
+
+def test_suspending_or_restoring_a_mid_the_hlr_does_not_hold_is_denied(session, hlr):
+    for change in (session.suspend, session.restore):
+        with pytest.raises(SwitchDenied) as denied:
+            change("3465559999")
+        assert denied.value.reason == "No such subscriber."
+
+
+def test_a_suspend_left_unanswered_by_a_silent_hlr_is_done_by_the_retry(hlr):
+    with OsmoHlrSession(fixture.hou4(hlr), deadline=1.0) as session:
+        session.insert(Subscriber("3465550001", ESN))
+        os.kill(hlr.process.pid, signal.SIGSTOP)
+        try:
+            started = time.monotonic()
+            with pytest.raises(SwitchTimeout):
+                session.suspend("3465550001")
+            assert time.monotonic() - started < 5.0
+        finally:
+            os.kill(hlr.process.pid, signal.SIGCONT)
+
+        session.suspend("3465550001")
+
+        assert session.query("3465550001") == Subscriber("3465550001", ESN, "", "suspended")
+    assert fixture.access(hlr) == [("3465550001", 0, 0)]
+
+
+def test_a_switch_row_written_before_these_commands_gets_the_defaults(hlr):
+    row = {name: DEFAULT_COMMANDS[name] for name in ("insert", "delete", "query", "dump")}
+    with OsmoHlrSession(fixture.hou4(hlr, commands=row)) as session:
+        session.insert(Subscriber("3465550001", ESN))
+        session.modify("3465550001", esn="13803186458")
+        session.suspend("3465550001")
+        assert session.query("3465550001") == Subscriber(
+            "3465550001", "13803186458", "", "suspended"
+        )
+        session.restore("3465550001")
+    assert fixture.access(hlr) == [("3465550001", 1, 1)]
+
+
 def test_keepalive_proves_the_line_and_moves_to_the_backup_when_the_primary_goes(tmp_path, hlr):
     with osmo_hlr_daemon.require_osmo_hlr(tmp_path / "backup") as backup:
         row = fixture.hou4(hlr, backup_url=backup.ctrl_url)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -62,6 +63,47 @@ def test_store_streams_ordered_by_mid_across_batches(tmp_path: Path) -> None:
     assert [s.mid for s in rest] == [sub(n).mid for n in [*range(2, 2346), 9999]]
     with Store(tmp_path / "s.db", readonly=True) as reader:
         assert reader.count() == 2346
+
+
+def test_store_keeps_a_state_and_changes_what_it_holds(tmp_path: Path) -> None:
+    with Store(tmp_path / "s.db") as store:
+        store.insert(sub(1))
+        store.insert(sub(2))
+        assert store.set_state(sub(1).mid, "suspended") == "active"
+        assert store.set_state(sub(1).mid, "suspended") == "suspended"  # unchanged
+        assert store.set_state(sub(9).mid, "suspended") is None
+        assert store.modify(sub(1).mid, esn="13899900001")
+        assert store.modify(sub(1).mid, features="")
+        assert not store.modify(sub(9).mid, features="20")
+        with pytest.raises(EsnActive):  # a suspended line's handset stays in use
+            store.modify(sub(2).mid, esn="13899900001")
+        with pytest.raises(ValueError):
+            store.set_state(sub(2).mid, "barred")
+        held = Subscriber(sub(1).mid, "13899900001", "", "suspended")
+        assert store.get(sub(1).mid) == held
+        assert list(store) == [held, sub(2)]
+        assert list(store.pages()) == [[tuple(vars(held).values()), tuple(vars(sub(2)).values())]]
+
+
+def test_a_store_file_from_before_states_is_migrated_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as old:  # the first layout, as a simulator wrote it
+        old.executescript(
+            "CREATE TABLE subscriber (mid TEXT PRIMARY KEY, esn TEXT NOT NULL UNIQUE,"
+            " features TEXT NOT NULL DEFAULT '') WITHOUT ROWID;"
+        )
+        old.execute("INSERT INTO subscriber VALUES (?, ?, ?)", (sub(1).mid, sub(1).esn, "10"))
+    old.close()
+    with Store(path, readonly=True) as reader:  # read as it is: every line active
+        assert list(reader) == [sub(1)]
+    with Store(path) as store, Store(path) as second:  # a second simulator on the same file
+        assert store.get(sub(1).mid) == sub(1)
+        assert store.set_state(sub(1).mid, "suspended") == "active"
+        assert second.get(sub(1).mid) == Subscriber(sub(1).mid, sub(1).esn, "10", "suspended")
+    with sqlite3.connect(path) as migrated:
+        columns = [row[1] for row in migrated.execute("PRAGMA table_info(subscriber)")]
+    migrated.close()
+    assert columns == ["mid", "esn", "features", "state"]
 
 
 # -- faults ----------------------------------------------------------------------------------

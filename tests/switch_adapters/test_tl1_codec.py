@@ -30,6 +30,46 @@ def test_command_golden_bytes() -> None:
     assert Command("RTRV-HDR", "HOU1", "", "7").encode() == b"RTRV-HDR:HOU1::7;"
 
 
+# The commands after an insertion, as the TL1 session's default templates write them.
+LIFE_COMMANDS = [
+    (
+        Command("ED-SUB", "HOU1", "7135550001", "43", "", ("ESN=13803186458,FEAT=20",)),
+        b"ED-SUB:HOU1:7135550001:43::ESN=13803186458,FEAT=20;",
+    ),
+    (
+        Command("ED-SUB", "HOU1", "7135550001", "44", "", ("ESN=13803186458",)),
+        b"ED-SUB:HOU1:7135550001:44::ESN=13803186458;",
+    ),
+    (
+        Command("ED-SUB", "HOU1", "7135550001", "45", "", ("FEAT=",)),
+        b"ED-SUB:HOU1:7135550001:45::FEAT=;",
+    ),
+    (Command("RMV-SUB", "HOU1", "7135550001", "46"), b"RMV-SUB:HOU1:7135550001:46;"),
+    (Command("RST-SUB", "HOU1", "7135550001", "47"), b"RST-SUB:HOU1:7135550001:47;"),
+]
+
+
+@pytest.mark.parametrize(("command", "wire"), LIFE_COMMANDS, ids=lambda v: str(v)[:30])
+def test_the_commands_of_a_lines_life_golden_bytes_and_back(command: Command, wire: bytes) -> None:
+    assert command.encode() == wire
+    assert TL1Server().feed(wire) == [command]
+
+
+def test_a_retrieved_line_carries_its_primary_state() -> None:
+    lines = ('"7135550001:ESN=13803186457,FEAT=10:IS"', '"7135550002:ESN=13803186458,FEAT=:OOS"')
+    response = Response("HOU1", "48", "COMPLD", lines, True, STAMP)
+    wire = (
+        b"\r\n\n   HOU1 24-03-01 12:30:45\r\nM  48 COMPLD\r\n"
+        b'   "7135550001:ESN=13803186457,FEAT=10:IS"\r\n'
+        b'   "7135550002:ESN=13803186458,FEAT=:OOS"\r\n;'
+    )
+    assert response.encode() == wire
+    assert TL1Client().feed(wire) == [response]
+    assert unquoted_text(response.lines) == (
+        "7135550001:ESN=13803186457,FEAT=10:IS\n7135550002:ESN=13803186458,FEAT=:OOS"
+    )
+
+
 def test_server_reads_commands_split_anywhere() -> None:
     wire = b"ACT-USER:HOU1:cas:1::hou1-secret;\r\nRTRV-SUB:HOU1:7135550001:2;\r\n"
     server = TL1Server()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import socket
 import threading
 from collections.abc import Callable
@@ -19,6 +20,7 @@ from switch_adapters.port import (
 )
 from switch_adapters.simulator.store import Store
 from switch_adapters.tl1 import DEFAULT_COMMANDS, TL1Session
+from switch_adapters.tl1_codec import Response, TL1Client
 
 DEADLINE = 1.0
 
@@ -224,18 +226,18 @@ def test_late_answers_acks_and_alarms_are_skipped_until_the_real_answer(scripted
         return (
             HEAD
             + b"M  999 COMPLD\r\n"
-            + b'   "7135550009:ESN=13803100009,FEAT=30"\r\n;'
+            + b'   "7135550009:ESN=13803100009,FEAT=30:IS"\r\n;'
             + b"IP "
             + tag
             + b"\r\n<"
             + HEAD
             + b"*C 1 REPT ALM EQPT\r\n"
-            + b'   "7135550008:ESN=13803100008,FEAT=20"\r\n;'
+            + b'   "7135550008:ESN=13803100008,FEAT=20:IS"\r\n;'
             + HEAD
             + b"M  "
             + tag
             + b" COMPLD\r\n"
-            + b'   "7135550001:ESN=13803100001,FEAT=10"\r\n>'
+            + b'   "7135550001:ESN=13803100001,FEAT=10:IS"\r\n>'
             + HEAD
             + b"A  3 REPT EVT SESSION\r\n;"
             + HEAD
@@ -252,7 +254,7 @@ def test_late_answers_acks_and_alarms_are_skipped_until_the_real_answer(scripted
 
 
 def test_final_acknowledgements_end_a_command(scripted_switch) -> None:  # type: ignore[no-untyped-def]
-    held = b'   "7135550001:ESN=13803100001,FEAT=10"\r\n'
+    held = b'   "7135550001:ESN=13803100001,FEAT=10:IS"\r\n'
 
     def script(verb: str, ctag: str) -> bytes:
         tag = ctag.encode()
@@ -269,6 +271,91 @@ def test_final_acknowledgements_end_a_command(scripted_switch) -> None:  # type:
         with pytest.raises(SwitchDenied) as denied:
             session.delete("7135550001")
     assert denied.value.code == "RL"
+
+
+def test_the_changes_go_on_the_line_as_the_templates_write_them(scripted_switch) -> None:  # type: ignore[no-untyped-def]
+    def script(verb: str, ctag: str) -> bytes:
+        return HEAD + b"M  " + ctag.encode() + b" COMPLD\r\n;"
+
+    received: list[bytes] = []
+    url = scripted_switch(script)
+    definition = SwitchDefinition("HOU1", "tl1", "HOU1", url)
+    with open_session(definition, deadline=DEADLINE) as session:
+        assert isinstance(session, TL1Session)
+        line = session.trunk.ensure(0)
+        original = line.write
+        line.write = lambda data: (received.append(data), original(data))[1]  # type: ignore[method-assign]
+        session.modify("7135550001", esn="13803186458", features="20")
+        session.modify("7135550001", esn="13803186458")
+        session.modify("7135550001", features="")
+        session.suspend("7135550001")
+        session.restore("7135550001")
+    ctag = re.compile(rb"^((?:[^:]*:){3})[^:;]+")  # correlation tags differ by session
+    assert [ctag.sub(rb"\1C", data) for data in received] == [
+        b"ED-SUB:HOU1:7135550001:C::ESN=13803186458,FEAT=20;\r\n",
+        b"ED-SUB:HOU1:7135550001:C::ESN=13803186458;\r\n",
+        b"ED-SUB:HOU1:7135550001:C::FEAT=;\r\n",
+        b"RMV-SUB:HOU1:7135550001:C;\r\n",
+        b"RST-SUB:HOU1:7135550001:C;\r\n",
+    ]
+
+
+def test_a_row_template_leaves_out_the_parameter_not_changed_wherever_it_stands(sim) -> None:  # type: ignore[no-untyped-def]
+    commands = {
+        "modify": CommandTemplate(
+            "ED-SUB:{tid}:{mid}:{ctag}::FEAT={features},ESN={esn};", "^COMPLD"
+        )
+    }
+    with open_session(sim.definition("HOU1", commands=commands), deadline=DEADLINE) as session:
+        session.insert(sub(1))
+        session.modify(sub(1).mid, esn="13899900001")
+        session.modify(sub(1).mid, features="30")
+    assert sim.subscribers() == [Subscriber(sub(1).mid, "13899900001", "30")]
+
+
+def test_the_simulator_speaks_the_documented_verbs_and_codes(sim) -> None:  # type: ignore[no-untyped-def]
+    client = TL1Client()
+
+    def answer(sock: socket.socket, command: str) -> Response:
+        ctag = command.split(":")[3].rstrip(";")
+        sock.sendall(command.encode() + b"\r\n")
+        while True:
+            for event in client.feed(sock.recv(4096)):
+                if isinstance(event, Response) and event.ctag == ctag and event.final:
+                    return event
+
+    mid = sub(1).mid
+    host, port = sim.url.removeprefix("socket://").rsplit(":", 1)
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        assert answer(sock, "ACT-USER:HOU1:cas:1::hou1-secret;").status == "COMPLD"
+        assert answer(sock, f"ENT-SUB:HOU1:{mid}:2::ESN={sub(1).esn},FEAT=10;").status == "COMPLD"
+        outcomes = [
+            answer(sock, command)
+            for command in (
+                f"RST-SUB:HOU1:{mid}:3;",
+                f"RMV-SUB:HOU1:{mid}:4;",
+                f"RMV-SUB:HOU1:{mid}:5;",
+                f"RTRV-SUB:HOU1:{mid}:6;",
+                f"ED-SUB:HOU1:{mid}:7::FEAT=20;",
+                f"ED-SUB:HOU1:{mid}:8;",
+                "ED-SUB:HOU1:7135559999:9::FEAT=20;",
+                f"RST-SUB:HOU1:{mid}:10;",
+                f"RTRV-SUB:HOU1:{mid}:11;",
+            )
+        ]
+    assert [(o.status, o.error_code) for o in outcomes] == [
+        ("DENY", "SAIS"),
+        ("COMPLD", ""),
+        ("DENY", "SAOS"),
+        ("COMPLD", ""),
+        ("COMPLD", ""),
+        ("DENY", "IDNV"),
+        ("DENY", "IENE"),
+        ("COMPLD", ""),
+        ("COMPLD", ""),
+    ]
+    assert outcomes[3].data == [f"{mid}:ESN={sub(1).esn},FEAT=10:OOS"]
+    assert outcomes[8].data == [f"{mid}:ESN={sub(1).esn},FEAT=20:IS"]
 
 
 def dump_script(*parts: bytes) -> Callable[[str, str], bytes]:
@@ -295,18 +382,18 @@ def test_a_dump_is_read_a_part_at_a_time_and_a_garbled_part_keeps_what_it_showed
     scripted_switch,
 ) -> None:  # type: ignore[no-untyped-def]
     script = dump_script(
-        body('"7135550001:ESN=13803100001,FEAT=10"', '"7135550002:ESN=13803100002,FEAT="'),
-        body('"7135550003:ESN=13803100003,FEAT=30"', '"7135550004:ESN=NOT-AN-ESN,FEAT=10"'),
+        body('"7135550001:ESN=13803100001,FEAT=10:IS"', '"7135550002:ESN=13803100002,FEAT=:IS"'),
+        body('"7135550003:ESN=13803100003,FEAT=30:OOS"', '"7135550004:ESN=NOT-AN-ESN,FEAT=10:IS"'),
     )
     definition = SwitchDefinition("HOU1", "tl1", "HOU1", scripted_switch(script))
     with open_session(definition, deadline=DEADLINE) as session:
         assert isinstance(session, TL1Session)
         batches = session.dump_records()
         assert next(batches) == [
-            ("7135550001", "13803100001", "10"),
-            ("7135550002", "13803100002", ""),
+            ("7135550001", "13803100001", "10", "active"),
+            ("7135550002", "13803100002", "", "active"),
         ]
-        assert next(batches) == [("7135550003", "13803100003", "30")]
+        assert next(batches) == [("7135550003", "13803100003", "30", "suspended")]
         with pytest.raises(Garbled, match="dump line not as expected"):
             next(batches)
 
@@ -314,10 +401,10 @@ def test_a_dump_is_read_a_part_at_a_time_and_a_garbled_part_keeps_what_it_showed
 def test_a_dump_body_in_another_layout_reads_the_same(scripted_switch) -> None:  # type: ignore[no-untyped-def]
     # Deeper indentation, trailing blanks, a comment line and an escaped quote: line by line.
     script = dump_script(
-        b'     "7135550001:ESN=13803100001,FEAT=10"  \r\n'
+        b'     "7135550001:ESN=13803100001,FEAT=10:IS"  \r\n'
         b"   /* printout of the subscriber database */\r\n"
-        b'   "7135550002:ESN=13803100002,FEAT=A\\"B"\r\n',
-        body('"7135550003:ESN=13803100003,FEAT=30"'),
+        b'   "7135550002:ESN=13803100002,FEAT=A\\"B:OOS"\r\n',
+        body('"7135550003:ESN=13803100003,FEAT=30:IS"'),
     )
     definition = SwitchDefinition(
         "HOU1",
@@ -327,14 +414,14 @@ def test_a_dump_body_in_another_layout_reads_the_same(scripted_switch) -> None: 
         commands={
             "dump": CommandTemplate(
                 "RTRV-SUB:{tid}:ALL:{ctag};",
-                r"^(?P<mid>\d{10}):ESN=(?P<esn>\d+),FEAT=(?P<features>[^,]*)$",
+                r"^(?P<mid>\d{10}):ESN=(?P<esn>\d+),FEAT=(?P<features>[^,]*):(?P<state>IS|OOS)$",
             )
         },
     )
     with open_session(definition, deadline=DEADLINE) as session:
         assert list(session.dump()) == [
             Subscriber("7135550001", "13803100001", "10"),
-            Subscriber("7135550002", "13803100002", 'A"B'),
+            Subscriber("7135550002", "13803100002", 'A"B', "suspended"),
             Subscriber("7135550003", "13803100003", "30"),
         ]
 
@@ -351,14 +438,17 @@ def test_a_row_pattern_without_features_reads_a_switch_that_keeps_none(scripted_
     )
     with open_session(definition, deadline=DEADLINE) as session:
         assert [list(batch) for batch in session.dump_records()] == [
-            [("7135550001", "13803100001", ""), ("7135550002", "13803100002", "")]
+            [
+                ("7135550001", "13803100001", "", "active"),
+                ("7135550002", "13803100002", "", "active"),
+            ]
         ]
 
 
 def test_a_dump_out_of_mid_order_is_garbled_to_whoever_reads_subscribers(scripted_switch) -> None:  # type: ignore[no-untyped-def]
     script = dump_script(
-        body('"7135550002:ESN=13803100002,FEAT=10"'),
-        body('"7135550001:ESN=13803100001,FEAT=10"'),
+        body('"7135550002:ESN=13803100002,FEAT=10:IS"'),
+        body('"7135550001:ESN=13803100001,FEAT=10:IS"'),
     )
     definition = SwitchDefinition("HOU1", "tl1", "HOU1", scripted_switch(script))
     with open_session(definition, deadline=DEADLINE) as session:
@@ -379,7 +469,7 @@ def test_the_simulator_quotes_a_value_that_needs_it_in_the_middle_of_a_dump(
     with Store(path) as store:
         store.load([sub(1), odd, sub(3)])
     sim = start("tl1", store=path, extra_args=["--part-size", "2"])
-    pattern = r"^(?P<mid>\d{10}):ESN=(?P<esn>\d+),FEAT=(?P<features>.*)$"
+    pattern = r"^(?P<mid>\d{10}):ESN=(?P<esn>\d+),FEAT=(?P<features>.*):(?P<state>IS|OOS)$"
     row = sim.definition("HOU1")
     definition = SwitchDefinition(
         row.name,

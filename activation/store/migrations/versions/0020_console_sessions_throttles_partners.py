@@ -36,6 +36,7 @@ KIND_OF_REASON = (
     ("call-back%", "callback"),
     ("denied MID%", "callback"),
     ("% removed from queue", "queue"),
+    ("E911 %", "e911"),
     ("order %", "order"),
     ("unknown to the credit bureau", "order"),
     ("deposit due; no payment given", "order"),

@@ -137,10 +137,12 @@ FIELDS = [
     "clear_secret", "first_suffix", "last_suffix", "rule_id", "min_score", "max_score",
     "decision", "deposit_dollars", "role", "partner", "transaction_code", "mid", "esn",
     "rate_plan", "customer_name", "customer_address", "deposit_cents", "deposit_method",
+    "type", "old_handset", "line_state",
 ]  # fmt: skip
 VALUES = st.one_of(
     TEXT,
     st.sampled_from(["1", "0", "esn", "ssn", "cash", "713555", "10", "approve", "csr", "inf"]),
+    st.sampled_from(["change_esn", "change_plan", "suspend", "restore", "disconnect"]),
     st.sampled_from(["1e309", "-1", "9" * 30, "/console/queue", "/console/x\r\ny", "²"]),
 )
 
@@ -184,7 +186,11 @@ def test_console_forms_with_any_text_as_each_role(app, services, users, phone, r
         "name": st.sampled_from(others),
         "prefix": st.sampled_from(["abc", "0"]),
         "npa_nxx": st.sampled_from(["212555", "713555", "x"]),
+        "mid": st.sampled_from(["7135550001", "0000000000", "x"]),
     }
+    for rule in _posts(app):  # a parameter added later: a few values of its own
+        for name in re.findall(r"<(?:\w+:)?(\w+)>", rule):
+            params.setdefault(name, st.sampled_from(["1", "0", "x", "١"]))
 
     @given(
         rule=st.sampled_from(_posts(app)),

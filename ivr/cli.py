@@ -118,6 +118,8 @@ def gunicorn_args(bind: str, workers: int) -> list[str]:
         "-",
         "--logger-class",
         "ivr.gunicorn_logs.GunicornLogger",
+        # One control socket per user would be shared by every gunicorn of that user: none.
+        "--no-control-socket",
         "ivr:create_app()",
     ]
 

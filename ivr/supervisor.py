@@ -3,8 +3,8 @@
 Each child runs in a process group of its own, so a Ctrl-C at the terminal reaches only the
 supervisor, which then stops every child in order (SIGTERM to the group, SIGKILL to what
 lingers) instead of each child dying half-way on its own. A child that dies is restarted at
-once; one that dies again soon after its start is restarted after a growing pause, so a
-child that cannot run does not spin.
+once; one that dies again and again soon after its start is restarted after a growing pause,
+so a child that cannot run does not spin.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -139,7 +140,10 @@ class Supervisor:
                     continue
                 ran = now - entry.started_at
                 entry.quick_deaths = entry.quick_deaths + 1 if ran < STABLE_AFTER else 0
-                pause = min(2.0 ** (entry.quick_deaths - 1), MAX_PAUSE) if entry.quick_deaths else 0
+                # Once: at once. Again and again soon after each start: 1 s, 2 s, 4 s ...
+                pause = (
+                    min(2.0 ** (entry.quick_deaths - 2), MAX_PAUSE) if entry.quick_deaths > 1 else 0
+                )
                 entry.next_try = now + pause
                 pid = entry.child.pid
                 entry.child.stop()  # reaps it, and SIGKILLs what it left in its group
@@ -163,11 +167,22 @@ class Supervisor:
         self.say(f"{entry.name} restarted (pid {entry.child.pid}, restart #{entry.restarts})")
 
     def stop_all(self) -> None:
-        """Stop every child, the last started first."""
-        for entry in reversed(self.children):
-            if entry.child is not None:
-                try:
-                    entry.child.stop()
-                except Exception as exc:  # the others must still be stopped
-                    self.say(f"{entry.name} did not stop cleanly: {exc}")
-                entry.child = None
+        """Stop every child, all at once (each may take its time to finish cleanly)."""
+        stopping = [
+            threading.Thread(target=self._stop, args=(entry,), name=f"stop {entry.name}")
+            for entry in self.children
+            if entry.child is not None
+        ]
+        for thread in stopping:
+            thread.start()
+        for thread in stopping:
+            thread.join()
+
+    def _stop(self, entry: Supervised) -> None:
+        child, entry.child = entry.child, None
+        if child is None:
+            return
+        try:
+            child.stop()
+        except Exception as exc:  # the others are still stopped
+            self.say(f"{entry.name} did not stop cleanly: {exc}")

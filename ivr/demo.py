@@ -150,6 +150,11 @@ def demo(port: int, data_dir: str | None, fresh: bool) -> None:
     home = Path(data_dir or os.environ.get("CAS_DATA_DIR") or "var").resolve()
     # The demo is SQLite in its own folder, whatever CAS_DATABASE_URL names.
     settings = Settings.from_env(data_dir=home, database_url="")
+    if os.environ.get("CAS_DATABASE_URL"):
+        say(
+            f"CAS_DATABASE_URL is set: the demo keeps to its own database in {_shown(home)}, "
+            "which commands run with CAS_DATABASE_URL set do not see"
+        )
     with ExitStack() as stack:
         web_socket = listen(port)
         stack.callback(web_socket.close)
@@ -191,9 +196,6 @@ def _run(
     switches = start_switches(supervisor, settings, logs)
     if stop.is_set():
         raise Stopped
-    services = bootstrap(settings)
-    users = ensure_demo_users(services)
-    services.db.dispose()
 
     env = child_env(settings, network.url, url)
     env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir(home))
@@ -203,6 +205,9 @@ def _run(
     fd = web_socket.fileno()
     web_args = [sys.executable, *gunicorn_args(f"fd://{fd}", 2)]
     supervisor.add("web", lambda: Spawned(web_args, env, logs / "web.log", pass_fds=(fd,)))
+    services = bootstrap(settings)  # while the web server boots
+    users = ensure_demo_users(services)
+    services.db.dispose()
 
     wait_healthy(url, lambda: _status(supervisor, "web"), logs / "web.log", stop)
     DemoCard(url, DEMO_AUTH_TOKEN, DEMO_ACCOUNT_SID, network.url, os.getpid()).write(home)

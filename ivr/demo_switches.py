@@ -7,6 +7,7 @@ names its line's address once per demo start), with the subscribers it kept on d
 from __future__ import annotations
 
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -81,17 +82,20 @@ def start_switches(supervisor: Supervisor, settings: Settings, logs: Path) -> li
                 DemoSwitch(s.name, s.dialect, s.logon_name, definition(s, vault).logon_secret)
                 for s in rows
             ]
-        lines, urls = [], {}
-        for switch in switches:
+
+        def start(switch: DemoSwitch) -> tuple[str | None, str]:
             if switch.dialect == "osmo-hlr":
                 url = _osmo_hlr(supervisor, settings.data_dir / "osmo-hlr")
-                line = f"{switch.name} (osmo-hlr) at {url}" if url else ""
-            else:
-                url, control = _simulator(supervisor, switch, settings.data_dir, logs)
-                line = f"{switch.name} ({switch.dialect}) at {url}, faults: {control}"
-            urls[switch.name] = url
-            if line:
-                lines.append(line)
+                return url, f"{switch.name} (osmo-hlr) at {url}" if url else ""
+            url, control = _simulator(supervisor, switch, settings.data_dir, logs)
+            return url, f"{switch.name} ({switch.dialect}) at {url}, faults: {control}"
+
+        # All at once: each waits for its process to listen. Leaving the pool waits for every
+        # start, so one that fails leaves none unsupervised.
+        with ThreadPoolExecutor(max_workers=len(switches) or 1) as pool:
+            started = list(pool.map(start, switches))
+        urls = {switch.name: url for switch, (url, _line) in zip(switches, started, strict=True)}
+        lines = [line for _url, line in started if line]
         with db.transaction() as session:
             for row in session.scalars(select(Switch)):
                 url = urls.get(row.name)

@@ -118,12 +118,14 @@ class Supervisor:
         self.say = say
         self.clock = clock
         self.children: list[Supervised] = []
+        self._adding = threading.Lock()
 
     def add(self, name: str, start: Callable[[], Child]) -> Child:
         """Start a child now (an error here is the caller's) and keep it running after."""
         entry = Supervised(name, start)
         entry.child, entry.started_at = start(), self.clock()
-        self.children.append(entry)
+        with self._adding:  # children may be started from several threads at once
+            self.children.append(entry)
         return entry.child
 
     def pids(self) -> dict[str, int]:

@@ -1,5 +1,5 @@
-"""`cas demo` and its data dir: kept across restarts, `--fresh` starts over, one demo at a time,
-a busy port refused, and someone's real database left alone."""
+"""`cas demo` and its data dir: `--fresh` starts over, a busy port is refused, and someone's
+real database is left alone (a restart keeping the data is test_make_demo's)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,12 @@ import socket
 import sqlite3
 import subprocess
 
+from click.testing import CliRunner
+
 from activation.settings import Settings
 from activation.store.setup import init_database
+from ivr.demo import demo
+from ivr.demo_folder import DemoCard
 
 from .demo_process import clean_env, free_port
 
@@ -18,25 +22,21 @@ def _partners(clone) -> list[str]:  # type: ignore[no-untyped-def]
         return [row[0] for row in db.execute("SELECT partner FROM api_keys ORDER BY partner")]
 
 
-def test_a_restart_keeps_the_data_and_fresh_starts_over(start_demo, clone):
-    port = free_port()
-    first = start_demo("--port", str(port))
-    first.wait_for("Press Ctrl-C")
-    added = first.cas("api-key", "add", "acme")  # from the same folder, no --data-dir
-    assert added.startswith("exit 0") and "API key for acme: cas_" in added, added
-    other = start_demo("--port", str(free_port()))
-    assert other.proc.wait(60) == 1
-    assert "a demo already runs on" in other.output and f"127.0.0.1:{port}" in other.output
-    assert first.stop() == 0
+def test_fresh_starts_over_from_what_a_demo_left(start_demo, clone):
+    home = clone / "var"
+    init_database(Settings(data_dir=home), demo=True)
+    DemoCard("http://127.0.0.1:1", "token", "AC" + "d" * 32, "http://127.0.0.1:2", 1).write(home)
+    (home / "letters").mkdir()
+    (home / "letters" / "99999999.pdf").write_bytes(b"%PDF")
+    added = subprocess.run(
+        [".venv/bin/cas", "api-key", "add", "acme"], cwd=clone, env=clean_env(), timeout=60
+    )
+    assert added.returncode == 0 and _partners(clone) == ["acme"]
 
-    second = start_demo("--port", str(port))
-    second.wait_for("Press Ctrl-C")
-    assert second.stop() == 0
-    assert _partners(clone) == ["acme"]
-
-    fresh = start_demo("--port", str(port), "--fresh")
+    fresh = start_demo("--port", str(free_port()), "--fresh")
     fresh.wait_for("Press Ctrl-C")
     assert _partners(clone) == []
+    assert not (home / "letters").exists()
     assert fresh.stop() == 0
 
 
@@ -59,19 +59,13 @@ def test_a_port_already_taken_is_refused_naming_it(clone):
     assert not (clone / "var").exists()  # refused before anything was made
 
 
-def test_a_database_the_demo_did_not_make_is_left_alone(clone):
-    real = clone / "var"
+def test_a_database_the_demo_did_not_make_is_left_alone(tmp_path):
+    real = tmp_path / "var"
     init_database(Settings(data_dir=real, secret_key="x"), demo=False)
     before = (real / "cas.sqlite3").read_bytes()
     for fresh in ([], ["--fresh"]):
-        done = subprocess.run(
-            [".venv/bin/cas", "demo", "--port", str(free_port()), *fresh],
-            cwd=clone,
-            env=clean_env(),
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert done.returncode == 1
-        assert "holds a CAS database that `cas demo` did not create" in done.stderr
+        args = ["--port", str(free_port()), "--data-dir", str(real), *fresh]
+        done = CliRunner().invoke(demo, args)
+        assert done.exit_code == 1
+        assert "holds a CAS database that `cas demo` did not create" in done.output
     assert (real / "cas.sqlite3").read_bytes() == before

@@ -2,12 +2,15 @@
 
 One activation is dialled through it with `cas dial` as a person would (no --url, no
 --auth-token: the demo's card in var/ says both), a worker killed with SIGKILL comes back,
-and SIGTERM leaves no process behind, osmo-hlr included.
+and SIGTERM leaves no process behind, osmo-hlr included. Started again, the demo still has the
+activation (`cas letter` writes its welcome letter), and a second demo on the same folder is
+refused.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import time
@@ -35,6 +38,9 @@ def test_make_demo_dials_an_activation_and_stops_everything(start_demo, clone):
     call = demo.cas("dial", "--pause-scale", "0.05", input=ACTIVATION)
     assert call.startswith("exit 0"), call
     assert "CAS: The new number is 7 1 3, 5 5 5," in call
+    spoken = re.search(r"Your transaction code is ([\d ]+)\.", call)
+    assert spoken is not None
+    code = spoken[1].replace(" ", "")
     compared = demo.cas("compare", "--switch", "HOU1")
     assert compared.startswith("exit 0"), compared  # found the demo's data: no discrepancy
     assert '"cas_numbers": 1' in compared
@@ -55,3 +61,12 @@ def test_make_demo_dials_an_activation_and_stops_everything(start_demo, clone):
         time.sleep(0.1)
     left = {pid: cmd for pid, cmd in everything.items() if alive(pid)}
     assert not left, f"still running after SIGTERM: {left}"
+
+    again = start_demo("--port", str(port), command=command)
+    again.wait_for("Press Ctrl-C")
+    letter = again.cas("letter", code)
+    assert letter.startswith("exit 0") and f"var/letters/{code}.pdf" in letter, letter
+    other = start_demo("--port", str(free_port()))
+    assert other.proc.wait(60) == 1
+    assert "a demo already runs on" in other.output and f"127.0.0.1:{port}" in other.output
+    assert again.stop() == 0

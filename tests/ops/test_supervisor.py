@@ -55,20 +55,23 @@ def test_a_child_that_keeps_dying_waits_longer_each_time(tmp_path: Path):
     clock = Clock()
     supervisor = Supervisor(said.append, clock)
     try:
-        child = supervisor.add("crash", lambda: Spawned(["false"], os.environ, tmp_path / "c.log"))
+        child = supervisor.add(
+            "crash", lambda: Spawned(["sleep", "60"], os.environ, tmp_path / "c")
+        )
         pauses = []
         for _ in range(5):
             assert isinstance(child, Spawned)
+            child.proc.kill()
             child.proc.wait()
-            supervisor.check()  # it died soon after its start
-            death = next(line for line in reversed(said) if "exited with status 1" in line)
-            pauses.append(death.rsplit("restarting", 1)[1])
-            clock.now += 100  # past any pause, without living longer (its start is what counts)
+            supervisor.check()  # it died within seconds of its start
+            pauses.append(said[-1].rsplit("restarting", 1)[1] if "restarting" in said[-1] else "")
+            clock.now += 100  # past any pause
             supervisor.check()
-            supervisor.children[0].started_at = clock.now
-            child = supervisor.children[0].child  # type: ignore[assignment]
-            assert child is not None
+            entry = supervisor.children[0]
+            entry.started_at = clock.now  # so its next death is soon after its start again
+            child = entry.child  # type: ignore[assignment]
         assert pauses == ["", " in 1 s", " in 2 s", " in 4 s", " in 8 s"]
+        assert "killed by SIGKILL" in said[0]
     finally:
         supervisor.stop_all()
 

@@ -31,6 +31,7 @@ class Settings:
     letters_cron: str = "0 2 * * *"  # the nightly welcome-letter batch (crontab, local time)
     compare_cron: str = "30 2 * * *"  # the nightly telephone-number comparison
     letters_online: bool = False  # a welcome letter as soon as billing has the record
+    number_aging_days: int = 45  # a disconnected number's rest before it is handed out again
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -53,6 +54,7 @@ class Settings:
             letters_cron=env.get("CAS_LETTERS_CRON", "0 2 * * *"),
             compare_cron=env.get("CAS_COMPARE_CRON", "30 2 * * *"),
             letters_online=env.get("CAS_LETTERS_ONLINE", "0") in ("1", "true", "yes"),
+            number_aging_days=int(env.get("CAS_NUMBER_AGING_DAYS", "45")),
         )
         return replace(base, **overrides)  # type: ignore[arg-type]
 

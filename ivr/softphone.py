@@ -137,9 +137,12 @@ class Softphone:
         max_redirects: int = 50,
         listener: Callable[[Event], None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        status_callback: str | None = None,
     ) -> None:
         self.transport = transport
         self.url = urljoin(transport.base_url, url)
+        # Where the number's status callback points: told the final status of incoming calls.
+        self.status_callback = urljoin(self.url, status_callback) if status_callback else None
         self.validator = RequestValidator(auth_token) if auth_token else None
         self.public_url = public_url.rstrip("/") if public_url else None
         self.account_sid = account_sid
@@ -418,6 +421,11 @@ class Call:
         self.ended, self.status, self.end_reason = True, status, reason
         self.gather, self._rest = None, []
         self._emit("end", reason)
+        callback = self.phone.status_callback
+        if callback and self.direction == "inbound":
+            # As Twilio does once a call is over, whoever ended it.
+            form = self._params()
+            self.phone.transport.post(callback, form, self.phone.sign(callback, form))
 
     def _emit(self, kind: str, text: str) -> None:
         event = Event(kind, text)

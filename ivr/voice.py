@@ -83,6 +83,14 @@ def fallback() -> Response:
     return _xml(twiml.render(Answer(0, sorry), current_app.extensions["cas"].settings.csr_number))
 
 
+@bp.post("/status")
+def status() -> Response:
+    """Twilio's status callback of an incoming call: a caller gone part-way abandons."""
+    flow: CallFlow = current_app.extensions["cas.callflow"]
+    flow.hung_up(_call_sid(), request.form.get("CallStatus", ""))
+    return Response(status=204)
+
+
 @bp.post("/whisper")
 def whisper() -> Response:
     """Tell the CSR which transaction the call carries before it is connected."""

@@ -5,18 +5,17 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
 from activation.call.context import Ctx, Step
 from activation.call.login import resume
 from activation.call.outcomes import Outcome
 from activation.call.speech import digits, dollars, say
 from activation.lifecycle import states
 from activation.lifecycle.customers import keep_customer
+from activation.lifecycle.orders import handset_in_service
 from activation.lifecycle.states import Move, MoveRefused, TxStatus
 from activation.queue import activities
 from activation.services import Services
-from activation.store.models import Call, Handset, Transaction
+from activation.store.models import Call
 from activation.validators import ein_problem, esn_problem, ssn_problem
 
 # A credit check that has not answered in this long goes to a CSR.
@@ -27,15 +26,7 @@ def _esn(ctx: Ctx, entry: str) -> Outcome:
     tx = ctx.require_tx()
     tx.esn = entry  # kept whatever comes of it: a CSR sees the handset with the transaction
     spoken = digits(entry)
-    handset = ctx.session.get(Handset, entry)
-    in_service = ctx.session.scalar(
-        select(Transaction.id).where(
-            Transaction.esn == entry,
-            Transaction.id != tx.id,
-            Transaction.status.in_((TxStatus.ACTIVE, TxStatus.ASSIGNING, TxStatus.DELAYED)),
-        )
-    )
-    if (handset is not None and handset.status == "active") or in_service is not None:
+    if handset_in_service(ctx.session, entry, besides=tx.id):
         return ctx.transfer("ESN already active", say("esn_active", esn=spoken))
     checked = ctx.checked
     pvs = checked if isinstance(checked, PvsAnswer) and checked.esn == entry else None
@@ -64,7 +55,7 @@ class PvsAnswer:
 _PVS_ASKS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="cas-pvs")
 
 
-def ask_pvs(services: Services, call: Call, entry: str) -> PvsAnswer | None:
+def ask_pvs(services: Services, call: Call | None, entry: str) -> PvsAnswer | None:
     """Ask the positive validation system about a keyed ESN, before any lock, within its deadline.
 
     The ESN step's precheck: a slow PVS holds up this caller only, never the database, and

@@ -15,18 +15,22 @@ from sqlalchemy import select
 
 from activation.call.context import Ctx, Step, open_call
 from activation.call.customer import CUSTOMER_STEPS
+from activation.call.line import LINE_STEPS
 from activation.call.login import LOGIN_STEPS
 from activation.call.number import NUMBER_STEPS
 from activation.call.outcomes import Answer, Outcome
 from activation.call.speech import say
 from activation.lifecycle import states
+from activation.lifecycle.states import Move
 from activation.services import Services
 from activation.store.models import Call
 
 log = logging.getLogger("cas.call")
+# Twilio's final call statuses.
+FINAL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
 
 STEPS: dict[str, Step] = {
-    step.name: step for step in (*LOGIN_STEPS, *CUSTOMER_STEPS, *NUMBER_STEPS)
+    step.name: step for step in (*LOGIN_STEPS, *CUSTOMER_STEPS, *NUMBER_STEPS, *LINE_STEPS)
 }
 
 
@@ -78,6 +82,27 @@ class CallFlow:
             )
             return replace(self._keep(ctx, outcome), step=handled, transaction_code=code)
 
+    def hung_up(self, call_sid: str, status: str) -> str:
+        """Take the provider's final status of a call: a caller gone part-way abandons the
+        transaction at its step (resumable by its code); return what became of the call."""
+        if status not in FINAL_STATUSES:
+            return "noted"
+        with self.services.db.transaction() as session:
+            call = session.scalar(select(Call).where(Call.call_sid == call_sid).with_for_update())
+            if call is None:
+                return "unknown"
+            if call.ended:
+                return "ended"  # CAS ended it itself (goodbye, a transfer): nothing was left
+            call.ended = True
+            if call.transaction_id is None:
+                return "ended"
+            tx = states.lock(session, call.transaction_id)
+            if not states.allowed(tx.status, Move.ABANDON):
+                return "ended"
+            states.move(session, tx, Move.ABANDON, "ivr", f"caller hung up at {call.step}")
+            log.info("call %s hung up at %s", call_sid, call.step, extra={"tx": tx.code})
+            return "abandoned"
+
     def _precheck(self, call_sid: str, seq: int, digits: str | None) -> object:
         with self.services.db.read() as session:
             call = session.get(Call, call_sid)
@@ -106,7 +131,7 @@ class CallFlow:
 
     @staticmethod
     def _problem(ctx: Ctx, step: Step, entry: str) -> str | None:
-        if entry == "#" and step.pound_is_answer:
+        if entry in ("#", "##") and step.pound_is_answer:
             return None
         if not entry.isdigit():
             return "not digits"

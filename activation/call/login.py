@@ -9,12 +9,12 @@ from sqlalchemy import select
 from activation.call.context import Ctx, Step
 from activation.call.outcomes import Outcome
 from activation.call.speech import digits, phone_number, say
-from activation.lifecycle import states
-from activation.lifecycle.states import RESUMABLE, TxStatus
+from activation.lifecycle import agents, states
+from activation.lifecycle.agents import Logon
+from activation.lifecycle.states import RESUMABLE, Move, TxStatus
 from activation.secrets import check_pin
 from activation.services import Services
-from activation.store import audit
-from activation.store.models import Agent, Call, Transaction
+from activation.store.models import Activity, Agent, Call, Transaction
 
 
 def _agent_id(ctx: Ctx, entry: str) -> Outcome:
@@ -29,59 +29,43 @@ def _check_pin(services: Services, call: Call, entry: str) -> tuple[str, bool] |
     return None if stored is None else (stored, check_pin(entry, stored))
 
 
-def _pin_matches(ctx: Ctx, agent: Agent, entry: str) -> bool:
+def _pin_matches(ctx: Ctx, stored: str, entry: str) -> bool:
     checked = ctx.checked
-    if isinstance(checked, tuple) and checked[0] == agent.pin_hash:
+    if isinstance(checked, tuple) and checked[0] == stored:
         return bool(checked[1])
-    return check_pin(entry, agent.pin_hash)  # the PIN changed meanwhile: check it again
+    return check_pin(entry, stored)  # the PIN changed meanwhile: check it again
 
 
 def _pin(ctx: Ctx, entry: str) -> Outcome:
-    call, settings = ctx.call, ctx.services.settings
-    agent = ctx.session.scalar(
-        select(Agent).where(Agent.agent_code == call.agent_code).with_for_update()
+    call = ctx.call
+    stored = ctx.session.scalar(select(Agent.pin_hash).where(Agent.agent_code == call.agent_code))
+    matched = stored is not None and _pin_matches(ctx, stored, entry)
+    outcome, agent = agents.log_on(
+        ctx.session,
+        call.agent_code or "",
+        matched,
+        max_failures=ctx.services.settings.max_login_failures,
+        now=ctx.now,
+        actor="ivr",
     )
-    if agent is not None and agent.locked:
-        audit.record(
-            ctx.session,
-            "agent",
-            agent.agent_code,
-            "locked",
-            "locked",
-            "ivr",
-            "log-on refused: locked",
-        )
+    if outcome == Logon.LOCKED:
         return ctx.transfer("agent locked", say("agent_locked"))
-    if agent is None or not _pin_matches(ctx, agent, entry):
-        call.login_failures += 1
-        if agent is not None:
-            agent.failed_attempts += 1
-            agent.invalid_logons += 1
-            if agent.failed_attempts >= settings.max_login_failures:
-                agent.locked = True
-                audit.record(
-                    ctx.session,
-                    "agent",
-                    agent.agent_code,
-                    "active",
-                    "locked",
-                    "ivr",
-                    f"{agent.failed_attempts} failed log-ons",
-                )
-        if call.login_failures >= 2:
-            return ctx.transfer("log-on failed twice", say("login_failed"))
-        return ctx.prompt("agent_id", say("login_failed"))
-    agent.failed_attempts = 0
-    agent.valid_logons += 1
-    agent.last_logon_at = ctx.now
-    call.agent_id = agent.id
-    return ctx.prompt("menu", say("logged_on", name=agent.name))
+    if outcome == Logon.OK and agent is not None:
+        call.agent_id = agent.id
+        return ctx.prompt("menu", say("logged_on", name=agent.name))
+    call.login_failures += 1
+    if call.login_failures >= 2:
+        return ctx.transfer("log-on failed twice", say("login_failed"))
+    return ctx.prompt("agent_id", say("login_failed"))
 
 
 def _menu(ctx: Ctx, entry: str) -> Outcome:
     if entry == "#":
         _new_transaction(ctx)
         return ctx.prompt("tx_code")
+    if entry == "##":  # an order on a line already in service
+        ctx.call.transaction = None
+        return ctx.prompt("line_mid")
     tx = ctx.session.scalar(
         select(Transaction).where(
             Transaction.code == entry, Transaction.agent_id == ctx.call.agent_id
@@ -118,6 +102,16 @@ def resume(ctx: Ctx, tx: Transaction) -> Outcome:
         ctx.call.transaction = tx
         return ctx.prompt("delayed", say("tx_pending", code=code))
     if tx.status in RESUMABLE:
+        if tx.status == TxStatus.ABANDONED:
+            checking = ctx.session.scalar(
+                select(Activity.id).where(
+                    Activity.transaction_id == tx.id,
+                    Activity.type == "credit_check",
+                    Activity.state.in_(("pending", "running", "failed")),
+                )
+            )
+            again = Move.RESUME_CHECKING if checking is not None else Move.RESUME
+            states.move(ctx.session, tx, again, "ivr", "taken up again by a caller")
         ctx.call.transaction = tx
         ctx.call.hold_started_at = None
         return ctx.prompt(tx.step, say("tx_resume", code=code))

@@ -21,6 +21,14 @@ from activation.services import Services
 from activation.store.models import Activity, Transaction
 
 
+def send(work: BillingRecord | str, services: Services) -> dict[str, Any]:
+    """Send a record to billing; a reason instead of a record withdraws it unsent."""
+    if isinstance(work, str):
+        return {"outcome": "withdrawn", "why": work}
+    services.billing.submit(work)
+    return {"outcome": "accepted"}
+
+
 class BillingRecordJob:
     """Send the billing record; billing keeps one record per transaction."""
 
@@ -34,10 +42,7 @@ class BillingRecordJob:
         return record
 
     def perform(self, work: Any, attempt: int, services: Services) -> dict[str, Any]:
-        if isinstance(work, str):
-            return {"outcome": "withdrawn", "why": work}
-        services.billing.submit(work)
-        return {"outcome": "accepted"}
+        return send(work, services)
 
     def apply(
         self, session: Session, activity: Activity, result: dict[str, Any], services: Services

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from activation.lifecycle import credit, states
+from activation.lifecycle import credit, states, unattended
 from activation.lifecycle.states import Move
 from activation.services import Services
 from activation.store.models import Activity, Transaction
@@ -47,5 +47,7 @@ class CreditCheck:
         detail = f"credit {tx.credit_decision}"
         if states.allowed(tx.status, Move.CREDIT_ANSWERED):
             states.move(session, tx, Move.CREDIT_ANSWERED, "worker", detail)
+            if unattended.is_unattended(session, tx):
+                unattended.proceed(session, tx)
         else:  # a CSR has it meanwhile: the answer is kept for them, the status is theirs
             states.note(session, tx, "worker", f"{detail} (transaction {tx.status})")

@@ -1,5 +1,8 @@
 """What an activity type is: prepare in a transaction, perform outside one, apply in another.
 
+A job may also have `failed(session, activity, error)`, called in the worker's transaction when
+the activity has spent its attempts (an order's work holds the order for a CSR then).
+
 The outside call (`perform`) runs with no database transaction open, so a slow switch or
 bureau never holds a lock. `apply` runs with the activity's transaction row locked first
 (the worker takes it), then the activity's own row: every entry point locks in that order.

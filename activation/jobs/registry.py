@@ -7,6 +7,8 @@ from activation.followup.letters import WelcomeLetterJob
 from activation.jobs.billing import BillingDeleteJob, BillingRecordJob
 from activation.jobs.credit_check import CreditCheck
 from activation.jobs.job import Job
+from activation.jobs.line_change import BillingUpdate, SwitchChange
+from activation.jobs.order_notice import OrderNotice
 from activation.jobs.switch import SwitchDelete, SwitchInsert
 
 JOBS: dict[str, Job] = {
@@ -17,4 +19,7 @@ JOBS: dict[str, Job] = {
     "billing_delete": BillingDeleteJob(),
     "callback": CallbackJob(),
     "welcome_letter": WelcomeLetterJob(),
+    "switch_change": SwitchChange(),
+    "billing_update": BillingUpdate(),
+    "order_notice": OrderNotice(),
 }

@@ -19,6 +19,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from activation.followup import callbacks, letters
+from activation.lifecycle import numbers
 from activation.queue import activities, nightly
 from activation.services import Services
 
@@ -26,6 +27,7 @@ log = logging.getLogger("cas.scheduler")
 
 DUE_SWEEP_SECONDS = 30
 CALLBACK_SWEEP_SECONDS = 60
+AGING_SWEEP_SECONDS = 3600
 
 _services: Services | None = None
 
@@ -77,6 +79,17 @@ def callback_sweep() -> None:
         log.info("call-back sweep: %s", swept)
 
 
+def number_aging_sweep() -> None:
+    """Give disconnected numbers whose rest is over back to the free pool."""
+    services = _current()
+    if services is None:
+        return
+    with services.db.transaction() as session:
+        released = numbers.release_aged(session)
+    if released:
+        log.info("%s aged numbers back in the free pool", released)
+
+
 def _planned_run(expression: str) -> str:
     now = datetime.now(UTC)
     trigger = cron(expression)
@@ -121,6 +134,7 @@ def nightly_comparison() -> str | None:
 JOBS = {
     "due_activity_sweep": "activation.jobs.scheduler:due_activity_sweep",
     "callback_sweep": "activation.jobs.scheduler:callback_sweep",
+    "number_aging_sweep": "activation.jobs.scheduler:number_aging_sweep",
     "nightly_letters": "activation.jobs.scheduler:nightly_letters",
     "nightly_comparison": "activation.jobs.scheduler:nightly_comparison",
 }
@@ -141,6 +155,7 @@ def start(services: Services, *, sweeps: bool = True) -> BackgroundScheduler:
         for name, seconds in (
             ("due_activity_sweep", DUE_SWEEP_SECONDS),
             ("callback_sweep", CALLBACK_SWEEP_SECONDS),
+            ("number_aging_sweep", AGING_SWEEP_SECONDS),
         ):
             scheduler.add_job(
                 JOBS[name], "interval", seconds=seconds, id=name, replace_existing=True

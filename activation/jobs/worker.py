@@ -50,10 +50,15 @@ class Worker:
         except Exception as exc:  # every failure of an outside system is retried, then failed
             error = f"{type(exc).__name__}: {exc}"
             with db.transaction() as session:
+                if activity.transaction_id is not None:
+                    states.lock(session, activity.transaction_id)
                 now = self.clock()
                 state = activities.reschedule(session, activity, error, now)
                 outcome = "failed" if state == "failed" else "retry"
                 activities.log_attempt(session, activity, started, outcome, request, error, now)
+                gave_up = getattr(job, "failed", None)
+                if state == "failed" and gave_up is not None:
+                    gave_up(session, activity, error)
             log.warning(
                 "activity %s %s attempt %s: %s -> %s",
                 activity.id,

@@ -97,9 +97,9 @@ def take_back(session: Session, tx: Transaction, insert: Activity) -> None:
     )
 
 
-def queue_billing(session: Session, tx: Transaction) -> None:
-    """Queue the billing record of a transaction whose MID is active."""
-    record = BillingRecord(
+def billing_record(tx: Transaction) -> BillingRecord:
+    """The billing record of a line as it stands."""
+    return BillingRecord(
         transaction_code=tx.code,
         mid=tx.mid or "",
         esn=tx.esn or "",
@@ -108,7 +108,16 @@ def queue_billing(session: Session, tx: Transaction) -> None:
         customer_address=tx.bureau_address or "",
         deposit_cents=tx.deposit_cents or 0,
         deposit_method=tx.deposit_method or "",
+        line_state="suspended" if tx.status == "suspended" else "active",
     )
+
+
+def queue_billing(session: Session, tx: Transaction) -> None:
+    """Queue the billing record of a transaction whose MID is active."""
     activities.enqueue(
-        session, "billing_record", asdict(record), target="billing", transaction_id=tx.id
+        session,
+        "billing_record",
+        asdict(billing_record(tx)),
+        target="billing",
+        transaction_id=tx.id,
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -54,3 +56,26 @@ def set_number(session: Session, mid: str, status: str, transaction_id: int | No
         .where(TelephoneNumber.mid == mid)
         .values(status=status, transaction_id=transaction_id, updated_at=utcnow())
     )
+
+
+def age(session: Session, mid: str, transaction_id: int, until: datetime) -> None:
+    """Rest a disconnected line's number until a date; it is handed out to no one meanwhile."""
+    session.execute(
+        update(TelephoneNumber)
+        .where(TelephoneNumber.mid == mid)
+        .values(
+            status="aging", transaction_id=transaction_id, aging_until=until, updated_at=utcnow()
+        )
+    )
+
+
+def release_aged(session: Session, now: datetime | None = None) -> int:
+    """Give every number whose rest is over back to the free pool; return how many."""
+    now = now or utcnow()
+    released = session.execute(
+        update(TelephoneNumber)
+        .where(TelephoneNumber.status == "aging", TelephoneNumber.aging_until <= now)
+        .values(status="free", transaction_id=None, aging_until=None, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(released.rowcount or 0)  # type: ignore[attr-defined]

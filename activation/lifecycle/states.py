@@ -15,6 +15,7 @@ Rules:
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,6 +29,7 @@ class TxStatus(StrEnum):
     """Where a transaction stands."""
 
     INCOMPLETE = "incomplete"  # being keyed, or stopped part-way (the Incomplete File)
+    ABANDONED = "abandoned"  # its caller hung up part-way; resumable by its code
     CREDIT_CHECK = "credit_check"  # the credit bureau is being asked
     DECLINED = "declined"  # the bureau's score declined the customer
     ASSIGNING = "assigning"  # a MID is reserved and its insertion queued
@@ -36,6 +38,8 @@ class TxStatus(StrEnum):
     ESCALATED = "escalated"  # waiting for a CSR
     CLOSED = "closed"  # ended by a CSR without an activation
     DENIED = "denied"  # the agent refused the MID on the call-back
+    SUSPENDED = "suspended"  # the active line barred (lost, stolen, non-payment)
+    DISCONNECTED = "disconnected"  # the line ended; its number ages before it lives again
 
 
 class Move(StrEnum):
@@ -52,8 +56,14 @@ class Move(StrEnum):
     SWITCH_REFUSED = "switch_refused"  # the switch refused the MID; the number is given back
     WORK_REMOVED = "work_removed"  # a CSR took its queued credit check or insertion away
     ESCALATE = "escalate"  # handed to a CSR
+    ABANDON = "abandon"  # the caller hung up while keying or waiting for the bureau
+    RESUME = "resume"  # a caller takes an abandoned transaction up again
+    RESUME_CHECKING = "resume_checking"  # ... while its credit check is still under way
     CLOSE = "close"  # a CSR ends it without an activation
     DENY = "deny"  # the agent refuses the MID on the call-back
+    SUSPEND = "suspend"  # a suspend order completed
+    RESTORE = "restore"  # a restore order completed
+    DISCONNECT = "disconnect"  # a disconnect order completed
 
 
 S, M = TxStatus, Move
@@ -80,18 +90,33 @@ TRANSITIONS: dict[tuple[TxStatus, Move], TxStatus] = {
     (S.DELAYED, M.WORK_REMOVED): S.ESCALATED,
     (S.INCOMPLETE, M.ESCALATE): S.ESCALATED,
     (S.CREDIT_CHECK, M.ESCALATE): S.ESCALATED,
+    (S.INCOMPLETE, M.ABANDON): S.ABANDONED,
+    (S.CREDIT_CHECK, M.ABANDON): S.ABANDONED,
+    (S.ABANDONED, M.CREDIT_ANSWERED): S.ABANDONED,
+    (S.ABANDONED, M.RESUME): S.INCOMPLETE,
+    (S.ABANDONED, M.RESUME_CHECKING): S.CREDIT_CHECK,
+    (S.ABANDONED, M.ESCALATE): S.ESCALATED,
+    (S.ABANDONED, M.CLOSE): S.CLOSED,
+    (S.ABANDONED, M.ASK_CREDIT): S.CREDIT_CHECK,
+    (S.ABANDONED, M.CLAIM_NUMBER): S.ASSIGNING,
     (S.INCOMPLETE, M.CLOSE): S.CLOSED,
     (S.ESCALATED, M.CLOSE): S.CLOSED,
     (S.DECLINED, M.CLOSE): S.CLOSED,
     (S.ACTIVE, M.DENY): S.DENIED,
+    (S.ACTIVE, M.SUSPEND): S.SUSPENDED,
+    (S.SUSPENDED, M.RESTORE): S.ACTIVE,
+    (S.ACTIVE, M.DISCONNECT): S.DISCONNECTED,
+    (S.SUSPENDED, M.DISCONNECT): S.DISCONNECTED,
 }
 
 # Statuses a caller may take up again where the transaction stopped.
-RESUMABLE = frozenset({S.INCOMPLETE, S.CREDIT_CHECK})
+RESUMABLE = frozenset({S.INCOMPLETE, S.CREDIT_CHECK, S.ABANDONED})
 # Statuses in which an outside system is working for the transaction.
 IN_FLIGHT = frozenset({S.CREDIT_CHECK, S.ASSIGNING, S.DELAYED})
-# Statuses no move leaves but a deny (active) or none at all.
-FINISHED = frozenset({S.ACTIVE, S.CLOSED, S.DENIED})
+# Statuses whose activation is over: only the line's own orders move them now.
+FINISHED = frozenset({S.ACTIVE, S.CLOSED, S.DENIED, S.SUSPENDED, S.DISCONNECTED})
+# A line orders may be placed on: its number is on its switch.
+IN_SERVICE = frozenset({S.ACTIVE, S.SUSPENDED})
 # The step a transaction shows once it reaches a status, whatever a caller's step was.
 FINAL_STEP: dict[TxStatus, str] = {S.ACTIVE: "mid"}
 
@@ -129,13 +154,7 @@ def lock(session: Session, transaction_id: int) -> Transaction:
 
 def move(session: Session, tx: Transaction, what: Move, actor: str, detail: str = "") -> TxStatus:
     """Make a move under the transaction's row lock and audit it; refuse it when not allowed."""
-    stored = session.scalar(
-        select(Transaction.status).where(Transaction.id == tx.id).with_for_update()
-    )
-    current = TxStatus(stored if stored is not None else tx.status)
-    if current != tx.status:
-        # Someone moved it since this session read it: the database is right.
-        set_committed_value(tx, "status", current.value)
+    current = TxStatus(checked_status(session, tx, Transaction))
     target = TRANSITIONS.get((current, what))
     if target is None:
         raise MoveRefused(tx.code, current, what)
@@ -144,7 +163,25 @@ def move(session: Session, tx: Transaction, what: Move, actor: str, detail: str 
     tx.updated_at = utcnow()
     if target in FINAL_STEP:
         tx.step = FINAL_STEP[target]
+    _mirror_order(session, tx)
     return target
+
+
+def checked_status(session: Session, row: Any, model: Any) -> str:
+    """Read a row's status under its lock; a copy that went stale is corrected to it."""
+    stored = session.scalar(select(model.status).where(model.id == row.id).with_for_update())
+    current = stored if stored is not None else row.status
+    if current != row.status:
+        # Someone moved it since this session read it: the database is right.
+        set_committed_value(row, "status", current)
+    return str(current)
+
+
+def _mirror_order(session: Session, tx: Transaction) -> None:
+    """An activate order's state is its transaction's, in the partner's words."""
+    from activation.lifecycle import notices  # the order's notices; below this module's table
+
+    notices.transaction_moved(session, tx)
 
 
 def note(session: Session, tx: Transaction, actor: str, detail: str) -> None:

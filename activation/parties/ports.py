@@ -45,6 +45,8 @@ class BillingRecord:
     customer_address: str
     deposit_cents: int
     deposit_method: str
+    # active / suspended / disconnected: a line's change is the same record sent again
+    line_state: str = "active"
 
 
 class BillingUnavailable(Exception):

@@ -57,6 +57,7 @@ def enqueue(
     *,
     target: str = "",
     transaction_id: int | None = None,
+    order_id: int | None = None,
     now: datetime | None = None,
 ) -> Activity:
     """Queue an activity to run as soon as a worker is free."""
@@ -65,6 +66,7 @@ def enqueue(
         target=target,
         payload=payload,
         transaction_id=transaction_id,
+        order_id=order_id,
         state="pending",
         attempts=0,
         max_attempts=activity_types()[type_].max_attempts,

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from activation.lifecycle import assignment, numbers, states
+from activation.lifecycle import assignment, numbers, orders, states
 from activation.lifecycle.customers import keep_customer
 from activation.lifecycle.escalations import escalate
 from activation.lifecycle.states import FINISHED, IN_FLIGHT, Move, MoveRefused, TxStatus
@@ -21,6 +21,7 @@ from activation.queue import activities
 from activation.services import Services
 from activation.store import audit
 from activation.store.models import Activity, Escalation, RatePlan, Transaction, utcnow
+from activation.store.orders import Order
 from activation.validators import ein_problem, esn_problem, npa_nxx_problem, ssn_problem
 
 
@@ -261,6 +262,7 @@ def retry_activity(services: Services, activity_id: int, reason: str, actor: str
         audit.record(
             session, "activity", str(activity.id), old, "pending", actor, f"retry: {reason}"
         )
+        orders.resume_held(session, activity.order_id, actor)
     return f"Activity {activity_id} will be retried now."
 
 
@@ -277,6 +279,9 @@ def remove_activity(services: Services, activity_id: int, reason: str, actor: st
         )
         if tx is not None and activity.type in ("switch_insert", "credit_check"):
             _work_removed(session, tx, activity, actor)
+        order = session.get(Order, activity.order_id) if activity.order_id else None
+        if order is not None:
+            orders.hold(session, order, f"{activity.type} removed from queue", actor)
     return f"Activity {activity_id} removed."
 
 

@@ -135,13 +135,18 @@ class TelephoneNumber(Base):
 
     __tablename__ = "telephone_numbers"
     # Free numbers are found by the leading columns; the nightly comparison reads active MIDs
-    # with their transaction from this index alone.
-    __table_args__ = (Index("ix_numbers_by_block", "npa_nxx", "status", "mid", "transaction_id"),)
+    # with their transaction from this index alone. Aging numbers are found by their date.
+    __table_args__ = (
+        Index("ix_numbers_by_block", "npa_nxx", "status", "mid", "transaction_id"),
+        Index("ix_numbers_aging", "aging_until"),
+    )
 
     mid: Mapped[str] = mapped_column(String(10), primary_key=True)
     npa_nxx: Mapped[str] = mapped_column(ForeignKey("npa_nxx_blocks.npa_nxx"))
+    # free / reserved / active / blocked / aging (disconnected, not to be handed out yet)
     status: Mapped[str] = mapped_column(String(10), default="free")
     transaction_id: Mapped[int | None] = mapped_column(ForeignKey("transactions.id"))
+    aging_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -153,7 +158,7 @@ class Transaction(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(8), unique=True)
     agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
-    # incomplete / credit_check / assigning / delayed / active / declined / escalated / closed
+    # activation.lifecycle.states.TxStatus: being activated, then the line's life
     status: Mapped[str] = mapped_column(String(12), default="incomplete")
     step: Mapped[str] = mapped_column(String(20), default="esn")
     esn: Mapped[str | None] = mapped_column(String(18))
@@ -171,7 +176,12 @@ class Transaction(Base):
     rate_plan_code: Mapped[str | None] = mapped_column(ForeignKey("rate_plans.code"))
     npa_nxx: Mapped[str | None] = mapped_column(String(6))
     mid: Mapped[str | None] = mapped_column(String(10), unique=True)
+    # The MID a disconnected line had (mid is cleared so the number can live again).
+    former_mid: Mapped[str | None] = mapped_column(String(10), index=True)
     switch_name: Mapped[str | None] = mapped_column(String(20))
+    suspend_reason: Mapped[str | None] = mapped_column(String(12))
+    # The one order in flight on this line, if any (set and cleared under the row lock).
+    open_order_id: Mapped[int | None] = mapped_column(Integer)
     escalation_reason: Mapped[str | None] = mapped_column(String(80))
     callback_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -199,6 +209,8 @@ class Call(Base):
     timeouts: Mapped[int] = mapped_column(Integer, default=0)  # silence at the current step
     login_failures: Mapped[int] = mapped_column(Integer, default=0)
     hold_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # An order on a line being keyed: its type and values, then the placed order's code.
+    order_draft: Mapped[dict | None] = mapped_column(JSON)
     # Every answer is numbered; a webhook carrying an answered number gets the same answer back.
     seq: Mapped[int] = mapped_column(Integer, default=0)
     last_answer: Mapped[str | None] = mapped_column(Text)  # encrypted: it may read back an SSN
@@ -260,6 +272,7 @@ class Activity(Base):
     last_error: Mapped[str | None] = mapped_column(String(300))
     result: Mapped[dict | None] = mapped_column(JSON)
     transaction_id: Mapped[int | None] = mapped_column(ForeignKey("transactions.id"))
+    order_id: Mapped[int | None] = mapped_column(Integer, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

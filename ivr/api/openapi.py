@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ivr.api import openapi_orders
+
 DIGITS_8 = {"type": "string", "pattern": "^[0-9]{8}$", "example": "12345678"}
 
 
@@ -121,8 +123,10 @@ def document(server_url: str = "") -> dict[str, Any]:
         "info": {
             "title": "CAS activation API",
             "version": "1",
-            "description": "Activate a cellular customer without a phone call: the same steps, "
-            "rules and choices as the activation call, one value at a time.",
+            "description": "Activate a cellular customer without a phone call, and change a "
+            "line afterwards. Orders (/api/orders) carry a whole order in one body, in TM Forum "
+            "TMF622's state words; transactions (/api/transactions) take the activation call's "
+            "steps one value at a time.",
         },
         "servers": [{"url": server_url}] if server_url else [],
         "security": [{"bearer": []}],
@@ -171,6 +175,7 @@ def document(server_url: str = "") -> dict[str, Any]:
                     },
                 }
             },
+            **openapi_orders.paths(auth_errors, _error),
             "/api/openapi.json": {
                 "get": {
                     "operationId": "openapi",
@@ -193,6 +198,6 @@ def document(server_url: str = "") -> dict[str, Any]:
                     "description": "a partner API key from `cas api-key add PARTNER`",
                 }
             },
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **openapi_orders.SCHEMAS},
         },
     }

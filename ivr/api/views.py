@@ -14,6 +14,7 @@ from activation.service_layer.api_sessions import ApiFlow, ApiRefused, Partner
 from activation.service_layer.staff import ApiKey, find_api_key
 from activation.services import Services
 from activation.store.models import utcnow
+from ivr.api import order_views
 from ivr.api.openapi import document
 from ivr.logging_json import bind_transaction, redact
 
@@ -123,6 +124,8 @@ def make_blueprint() -> Blueprint:
     def _broken(error: Exception) -> Any:
         log.exception("API request failed")
         return _error(500, "internal error; the request may be retried")
+
+    order_views.register(bp)
 
     @bp.get("/openapi.json")
     def openapi() -> Any:

@@ -7,7 +7,8 @@ from typing import Any
 from flask import Blueprint, redirect, render_template, url_for
 from sqlalchemy import func, select
 
-from activation.store.models import Escalation
+from activation.lifecycle.states import TxStatus
+from activation.store.models import Escalation, Transaction
 from ivr.console import charts, stats
 from ivr.console.auth import requires, services
 
@@ -33,10 +34,16 @@ def register(bp: Blueprint) -> None:
             open_count = session.scalar(
                 select(func.count()).select_from(Escalation).where(Escalation.state == "open")
             )
+            abandoned = session.scalar(
+                select(func.count())
+                .select_from(Transaction)
+                .where(Transaction.status == TxStatus.ABANDONED)
+            )
         return render_template(
             "console/dashboard.html",
             activated=sum(n for _, n in hours),
             open_count=open_count or 0,
+            abandoned=abandoned or 0,
             queued=sum(n for _, state, n in queue if state != "failed"),
             failed=sum(n for _, state, n in queue if state == "failed"),
             per_hour=charts.columns(

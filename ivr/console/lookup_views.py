@@ -25,6 +25,7 @@ SEARCHES = {
     "mid": "MID",
     "esn": "ESN",
     "agent": "Agent ID",
+    "status": "Status (e.g. abandoned)",
 }
 
 
@@ -41,6 +42,8 @@ def search(session: Session, by: str, text: str) -> list[Transaction]:
         query = query.where(Transaction.mid == digits)
     elif by == "esn":
         query = query.where(Transaction.esn == text)
+    elif by == "status":
+        query = query.where(Transaction.status == text[:12])
     else:
         query = query.join(Agent, Agent.id == Transaction.agent_id).where(Agent.agent_code == text)
     return list(session.scalars(query.order_by(Transaction.id.desc()).limit(100)))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import uuid
 from typing import Any
 
 import pytest
@@ -190,6 +191,7 @@ def api_schema(live):  # type: ignore[no-untyped-def]
 def test_the_openapi_document_holds_for_any_generated_input(api_schema, live, api_key):
     from hypothesis import HealthCheck, given, settings
     from schemathesis import GenerationMode
+    from schemathesis.specs.openapi.checks import positive_data_acceptance
 
     partner = Partner(live.url, api_key)
     headers = {"Authorization": f"Bearer {api_key}"}
@@ -212,9 +214,15 @@ def test_the_openapi_document_holds_for_any_generated_input(api_schema, live, ap
                     # A code the partner owns, fresh each time, so the value reaches the flow.
                     reply = partner.create(agent="1001", pin="2468")
                     case.path_parameters["code"] = reply.json()["transaction_code"]
+                if case.path == "/api/orders" and case.method == "POST":
+                    # Each order carries its own Idempotency-Key, as a partner's would.
+                    case.headers = {**(case.headers or {}), "Idempotency-Key": uuid.uuid4().hex}
                 response = case.call(base_url=live.url, headers=headers, timeout=15)
                 assert response.status_code < 500, (case.method, case.path, response.text)
-                case.validate_response(response, headers=headers)
+                # An order's values are checked as the call checks them (an ESN's check digit,
+                # an SSN's area): rules a schema cannot say, refused with 422 and the reason.
+                semantic = [positive_data_acceptance] if case.path == "/api/orders" else []
+                case.validate_response(response, headers=headers, excluded_checks=semantic)
                 sent.append((case.method, case.path, str(response.status_code)))
 
             check()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from sqlalchemy import select
 
@@ -181,9 +183,15 @@ def test_no_free_number_is_assigned_twice(phone, services, worker, switches):
         call.press("1")
         mids.append(call.last_prompt.split("The new number is ")[1].split(".")[0])
     assert mids[0] != mids[1]
-    with services.db.transaction() as session:
-        states = session.scalars(select(Activity.state)).all()
-        assert set(states) == {"done"}
+
+    def states() -> set[str]:
+        with services.db.read() as session:
+            return set(session.scalars(select(Activity.state)).all())
+
+    deadline = time.monotonic() + 30  # billing follows the insertion by itself, just after
+    while states() != {"done"}:
+        assert time.monotonic() < deadline, states()
+        time.sleep(0.05)
 
 
 @pytest.mark.parametrize(

@@ -17,10 +17,9 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
-from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -35,7 +34,6 @@ from activation.jobs.worker import Worker
 from activation.lifecycle import states
 from activation.lifecycle.customers import keep_customer
 from activation.lifecycle.states import MoveRefused
-from activation.parties.ports import BillingRecord
 from activation.service_layer import csr
 from activation.services import Services
 from activation.settings import Settings
@@ -48,90 +46,13 @@ from activation.store.models import (
     utcnow,
 )
 from ivr.bootstrap import bootstrap
-from switch_adapters.port import LineDown, Subscriber, SwitchDenied, SwitchTimeout
 
 from ..conftest import TEST_SECRET
+from .fakes import CheckingBilling, FakeSwitch
 
 ESNS = ("13803186457", "13803186458", "13803186459")
 ROGUE_ESN = "19999999999"
 BLOCKS = ("713555", "281555")
-
-
-@dataclass
-class FakeSwitch:
-    """Switches in memory with a real switch's rules, and faults on demand.
-
-    A MID is held once; an ESN on one MID only. `late` does the change and loses the answer
-    (the caller sees a timeout); `down` fails before anything is done.
-    """
-
-    held: dict[str, str] = field(default_factory=dict)  # mid -> esn, every switch at once
-    faults: deque[str] = field(default_factory=deque)
-
-    def open(self, defn: object) -> FakeLine:
-        return FakeLine(self)
-
-
-class FakeLine:
-    """One session on the fake switches."""
-
-    def __init__(self, switch: FakeSwitch) -> None:
-        self.switch = switch
-
-    def _fault(self) -> str:
-        return self.switch.faults.popleft() if self.switch.faults else ""
-
-    def insert(self, subscriber: Subscriber) -> None:
-        fault = self._fault()
-        if fault == "down":
-            raise LineDown("FAKE", "no line")
-        held = self.switch.held
-        if subscriber.mid in held:
-            raise SwitchDenied("FAKE", "SNVS", "MID in service")
-        if subscriber.esn in held.values():
-            raise SwitchDenied("FAKE", "SAIN", "ESN in use")
-        held[subscriber.mid] = subscriber.esn
-        if fault == "late":
-            raise SwitchTimeout("FAKE", "no answer in time")
-
-    def delete(self, mid: str) -> None:
-        if self._fault() == "down":
-            raise LineDown("FAKE", "no line")
-        if self.switch.held.pop(mid, None) is None:
-            raise SwitchDenied("FAKE", "SNVS", "no such MID")
-
-    def query(self, mid: str) -> Subscriber | None:
-        esn = self.switch.held.get(mid)
-        return None if esn is None else Subscriber(mid, esn)
-
-    def close(self) -> None:
-        return None
-
-
-class CheckingBilling:
-    """A billing system that, as each record arrives, checks whom CAS says holds its MID."""
-
-    def __init__(self) -> None:
-        self.records: dict[str, BillingRecord] = {}
-        self.violations: list[str] = []
-        self.services: Services | None = None
-
-    def submit(self, record: BillingRecord) -> None:
-        assert self.services is not None
-        with self.services.db.read() as session:
-            tx = session.scalar(
-                select(Transaction).where(Transaction.code == record.transaction_code)
-            )
-            if tx is None or tx.mid != record.mid or tx.status != "active":
-                holder = None if tx is None else (tx.status, tx.mid)
-                self.violations.append(f"billed {record.mid} while the transaction is {holder}")
-        self.records[record.transaction_code] = record
-
-    def inquire(self, transaction_code: str) -> BillingRecord | None:
-        return self.records.get(transaction_code)
-
-    def delete(self, transaction_code: str) -> bool:
-        return self.records.pop(transaction_code, None) is not None
 
 
 @dataclass

@@ -1,0 +1,114 @@
+"""An order's work on the network: the change on the line's switch, and billing's record.
+
+Each is one activity of the order. When the last of them is done the line changes in CAS
+(`orders.finish_if_done`); a switch that refuses, or work that fails for good, holds the order
+for a CSR. A repeated switch attempt asks the switch first and counts what it already holds.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from activation.jobs import billing
+from activation.lifecycle import orders
+from activation.parties.ports import BillingRecord
+from activation.parties.switching import definition
+from activation.services import Services
+from activation.store.models import Activity, Switch, Transaction
+from activation.store.orders import Order
+from switch_adapters.port import Subscriber, SwitchDenied
+
+
+def _done(held: Subscriber | None, change: dict[str, Any]) -> bool:
+    """Tell whether the switch already holds what the change asks."""
+    command = change["command"]
+    if command == "delete":
+        return held is None
+    if held is None:
+        return False
+    if command == "suspend":
+        return getattr(held, "state", "active") == "suspended"
+    if command == "restore":
+        return getattr(held, "state", "active") == "active"
+    return held.esn == change.get("esn", held.esn) and held.features == change.get(
+        "features", held.features
+    )
+
+
+def _order(session: Session, activity: Activity) -> Order:
+    return session.get_one(Order, activity.order_id)
+
+
+class SwitchChange:
+    """Modify, suspend, restore or delete the line on its switch."""
+
+    awaits_report: timedelta | None = None
+
+    def prepare(self, session: Session, activity: Activity, services: Services) -> Any:
+        switch = session.get_one(Switch, activity.payload["switch_id"])
+        return definition(switch, services.vault), dict(activity.payload)
+
+    def perform(self, work: Any, attempt: int, services: Services) -> dict[str, Any]:
+        defn, change = work
+        mid = change["mid"]
+        line = services.switches.open(defn)
+        try:
+            if attempt > 1 and _done(line.query(mid), change):
+                return {"outcome": "done", "found": "already held"}
+            try:
+                if change["command"] == "modify":
+                    line.modify(  # type: ignore[attr-defined]
+                        mid, esn=change.get("esn"), features=change.get("features")
+                    )
+                else:
+                    getattr(line, change["command"])(mid)
+            except SwitchDenied as denied:
+                if _done(line.query(mid), change):
+                    return {"outcome": "done", "found": "already held"}
+                return {"outcome": "denied", "code": denied.code, "reason": denied.reason}
+            return {"outcome": "done"}
+        finally:
+            line.close()
+
+    def apply(
+        self, session: Session, activity: Activity, result: dict[str, Any], services: Services
+    ) -> None:
+        order = _order(session, activity)
+        if result["outcome"] == "denied":
+            orders.hold(session, order, f"switch refused: {result['reason']}")
+            return
+        orders.finish_if_done(session, order, services.settings.number_aging_days)
+
+    def failed(self, session: Session, activity: Activity, error: str) -> None:
+        orders.hold(session, _order(session, activity), f"switch gave up: {error}")
+
+
+class BillingUpdate:
+    """Send the line's billing record as the order leaves it (one record per transaction)."""
+
+    awaits_report: timedelta | None = None
+
+    def prepare(self, session: Session, activity: Activity, services: Services) -> Any:
+        record = BillingRecord(**activity.payload)
+        tx = session.get_one(Transaction, activity.transaction_id)
+        order = _order(session, activity)
+        if order.status not in ("inProgress", "held") or tx.mid != record.mid:
+            return f"order {order.code} is {order.status}; the line holds {tx.mid}"
+        return record
+
+    def perform(self, work: Any, attempt: int, services: Services) -> dict[str, Any]:
+        return billing.send(work, services)
+
+    def apply(
+        self, session: Session, activity: Activity, result: dict[str, Any], services: Services
+    ) -> None:
+        if result["outcome"] == "accepted":
+            orders.finish_if_done(
+                session, _order(session, activity), services.settings.number_aging_days
+            )
+
+    def failed(self, session: Session, activity: Activity, error: str) -> None:
+        orders.hold(session, _order(session, activity), f"billing gave up: {error}")

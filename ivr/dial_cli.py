@@ -195,6 +195,8 @@ def _same_server(webhook: str, url: str) -> bool:
 
 def _why_it_failed(exc: SoftphoneError, signed: bool) -> str:
     """Say why the call failed, and for a refused signature what to do about it."""
+    if isinstance(exc, WebhookError) and exc.status is None:
+        return f"the call failed: {exc}. Is CAS running there? (`cas demo` starts the demo)"
     if not (isinstance(exc, WebhookError) and exc.status == 403):
         return f"the call failed: {exc}"
     if not signed:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from activation.parties.ports import (
+    AddressRegistry,
     BillingSystem,
     CreditBureau,
     PositiveValidation,
@@ -33,6 +34,7 @@ class Services:
     billing: BillingSystem
     switches: SwitchGateway
     telephony: Telephony
+    e911: AddressRegistry
 
 
 class NoTelephony:

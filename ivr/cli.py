@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from activation.settings import settings_for
+from activation.settings import PartnersNotConfigured, Settings, settings_for
 
 from .cli_support import existing_settings
 
@@ -61,7 +61,7 @@ def worker(threads: int, data_dir: str | None, scheduler: bool) -> None:
 
     from .bootstrap import bootstrap
 
-    services = bootstrap(existing_settings(data_dir))
+    services = bootstrap(require_partners(existing_settings(data_dir)))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -88,9 +88,17 @@ def worker(threads: int, data_dir: str | None, scheduler: bool) -> None:
 @click.option("--data-dir", type=click.Path(file_okay=False), help="Where CAS keeps its files.")
 def serve(host: str, port: int, workers: int, data_dir: str | None) -> None:
     """Serve the webhooks with gunicorn."""
-    settings = existing_settings(data_dir)
+    settings = require_partners(existing_settings(data_dir))
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir(settings.data_dir))
     os.execv(sys.executable, [sys.executable, *gunicorn_args(f"{host}:{port}", workers)])
+
+
+def require_partners(settings: Settings) -> Settings:
+    """Refuse to start with an outside party unconfigured (unless CAS_PARTNERS=simulated)."""
+    problems = settings.partner_problems()
+    if problems:
+        raise click.ClickException(str(PartnersNotConfigured(problems)))
+    return settings
 
 
 def metrics_dir(data_dir: Path) -> Path:
@@ -146,6 +154,7 @@ def letter(code: str, data_dir: str | None) -> None:
 
 
 def _mount() -> None:
+    from activation.parties.sim_cli import partner_sim
     from switch_adapters.simulator.cli import switch_fault, switch_sim
 
     from .compare_cli import compare
@@ -156,6 +165,7 @@ def _mount() -> None:
 
     cas.add_command(switch_sim, "switch-sim")
     cas.add_command(switch_fault)
+    cas.add_command(partner_sim)
     cas.add_command(compare)
     cas.add_command(demo)
     cas.add_command(dial)
@@ -169,4 +179,8 @@ _mount()
 
 def main() -> None:
     """Run the cas command line."""
-    cas()
+    try:
+        cas()
+    except PartnersNotConfigured as refused:  # any command that builds the services
+        click.echo(f"Error: {refused}", err=True)
+        raise SystemExit(2) from None

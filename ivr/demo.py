@@ -3,9 +3,9 @@
 The demo keeps its data in the default data dir (CAS_DATA_DIR, else var in the current
 folder), so `cas compare`, `cas api-key add` or `cas dial` run from the same folder find it;
 a restart goes on with the same data and `--fresh` starts over. Every child (web server,
-worker, switch simulators, osmo-hlr) is supervised: one that dies is restarted, and SIGTERM
-or Ctrl-C stops them all. Their logs go to DATA_DIR/logs; the terminal gets the demo's own
-lines only.
+worker, switch and partner simulators, osmo-hlr) is supervised: one that dies is restarted,
+and SIGTERM or Ctrl-C stops them all. Their logs go to DATA_DIR/logs; the terminal gets the
+demo's own lines only.
 """
 
 from __future__ import annotations
@@ -28,12 +28,14 @@ import requests
 from activation.settings import Settings
 from activation.store.setup import init_database
 from ivr.demo_folder import DemoCard, FolderRefused, claim
+from ivr.demo_partners import start_partners
 from ivr.demo_switches import start_switches
 from ivr.supervisor import Spawned, Supervisor
 
 # The demo's own Twilio account, served by a local stand-in: no real calls are placed.
 DEMO_ACCOUNT_SID = "AC" + "d" * 32
 DEMO_AUTH_TOKEN = "demo-auth-token"
+DEMO_PARTNER_TOKEN = "demo-partner-token"
 HOST = "127.0.0.1"
 
 WALKTHROUGH = """
@@ -57,6 +59,9 @@ Answer it as the agent with:
 
 Switches:
   {switches}
+
+Outside parties (simulator processes, reached over HTTP as a carrier's would be):
+  {partners}
 
 CSR console: {url}/console  (log in as {users})
 Logs: {logs}
@@ -132,7 +137,6 @@ def child_env(settings: Settings, phone_url: str, url: str) -> dict[str, str]:
         CAS_TWILIO_API_URL=phone_url,
         CAS_PUBLIC_URL=url,
         CAS_CALLER_ID="+15005550000",
-        CAS_PARTNERS="simulated",  # the demo's outside parties are simulators, on purpose
     )
     return env
 
@@ -194,10 +198,12 @@ def _run(
     supervisor = Supervisor(say)
     stack.callback(supervisor.stop_all)
     switches = start_switches(supervisor, settings, logs)
+    partners = start_partners(supervisor, home / "partners", DEMO_PARTNER_TOKEN)
+    settings = partners.configure(settings)
     if stop.is_set():
         raise Stopped
 
-    env = child_env(settings, network.url, url)
+    env = child_env(settings, network.url, url) | partners.env
     env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir(home))
     supervisor.add(
         "worker", lambda: Spawned([sys.executable, "-m", "ivr", "worker"], env, logs / "worker.log")
@@ -217,6 +223,7 @@ def _run(
             data_dir=_shown(home),
             card=_shown(home / "demo.json"),
             switches="\n  ".join(switches),
+            partners="\n  ".join(partners.lines()),
             users=", ".join(f"{name}/{password} ({role})" for name, role, password in users),
             logs=_shown(logs),
         )

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
-from activation.lifecycle import numbers, states
+from activation.lifecycle import assignment, numbers, states
 from activation.lifecycle.escalations import escalate
 from activation.lifecycle.states import Move, TxStatus
 from activation.queue import activities
@@ -223,6 +223,7 @@ def deny(session: Session, tx: Transaction, call_sid: str, actor: str) -> str:
         target="billing",
         transaction_id=tx.id,
     )
+    assignment.queue_e911_removal(session, tx, mid)
     switch = session.scalar(select(Switch).where(Switch.name == tx.switch_name))
     if switch is None:
         escalate(session, "denied MID: switch unknown", "callback", tx=tx, actor=actor)

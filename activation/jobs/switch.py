@@ -64,6 +64,7 @@ class SwitchInsert:
             handset.status, handset.updated_at = "active", utcnow()
             session.add(handset)
             assignment.queue_billing(session, tx)
+            assignment.queue_e911(session, tx)
             if tx.callback_requested:
                 callbacks.request(session, tx)
         elif outcome == "taken":

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from activation.lifecycle import numbers, states
 from activation.lifecycle.escalations import escalate
 from activation.lifecycle.states import Move
-from activation.parties.ports import BillingRecord
+from activation.parties.ports import BillingRecord, E911Registration
 from activation.queue import activities
 from activation.store.models import Activity, Switch, Transaction
 
@@ -119,5 +119,29 @@ def queue_billing(session: Session, tx: Transaction) -> None:
         "billing_record",
         asdict(billing_record(tx)),
         target="billing",
+        transaction_id=tx.id,
+    )
+
+
+def queue_e911(session: Session, tx: Transaction) -> None:
+    """Queue the E911 registration of the service address of a transaction whose MID is active."""
+    registration = E911Registration(
+        mid=tx.mid or "",
+        transaction_code=tx.code,
+        customer_name=tx.bureau_name or "",
+        service_address=tx.bureau_address or "",
+    )
+    activities.enqueue(
+        session, "e911_register", asdict(registration), target="e911", transaction_id=tx.id
+    )
+
+
+def queue_e911_removal(session: Session, tx: Transaction, mid: str) -> None:
+    """Queue the removal of a number's E911 registration made for this transaction."""
+    activities.enqueue(
+        session,
+        "e911_remove",
+        {"mid": mid, "transaction_code": tx.code},
+        target="e911",
         transaction_id=tx.id,
     )

@@ -1,9 +1,25 @@
-"""The outside parties CAS talks to, as small ports; each has a real adapter and a simulator."""
+"""The outside parties CAS talks to, as small ports; each has a real adapter and a simulator.
+
+The network adapters speak the protocols written down in data/openapi/ (one document per
+party); the simulators answer the same protocols in-process or as `cas partner-sim` processes.
+Every adapter raises its party's `...Unavailable` for anything that is not an answer (down,
+late, refused credentials, garbled): the caller retries it as an activity, or sends a waiting
+caller to a CSR.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Protocol
+
+
+class PartyUnavailable(Exception):
+    """An outside party gave no usable answer (down, past its deadline, garbled, refused)."""
+
+
+class KeyReused(PartyUnavailable):
+    """An idempotency key came back with another request than the one it first named."""
 
 
 @dataclass(frozen=True)
@@ -15,7 +31,7 @@ class CreditReport:
     score: int
 
 
-class BureauUnavailable(Exception):
+class BureauUnavailable(PartyUnavailable):
     """The credit bureau could not be reached; the check is retried."""
 
 
@@ -25,6 +41,10 @@ class CreditBureau(Protocol):
     def report(self, kind: str, tax_id: str) -> CreditReport | None:
         """Return the bureau's report, or None when it has no record."""
         ...
+
+
+class PvsUnavailable(PartyUnavailable):
+    """The positive validation system gave no answer; the caller goes to a CSR."""
 
 
 class PositiveValidation(Protocol):
@@ -49,15 +69,27 @@ class BillingRecord:
     line_state: str = "active"
 
 
-class BillingUnavailable(Exception):
+@dataclass(frozen=True)
+class BillingPage:
+    """One page of the records billing holds, ordered by MID (then transaction code)."""
+
+    records: tuple[BillingRecord, ...]
+    next_cursor: str | None  # None: this was the last page
+
+
+class BillingUnavailable(PartyUnavailable):
     """The billing system is down; the record waits in the pending queue."""
 
 
 class BillingSystem(Protocol):
     """Accepts billing records; answers what it holds."""
 
-    def submit(self, record: BillingRecord) -> None:
-        """Store the record; submitting the same transaction twice keeps one record."""
+    def submit(self, record: BillingRecord, key: str | None = None) -> None:
+        """Store the record; submitting the same transaction twice keeps one record.
+
+        `key` (the idempotency key) is the same for every retry of one submission: billing
+        answers a retry with the first answer instead of doing it twice.
+        """
         ...
 
     def inquire(self, transaction_code: str) -> BillingRecord | None:
@@ -66,6 +98,58 @@ class BillingSystem(Protocol):
 
     def delete(self, transaction_code: str) -> bool:
         """Remove the record of a transaction; tell whether there was one."""
+        ...
+
+    def page(self, cursor: str | None = None, limit: int = 500) -> BillingPage:
+        """Return the records held after `cursor` (None: from the first), ordered by MID."""
+        ...
+
+
+def every_record(billing: BillingSystem, page_size: int = 500) -> Iterator[BillingRecord]:
+    """Stream billing's records page by page, ordered by MID (for the nightly comparison)."""
+    cursor: str | None = None
+    while True:
+        page = billing.page(cursor, page_size)
+        yield from page.records
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
+
+
+@dataclass(frozen=True)
+class E911Registration:
+    """A line's service address as registered for 911 calls from its number."""
+
+    mid: str
+    transaction_code: str
+    customer_name: str
+    service_address: str
+
+
+class E911Unavailable(PartyUnavailable):
+    """The E911 provider gave no answer; the registration is retried."""
+
+
+class E911Refused(Exception):
+    """The E911 provider refused the address (it cannot route 911 calls to it); a CSR's work."""
+
+
+class AddressRegistry(Protocol):
+    """The E911 address-registration provider: where a number's 911 calls are sent."""
+
+    def register(self, registration: E911Registration, key: str | None = None) -> None:
+        """Register the number's service address (replacing any earlier one of that number).
+
+        Raises E911Refused when the provider cannot route 911 calls to the address.
+        """
+        ...
+
+    def lookup(self, mid: str) -> E911Registration | None:
+        """Return the registration held for a number, or None."""
+        ...
+
+    def remove(self, mid: str, transaction_code: str, key: str | None = None) -> bool:
+        """Remove the number's registration if it is this transaction's; tell whether it was."""
         ...
 
 

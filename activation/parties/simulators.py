@@ -1,100 +1,101 @@
-"""Deterministic simulators of the credit bureau, positive validation and billing system."""
+"""The partner simulators in this process: the real adapters, talking to a desk without a socket.
+
+Each is the party's HTTP adapter on an in-process transport to the same desk `cas
+partner-sim` serves, so it answers exactly as the simulator process does: the same protocol,
+the same faults (`control("slow 5")`), the same records on disk. Used when CAS_PARTNERS is
+`simulated` and a party has no URL, and by the tests.
+"""
 
 from __future__ import annotations
 
-import json
-import os
-from dataclasses import asdict
 from pathlib import Path
 
-from activation.parties.ports import BillingRecord, BillingUnavailable, CreditReport
+from activation.parties.billing import BillingDesk, HttpBilling, billing_client, record_from
+from activation.parties.bureau import BureauDesk, HttpBureau, bureau_client
+from activation.parties.client import InProcessTransport
+from activation.parties.desk import Desk
+from activation.parties.e911 import E911Desk, HttpE911, e911_client, registration_from
+from activation.parties.ports import BillingRecord, E911Registration
+from activation.parties.pvs import HttpPVS, PvsDesk, pvs_client
 from activation.settings import DATA_DIR
 
+DEADLINE = 10.0
 
-class SimulatedBureau:
+
+def _url(party: str) -> str:
+    return f"http://{party}.simulated"
+
+
+class _Controlled:
+    desk: Desk
+
+    def control(self, command: str) -> str:
+        """Apply a fault command (down, slow N, garbage, clear); return what is in force."""
+        return self.desk.faults.apply(command)
+
+
+class SimulatedBureau(HttpBureau, _Controlled):
     """A credit bureau answering from data/demo/bureau.json."""
 
-    def __init__(self, path: Path = DATA_DIR / "demo" / "bureau.json") -> None:
-        self._reports = {
-            row["ssn"]: CreditReport(row["name"], row["address"], int(row["score"]))
-            for row in json.loads(path.read_text())
-        }
-
-    def report(self, kind: str, tax_id: str) -> CreditReport | None:
-        """Return the report on file for the tax id, or None."""
-        return self._reports.get(tax_id)
+    def __init__(
+        self, path: Path = DATA_DIR / "demo" / "bureau.json", deadline: float = DEADLINE
+    ) -> None:
+        self.desk = BureauDesk(path)
+        transport = InProcessTransport(self.desk)
+        super().__init__(bureau_client(_url("bureau"), deadline, transport=transport))
 
 
-class SimulatedPVS:
+class SimulatedPVS(HttpPVS, _Controlled):
     """A positive validation system listing the ESNs of data/demo/pvs.json."""
 
-    def __init__(self, path: Path = DATA_DIR / "demo" / "pvs.json") -> None:
-        self._listed = frozenset(json.loads(path.read_text())["listed"])
+    def __init__(
+        self, path: Path = DATA_DIR / "demo" / "pvs.json", deadline: float = DEADLINE
+    ) -> None:
+        self.desk = PvsDesk(path)
+        transport = InProcessTransport(self.desk)
+        super().__init__(pvs_client(_url("pvs"), deadline, transport=transport))
 
-    def is_listed(self, esn: str) -> bool:
-        """Tell whether the ESN is listed as in service elsewhere."""
-        return esn in self._listed
 
-
-class SimulatedBilling:
-    """A billing system keeping one record per transaction in a directory; can be set down.
-
-    It is down while the file `DOWN` exists in its directory, so an operator or a test can
-    take it down and bring it back from another process.
-    """
-
-    def __init__(self, directory: Path) -> None:
-        self.directory = directory
-        self.directory.mkdir(parents=True, exist_ok=True)
+class _Downable(_Controlled):
+    directory: Path
 
     @property
     def down(self) -> bool:
-        """Tell whether the billing system refuses records now."""
+        """Tell whether the party refuses requests now (the DOWN file)."""
         return (self.directory / "DOWN").exists()
 
     def set_down(self, down: bool) -> None:
-        """Take the billing system down or bring it back."""
+        """Take the party down or bring it back, for every process sharing its directory."""
         flag = self.directory / "DOWN"
         if down:
             flag.touch()
         elif flag.exists():
             flag.unlink()
 
-    def submit(self, record: BillingRecord) -> None:
-        """Store the record under its transaction code (a resubmission replaces it)."""
-        if self.down:
-            raise BillingUnavailable("billing system is down")
-        path = self.directory / f"{record.transaction_code}.json"
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(json.dumps(asdict(record)))
-        os.replace(tmp, path)
 
-    def inquire(self, transaction_code: str) -> BillingRecord | None:
-        """Return the record held for a transaction, or None."""
-        if self.down:
-            raise BillingUnavailable("billing system is down")
-        path = self._path(transaction_code)
-        return BillingRecord(**json.loads(path.read_text())) if path.exists() else None
+class SimulatedBilling(HttpBilling, _Downable):
+    """A billing system keeping one record per transaction in a directory; can be set down."""
 
-    def delete(self, transaction_code: str) -> bool:
-        """Remove the record of a transaction; tell whether there was one."""
-        if self.down:
-            raise BillingUnavailable("billing system is down")
-        path = self._path(transaction_code)
-        if not path.exists():
-            return False
-        path.unlink()
-        return True
-
-    def _path(self, transaction_code: str) -> Path:
-        # Codes are digits; anything else would name a file outside the record directory.
-        if not transaction_code.isdigit():
-            raise ValueError("a transaction code is digits")
-        return self.directory / f"{transaction_code}.json"
+    def __init__(self, directory: Path, deadline: float = DEADLINE) -> None:
+        self.directory = directory
+        self.desk: BillingDesk = BillingDesk(directory)
+        transport = InProcessTransport(self.desk)
+        super().__init__(billing_client(_url("billing"), deadline, transport=transport))
 
     def records(self) -> list[BillingRecord]:
-        """Return every record held, ordered by transaction code."""
-        return [
-            BillingRecord(**json.loads(p.read_text()))
-            for p in sorted(self.directory.glob("*.json"))
-        ]
+        """Return every record held, ordered by transaction code (read from its file)."""
+        return [record_from(entry) for entry in self.desk.ledger.every()]
+
+
+class SimulatedE911(HttpE911, _Downable):
+    """An E911 provider keeping one registration per number in a directory; can be set down."""
+
+    def __init__(self, directory: Path, deadline: float = DEADLINE) -> None:
+        self.directory = directory
+        self.desk: E911Desk = E911Desk(directory)
+        transport = InProcessTransport(self.desk)
+        super().__init__(e911_client(_url("e911"), deadline, transport=transport))
+
+    def registrations(self) -> list[E911Registration]:
+        """Return every registration held, ordered by MID (read from its file)."""
+        return [registration_from(entry) for entry in self.desk.ledger.every()]

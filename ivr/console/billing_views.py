@@ -44,6 +44,9 @@ def _record_from_form() -> BillingRecord | str:
         return "The deposit is a whole number of cents."
     if not 0 <= values["deposit_cents"] <= 1_000_000:
         return "The deposit must be between 0 and 1,000,000 cents."
+    values["line_state"] = values["line_state"] or "active"
+    if values["line_state"] not in ("active", "suspended", "disconnected"):
+        return "A line's state is active, suspended or disconnected."
     return BillingRecord(**values)
 
 

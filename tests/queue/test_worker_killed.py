@@ -102,7 +102,8 @@ def test_a_killed_worker_s_insertion_is_finished_by_another_and_the_mid_is_on_on
             ).one()
             assert (activity.state, activity.attempts) == ("done", 2)
             assert activity.result == {"outcome": "inserted"}
-            assert activities.counts(session)["pending"] == 1  # the billing record, next
+            # The billing record and the E911 registration, next.
+            assert activities.counts(session)["pending"] == 2
             tx = session.scalars(select(Transaction)).one()
             assert (tx.status, tx.mid) == ("active", mid)
             assert session.get(TelephoneNumber, mid).status == "active"

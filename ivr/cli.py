@@ -14,7 +14,7 @@ import click
 
 from activation.settings import PartnersNotConfigured, Settings, settings_for
 
-from .cli_support import existing_settings
+from .cli_support import existing_settings, require_database
 
 # Commands that run until stopped log as servers do (CAS_LOG_FORMAT); the others are a
 # person's, in plain text, warnings only unless -v.
@@ -61,7 +61,7 @@ def worker(threads: int, data_dir: str | None, scheduler: bool) -> None:
 
     from .bootstrap import bootstrap
 
-    services = bootstrap(require_partners(existing_settings(data_dir)))
+    services = bootstrap(require_database(require_partners(settings_for(data_dir))))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -88,7 +88,7 @@ def worker(threads: int, data_dir: str | None, scheduler: bool) -> None:
 @click.option("--data-dir", type=click.Path(file_okay=False), help="Where CAS keeps its files.")
 def serve(host: str, port: int, workers: int, data_dir: str | None) -> None:
     """Serve the webhooks with gunicorn."""
-    settings = require_partners(existing_settings(data_dir))
+    settings = require_database(require_partners(settings_for(data_dir)))
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir(settings.data_dir))
     os.execv(sys.executable, [sys.executable, *gunicorn_args(f"{host}:{port}", workers)])
 

@@ -13,7 +13,11 @@ def existing_settings(data_dir: str | None) -> Settings:
 
     A command never creates an empty database by looking in the wrong place.
     """
-    settings = settings_for(data_dir)
+    return require_database(settings_for(data_dir))
+
+
+def require_database(settings: Settings) -> Settings:
+    """Return the settings when their database exists; else refuse saying where CAS looked."""
     try:
         require(settings.db_url)
     except DatabaseMissing as missing:

@@ -1,7 +1,7 @@
 """Log lines as JSON, carrying the transaction code, and never an SSN or a PIN.
 
 A redacting filter sits on the handler, so every record is scrubbed whichever logger wrote it
-(gunicorn's access log too: ivr.gunicorn_logging): a run of exactly nine digits standing alone
+(gunicorn's access log too: ivr.gunicorn_logs): a run of exactly nine digits standing alone
 (an SSN or tax id, plain, dashed or spoken digit by digit) and the value of any pin, password,
 ssn, Digits, token or secret field are replaced before the line is written. Digits inside a
 word are left alone, so identifiers stay whole and searchable: a CallSid (CA and 32 hex), an
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import sys
 import traceback
@@ -113,7 +112,8 @@ def install(level: int = logging.INFO, stream: IO[str] | None = None) -> logging
 
 
 def init_app(app: Any) -> None:
-    """Log as JSON when serving (not under test, not with CAS_LOG_FORMAT=text)."""
-    wanted = app.config.get("CAS_LOG_FORMAT") or os.environ.get("CAS_LOG_FORMAT", "json")
-    if not app.testing and wanted == "json":
-        install(logging.DEBUG if app.debug else logging.INFO)
+    """Log as CAS_LOG_FORMAT says (JSON by default) when serving, not under test."""
+    from ivr.log_setup import configure
+
+    if not app.testing:
+        configure(app.config.get("CAS_LOG_FORMAT"), logging.DEBUG if app.debug else logging.INFO)

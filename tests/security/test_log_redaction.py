@@ -57,7 +57,7 @@ def test_gunicorn_s_access_log_goes_through_the_same_redaction(settings, service
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path),
     }
     server = subprocess.Popen(
-        [sys.executable, *gunicorn_args("127.0.0.1", port, 1)],
+        [sys.executable, *gunicorn_args(f"127.0.0.1:{port}", 1)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import click
 
-from activation.settings import PartnersNotConfigured, Settings, settings_for
+from activation.settings import PartnersNotConfigured, Settings
 
-from .cli_support import existing_settings, require_database
+from .cli_support import existing_settings, require_database, settings_for
 
 # Commands that run until stopped log as servers do (CAS_LOG_FORMAT); the others are a
 # person's, in plain text, warnings only unless -v.

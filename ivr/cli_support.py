@@ -4,8 +4,18 @@ from __future__ import annotations
 
 import click
 
-from activation.settings import Settings, settings_for
+from activation import settings as defaults
+from activation.settings import Settings
 from activation.store.schema import DatabaseMissing, require
+
+from .demo_folder import lend_partners
+
+
+def settings_for(data_dir: str | None) -> Settings:
+    """A command's settings: the environment's, in a demo's folder with its outside parties."""
+    settings = defaults.settings_for(data_dir)
+    lend_partners(settings.data_dir)
+    return defaults.settings_for(data_dir)
 
 
 def existing_settings(data_dir: str | None) -> Settings:

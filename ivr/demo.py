@@ -218,7 +218,9 @@ def _run(
     services.db.dispose()
 
     wait_healthy(url, lambda: _status(supervisor, "web"), logs / "web.log", stop)
-    DemoCard(url, DEMO_AUTH_TOKEN, DEMO_ACCOUNT_SID, network.url, os.getpid()).write(home)
+    DemoCard(url, DEMO_AUTH_TOKEN, DEMO_ACCOUNT_SID, network.url, os.getpid(), partners.env).write(
+        home
+    )
     click.echo(
         WALKTHROUGH.format(
             url=url,

@@ -12,7 +12,7 @@ import fcntl
 import json
 import os
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -35,6 +35,8 @@ class DemoCard:
     account_sid: str
     phone_url: str  # the stand-in for Twilio's API, where call-backs ring
     pid: int
+    # CAS_<PARTY>_URL and _TOKEN of the outside parties' simulators the demo started
+    partners: dict[str, str] = field(default_factory=dict)
 
     def write(self, data_dir: Path) -> None:
         """Write the card (readable by its owner only: it holds the demo's auth token)."""
@@ -96,3 +98,16 @@ def _has_database(db_url: str) -> bool:
     except DatabaseMissing:
         return False
     return True
+
+
+def lend_partners(data_dir: Path) -> None:
+    """Point this process at the demo's outside parties, for what the environment leaves unset.
+
+    The commands run in the demo's folder (cas compare, cas letter) then reach the same
+    bureau, billing and E911 simulators as the demo's own worker.
+    """
+    card = DemoCard.read(data_dir)
+    if card is None:
+        return
+    for name, value in card.partners.items():
+        os.environ.setdefault(name, value)

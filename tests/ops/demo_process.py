@@ -19,7 +19,16 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 VENV = REPO / ".venv"
 # Settings a developer's shell may carry that would point the demo elsewhere.
-FOREIGN = ("CAS_DATA_DIR", "CAS_DATABASE_URL", "CAS_URL", "CAS_PUBLIC_URL", "CAS_TWILIO_API_URL")
+# What a person's shell does not set: the suite's own settings (CAS_PARTNERS=simulated among
+# them) would hide what the demo must tell its commands itself.
+FOREIGN = (
+    "CAS_DATA_DIR",
+    "CAS_DATABASE_URL",
+    "CAS_URL",
+    "CAS_PUBLIC_URL",
+    "CAS_TWILIO_API_URL",
+    "CAS_PARTNERS",
+)
 
 
 def free_port() -> int:

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from activation.parties.switching import definition
 from activation.secrets import Vault, load_master_secret
-from activation.service_layer.reference import update_switch
+from activation.service_layer.reference import switch_lines
 from activation.settings import Settings
 from activation.store.db import Database
 from activation.store.models import Switch
@@ -99,7 +99,7 @@ def start_switches(supervisor: Supervisor, settings: Settings, logs: Path) -> li
         with db.transaction() as session:
             for row in session.scalars(select(Switch)):
                 url = urls.get(row.name)
-                update_switch(
+                switch_lines(
                     session, row, url or row.primary_url, row.backup_url, bool(url), "demo"
                 )
     finally:

@@ -1,6 +1,8 @@
 """Changes to reference data by an admin: agents, rate plans, switches, blocks, deposit table.
 
-Every change is checked first (Refused says why not) and written to the audit log.
+Every change is checked first (Refused says why not, NotFound when there is no such row) and
+written to the audit log. Each public function is one use case in its own unit of work, its
+row locked; the console's views parse a form and call one of them.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from sqlalchemy.orm import Session
 from activation.keyed import is_digits
 from activation.parties.switching import logon_value_problem
 from activation.secrets import Vault, hash_pin
-from activation.service_layer.csr import Refused
+from activation.service_layer.csr import NotFound, Refused
+from activation.services import Services
 from activation.store import audit, seed
 from activation.store.models import (
     Agent,
@@ -34,14 +37,14 @@ def _codes(raw: str, width: int, what: str) -> list[str]:
     return sorted(set(items))
 
 
-def unlock_agent(session: Session, agent: Agent, actor: str) -> None:
+def _unlock_agent(session: Session, agent: Agent, actor: str) -> None:
     """Let a locked agent log on again."""
     old = "locked" if agent.locked else "active"
     agent.locked, agent.failed_attempts = False, 0
     audit.record(session, "agent", agent.agent_code, old, "active", actor, "unlocked")
 
 
-def reset_pin(session: Session, agent: Agent, pin: str, actor: str) -> str:
+def _reset_pin(session: Session, agent: Agent, pin: str, actor: str) -> str:
     """Give an agent a new PIN (a random one when none is given) and return it."""
     pin = pin.strip() or f"{secrets.randbelow(10_000):04d}"
     if not is_digits(pin, 4, 8):
@@ -51,7 +54,7 @@ def reset_pin(session: Session, agent: Agent, pin: str, actor: str) -> str:
     return pin
 
 
-def set_restrictions(
+def _set_restrictions(
     session: Session, agent: Agent, rate_plans: str, npa_nxx: str, actor: str
 ) -> None:
     """Limit what an agent may sell: rate plans and NPA-NXX blocks (empty: anything)."""
@@ -68,7 +71,7 @@ def set_restrictions(
     audit.record(session, "agent", agent.agent_code, None, "restricted", actor, detail)
 
 
-def add_agent(session: Session, code: str, name: str, pin: str, callback: str, actor: str) -> str:
+def _add_agent(session: Session, code: str, name: str, pin: str, callback: str, actor: str) -> str:
     """Add a selling agent; return the PIN to hand over."""
     code, name = code.strip(), name.strip()
     if not is_digits(code, 1, 8):
@@ -94,10 +97,10 @@ def add_agent(session: Session, code: str, name: str, pin: str, callback: str, a
     )
     session.add(agent)
     audit.record(session, "agent", code, None, "active", actor, f"added: {name}")
-    return reset_pin(session, agent, pin, actor)
+    return _reset_pin(session, agent, pin, actor)
 
 
-def save_rate_plan(
+def _save_rate_plan(
     session: Session,
     code: str,
     name: str,
@@ -126,7 +129,7 @@ def save_rate_plan(
     audit.record(session, "rate_plan", code, old, new, actor, detail)
 
 
-def update_switch(
+def switch_lines(
     session: Session, switch: Switch, primary_url: str, backup_url: str, active: bool, actor: str
 ) -> None:
     """Change where a switch is reached and whether it takes new numbers."""
@@ -140,7 +143,7 @@ def update_switch(
     audit.record(session, "switch", switch.name, old, new, actor, detail)
 
 
-def set_switch_logon(
+def _set_switch_logon(
     session: Session,
     vault: Vault,
     switch: Switch,
@@ -178,7 +181,7 @@ def set_switch_logon(
     )
 
 
-def add_block(
+def _add_block(
     session: Session, switch: Switch, npa_nxx: str, first: int, last: int, actor: str
 ) -> None:
     """Give a switch a new NPA-NXX block and put its numbers in stock."""
@@ -195,7 +198,7 @@ def add_block(
     audit.record(session, "npa_nxx", npa_nxx, None, "served", actor, detail)
 
 
-def remove_block(session: Session, npa_nxx: str, actor: str) -> None:
+def _remove_block(session: Session, npa_nxx: str, actor: str) -> None:
     """Remove a block no number of which was ever handed out."""
     block = session.get(NpaNxxBlock, npa_nxx)
     if block is None:
@@ -212,7 +215,7 @@ def remove_block(session: Session, npa_nxx: str, actor: str) -> None:
     audit.record(session, "npa_nxx", npa_nxx, "served", "removed", actor, "block removed")
 
 
-def save_deposit_rule(
+def _save_deposit_rule(
     session: Session,
     rule_id: int | None,
     min_score: int,
@@ -250,7 +253,7 @@ def save_deposit_rule(
     audit.record(session, "deposit_rule", str(rule.id), None, "saved", actor, detail)
 
 
-def delete_deposit_rule(session: Session, rule_id: int, actor: str) -> None:
+def _delete_deposit_rule(session: Session, rule_id: int, actor: str) -> None:
     """Remove a band of the deposit table (scores in it are then declined)."""
     rule = session.get(DepositRule, rule_id)
     if rule is None:
@@ -258,3 +261,122 @@ def delete_deposit_rule(session: Session, rule_id: int, actor: str) -> None:
     detail = f"{rule.min_score}-{rule.max_score} removed"
     session.delete(rule)
     audit.record(session, "deposit_rule", str(rule_id), "saved", "removed", actor, detail)
+
+
+# -- the use cases ------------------------------------------------------------------------------
+
+
+def _agent(session: Session, code: str) -> Agent:
+    agent = session.scalar(select(Agent).where(Agent.agent_code == code).with_for_update())
+    if agent is None:
+        raise NotFound(f"No agent {code}.")
+    return agent
+
+
+def _switch(session: Session, switch_id: int) -> Switch:
+    switch = session.get(Switch, switch_id, with_for_update=True)
+    if switch is None:
+        raise NotFound(f"No switch {switch_id}.")
+    return switch
+
+
+def add_agent(services: Services, code: str, name: str, pin: str, callback: str, actor: str) -> str:
+    """Add a selling agent; return the PIN to hand over (shown once, kept only hashed)."""
+    with services.db.transaction() as session:
+        return _add_agent(session, code, name, pin, callback, actor)
+
+
+def unlock_agent(services: Services, code: str, actor: str) -> str:
+    """Let a locked agent log on again."""
+    with services.db.transaction() as session:
+        _unlock_agent(session, _agent(session, code), actor)
+    return f"Agent {code} unlocked."
+
+
+def reset_pin(services: Services, code: str, pin: str, actor: str) -> str:
+    """Give an agent a new PIN (a random one when none is given); return it, shown once."""
+    with services.db.transaction() as session:
+        return _reset_pin(session, _agent(session, code), pin, actor)
+
+
+def set_restrictions(
+    services: Services, code: str, rate_plans: str, npa_nxx: str, actor: str
+) -> str:
+    """Limit what an agent may sell: rate plans and NPA-NXX blocks (empty: anything)."""
+    with services.db.transaction() as session:
+        _set_restrictions(session, _agent(session, code), rate_plans, npa_nxx, actor)
+    return f"Restrictions of agent {code} saved."
+
+
+def save_rate_plan(
+    services: Services,
+    code: str,
+    name: str,
+    monthly_cents: int,
+    features: str,
+    active: bool,
+    actor: str,
+) -> str:
+    """Add a rate plan or change one."""
+    with services.db.transaction() as session:
+        _save_rate_plan(session, code, name, monthly_cents, features, active, actor)
+    return f"Rate plan {code.strip()} saved."
+
+
+def update_switch(
+    services: Services, switch_id: int, primary_url: str, backup_url: str, active: bool, actor: str
+) -> str:
+    """Change where a switch is reached and whether it takes new numbers."""
+    with services.db.transaction() as session:
+        switch = _switch(session, switch_id)
+        switch_lines(session, switch, primary_url, backup_url, active, actor)
+        return f"Switch {switch.name} saved."
+
+
+def set_switch_logon(
+    services: Services, switch_id: int, name: str, secret: str, clear_secret: bool, actor: str
+) -> str:
+    """Change the name and secret CAS logs on to a switch with (the secret write-only)."""
+    with services.db.transaction() as session:
+        switch = _switch(session, switch_id)
+        _set_switch_logon(session, services.vault, switch, name, secret, clear_secret, actor)
+        return f"Log-on of switch {switch.name} saved."
+
+
+def add_block(
+    services: Services, switch_id: int, npa_nxx: str, first: int, last: int, actor: str
+) -> str:
+    """Give a switch a new NPA-NXX block and put its numbers in stock."""
+    with services.db.transaction() as session:
+        switch = _switch(session, switch_id)
+        _add_block(session, switch, npa_nxx, first, last, actor)
+        return f"NPA-NXX {npa_nxx.strip()} added to {switch.name}."
+
+
+def remove_block(services: Services, npa_nxx: str, actor: str) -> str:
+    """Remove a block no number of which was ever handed out."""
+    with services.db.transaction() as session:
+        _remove_block(session, npa_nxx, actor)
+    return f"NPA-NXX {npa_nxx} removed."
+
+
+def save_deposit_rule(
+    services: Services,
+    rule_id: int | None,
+    min_score: int,
+    max_score: int,
+    decision: str,
+    deposit_cents: int,
+    actor: str,
+) -> str:
+    """Add or change a band of the deposit table; bands may not overlap."""
+    with services.db.transaction() as session:
+        _save_deposit_rule(session, rule_id, min_score, max_score, decision, deposit_cents, actor)
+    return "Deposit table saved."
+
+
+def delete_deposit_rule(services: Services, rule_id: int, actor: str) -> str:
+    """Remove a band of the deposit table (scores in it are then declined)."""
+    with services.db.transaction() as session:
+        _delete_deposit_rule(session, rule_id, actor)
+    return "Band removed."

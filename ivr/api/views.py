@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from activation.keyed import is_digits, is_keys
+from activation.service_layer import console_admin
 from activation.service_layer.api_sessions import ApiFlow, ApiRefused, Partner
-from activation.service_layer.staff import ApiKey, find_api_key
 from activation.services import Services
-from activation.store.models import utcnow
 from ivr.api import order_views
 from ivr.api.bodies import parsed_json
 from ivr.api.openapi import document
@@ -59,15 +57,10 @@ def _authenticate() -> tuple[Response, int] | None:
     key = _presented_key()
     if not key or len(key) > 200:
         return _error(401, "an API key is needed: Authorization: Bearer <key>")
-    with _services().db.transaction() as session:
-        row = find_api_key(session, key)
-        if row is None:
-            return _error(401, "that API key is not valid")
-        now = utcnow()
-        # Note use now and then, not on every request: a write per call is not worth it.
-        if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
-            session.get_one(ApiKey, row.id).last_used_at = now
-        g.partner = Partner(row.id, row.partner_id, row.partner.name)
+    holder = console_admin.key_holder(_services(), key)
+    if holder is None:
+        return _error(401, "that API key is not valid")
+    g.partner = Partner(*holder)
     return None
 
 

@@ -6,12 +6,10 @@ from dataclasses import asdict, fields
 from typing import Any
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from activation.keyed import is_digits, whole_number
 from activation.parties.ports import BillingRecord, BillingUnavailable
-from activation.store import audit
-from activation.store.models import Transaction
+from activation.service_layer import billing_desk
 from ivr.console.auth import requires, services
 
 LABELS = {
@@ -49,11 +47,6 @@ def _record_from_form() -> BillingRecord | str:
     return BillingRecord(**values)
 
 
-def _audit(code: str, new: str, detail: str) -> None:
-    with services().db.transaction() as session:
-        audit.record(session, "billing", code, None, new, g.user.name, detail)
-
-
 def register(bp: Blueprint) -> None:
     """Add the billing views to the console."""
 
@@ -67,23 +60,9 @@ def register(bp: Blueprint) -> None:
         if raw and code is None:
             problem = "A transaction code has eight digits."
         elif code:
-            try:
-                record = services().billing.inquire(code)
-            except BillingUnavailable as exc:
-                problem = f"Billing system unavailable: {exc}"
-            with services().db.read() as session:
-                tx = session.scalar(select(Transaction).where(Transaction.code == code))
-                if tx is not None:
-                    draft = {
-                        "transaction_code": tx.code,
-                        "mid": tx.mid or "",
-                        "esn": tx.esn or "",
-                        "rate_plan": tx.rate_plan_code or "",
-                        "customer_name": tx.bureau_name or "",
-                        "customer_address": tx.bureau_address or "",
-                        "deposit_cents": tx.deposit_cents or 0,
-                        "deposit_method": tx.deposit_method or "",
-                    }
+            found = billing_desk.inquire(services(), code)
+            record, problem = found.record, found.problem
+            draft = asdict(found.draft) if found.draft else None
         return render_template(
             "console/billing.html",
             code=raw[:20],
@@ -103,11 +82,10 @@ def register(bp: Blueprint) -> None:
             flash(record, "error")
             return redirect(url_for("console.billing"))
         try:
-            services().billing.submit(record)
+            billing_desk.send(services(), record, g.user.name)
         except BillingUnavailable as exc:
             flash(f"Billing system unavailable: {exc}", "error")
         else:
-            _audit(record.transaction_code, "inserted", f"by hand, MID {record.mid}")
             flash(f"Billing record for {record.transaction_code} inserted.", "ok")
         return redirect(url_for("console.billing", code=record.transaction_code))
 
@@ -121,12 +99,11 @@ def register(bp: Blueprint) -> None:
             flash("Give the eight-digit transaction code and the reason.", "error")
             return redirect(url_for("console.billing"))
         try:
-            existed = services().billing.delete(code)
+            existed = billing_desk.delete(services(), code, reason, g.user.name)
         except BillingUnavailable as exc:
             flash(f"Billing system unavailable: {exc}", "error")
         else:
             if existed:
-                _audit(code, "deleted", reason)
                 flash(f"Billing record for {code} deleted.", "ok")
             else:
                 flash(f"Billing holds no record for {code}.", "error")

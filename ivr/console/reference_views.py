@@ -7,31 +7,26 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from activation.service_layer import reference
-from activation.service_layer.csr import Refused
+from activation.service_layer.csr import NotFound, Refused
 from activation.store.models import Agent, DepositRule, RatePlan, Switch, TelephoneNumber
 from ivr.console import forms, present
 from ivr.console.auth import requires, services
 
 
-def _run(change: Callable[[Session], str], back: str) -> Any:
+def _do(change: Callable[[], str], back: str) -> Any:
+    """Run one reference-data use case and tell its outcome on the next page."""
     try:
-        with services().db.transaction() as session:
-            message = change(session)
+        message = change()
+    except NotFound as missing:
+        abort(404, description=str(missing))
     except Refused as refused:
         flash(str(refused), "error")
     else:
         flash(message, "ok")
     return redirect(back)
-
-
-def _agent(session: Session, code: str) -> Agent:
-    agent = session.scalar(select(Agent).where(Agent.agent_code == code).with_for_update())
-    if agent is None:
-        abort(404, description=f"No agent {code}.")
-    return agent
 
 
 def register(bp: Blueprint) -> None:
@@ -51,15 +46,14 @@ def register(bp: Blueprint) -> None:
         """Add a selling agent and show the PIN once."""
         form = request.form
         try:
-            with services().db.transaction() as session:
-                pin = reference.add_agent(
-                    session,
-                    form.get("agent_code", "")[:8],
-                    form.get("name", "")[:80],
-                    form.get("pin", "")[:8],
-                    form.get("callback_number", "")[:20],
-                    g.user.name,
-                )
+            pin = reference.add_agent(
+                services(),
+                form.get("agent_code", "")[:8],
+                form.get("name", "")[:80],
+                form.get("pin", "")[:8],
+                form.get("callback_number", "")[:20],
+                g.user.name,
+            )
         except Refused as refused:
             flash(str(refused), "error")
             return redirect(url_for("console.agents"))
@@ -84,22 +78,19 @@ def register(bp: Blueprint) -> None:
     @requires("admin")
     def unlock_agent(code: str) -> Any:
         """Unlock an agent."""
-
-        def change(session: Session) -> str:
-            reference.unlock_agent(session, _agent(session, code), g.user.name)
-            return f"Agent {code} unlocked."
-
-        return _run(change, url_for("console.agent", code=code))
+        back = url_for("console.agent", code=code)
+        return _do(lambda: reference.unlock_agent(services(), code, g.user.name), back)
 
     @bp.post("/admin/agents/<code>/pin")
     @requires("admin")
     def reset_pin(code: str) -> Any:
         """Give an agent a new PIN and show it once (it is not kept in clear)."""
         try:
-            with services().db.transaction() as session:
-                pin = reference.reset_pin(
-                    session, _agent(session, code), request.form.get("pin", "")[:8], g.user.name
-                )
+            pin = reference.reset_pin(
+                services(), code, request.form.get("pin", "")[:8], g.user.name
+            )
+        except NotFound as missing:
+            abort(404, description=str(missing))
         except Refused as refused:
             flash(str(refused), "error")
             return redirect(url_for("console.agent", code=code))
@@ -109,18 +100,11 @@ def register(bp: Blueprint) -> None:
     @requires("admin")
     def restrict_agent(code: str) -> Any:
         """Set which rate plans and NPA-NXX blocks an agent may sell."""
-
-        def change(session: Session) -> str:
-            reference.set_restrictions(
-                session,
-                _agent(session, code),
-                request.form.get("rate_plans", "")[:200],
-                request.form.get("npa_nxx", "")[:400],
-                g.user.name,
-            )
-            return f"Restrictions of agent {code} saved."
-
-        return _run(change, url_for("console.agent", code=code))
+        plans, blocks = request.form.get("rate_plans", "")[:200], request.form.get("npa_nxx", "")
+        return _do(
+            lambda: reference.set_restrictions(services(), code, plans, blocks[:400], g.user.name),
+            url_for("console.agent", code=code),
+        )
 
     @bp.get("/admin/rate-plans")
     @requires("admin")
@@ -134,21 +118,18 @@ def register(bp: Blueprint) -> None:
     @requires("admin")
     def save_rate_plan() -> Any:
         """Add or change a rate plan."""
-
-        def change(session: Session) -> str:
-            code = request.form.get("code", "")[:4]
-            reference.save_rate_plan(
-                session,
-                code,
+        return _do(
+            lambda: reference.save_rate_plan(
+                services(),
+                request.form.get("code", "")[:4],
                 request.form.get("name", "")[:40],
                 forms.dollars("monthly_dollars", 10_000_000),
                 request.form.get("features", "")[:80],
                 request.form.get("active") == "1",
                 g.user.name,
-            )
-            return f"Rate plan {code} saved."
-
-        return _run(change, url_for("console.rate_plans"))
+            ),
+            url_for("console.rate_plans"),
+        )
 
     @bp.get("/admin/switches")
     @requires("admin")
@@ -169,76 +150,62 @@ def register(bp: Blueprint) -> None:
             )
             return render_template("console/switches.html", switches=rows, used=used)
 
-    def _switch(session: Session, switch_id: int) -> Switch:
-        switch = session.get(Switch, switch_id, with_for_update=True)
-        if switch is None:
-            abort(404, description=f"No switch {switch_id}.")
-        return switch
-
     @bp.post("/admin/switches/<id:switch_id>")
     @requires("admin")
     def update_switch(switch_id: int) -> Any:
         """Change a switch's lines and whether it is in service."""
-
-        def change(session: Session) -> str:
-            switch = _switch(session, switch_id)
-            reference.update_switch(
-                session,
-                switch,
+        return _do(
+            lambda: reference.update_switch(
+                services(),
+                switch_id,
                 request.form.get("primary_url", "")[:200],
                 request.form.get("backup_url", "")[:200],
                 request.form.get("active") == "1",
                 g.user.name,
-            )
-            return f"Switch {switch.name} saved."
-
-        return _run(change, url_for("console.switches"))
+            ),
+            url_for("console.switches"),
+        )
 
     @bp.post("/admin/switches/<id:switch_id>/logon")
     @requires("admin")
     def switch_logon(switch_id: int) -> Any:
         """Change the name and secret CAS logs on to a switch with (the secret write-only)."""
-
-        def change(session: Session) -> str:
-            switch = _switch(session, switch_id)
-            reference.set_switch_logon(
-                session,
-                services().vault,
-                switch,
+        return _do(
+            lambda: reference.set_switch_logon(
+                services(),
+                switch_id,
                 request.form.get("logon_name", "")[:40],
                 request.form.get("logon_secret", "")[:100],
                 request.form.get("clear_secret") == "1",
                 g.user.name,
-            )
-            return f"Log-on of switch {switch.name} saved."
-
-        return _run(change, url_for("console.switches"))
+            ),
+            url_for("console.switches"),
+        )
 
     @bp.post("/admin/switches/<id:switch_id>/blocks")
     @requires("admin")
     def add_block(switch_id: int) -> Any:
         """Give a switch a new NPA-NXX block."""
-
-        def change(session: Session) -> str:
-            switch = _switch(session, switch_id)
-            npa_nxx = request.form.get("npa_nxx", "")[:6]
-            first = forms.number("first_suffix", 0, 9999, default=1)
-            last = forms.number("last_suffix", 0, 9999, default=9999)
-            reference.add_block(session, switch, npa_nxx, first, last, g.user.name)
-            return f"NPA-NXX {npa_nxx} added to {switch.name}."
-
-        return _run(change, url_for("console.switches"))
+        return _do(
+            lambda: reference.add_block(
+                services(),
+                switch_id,
+                request.form.get("npa_nxx", "")[:6],
+                forms.number("first_suffix", 0, 9999, default=1),
+                forms.number("last_suffix", 0, 9999, default=9999),
+                g.user.name,
+            ),
+            url_for("console.switches"),
+        )
 
     @bp.post("/admin/blocks/<npa_nxx>/remove")
     @requires("admin")
     def remove_block(npa_nxx: str) -> Any:
         """Remove an unused NPA-NXX block."""
-
-        def change(session: Session) -> str:
-            reference.remove_block(session, npa_nxx[:6], g.user.name)
-            return f"NPA-NXX {npa_nxx} removed."
-
-        return _run(change, url_for("console.switches"))
+        return _do(
+            lambda: reference.remove_block(services(), npa_nxx[:6], g.user.name),
+            url_for("console.switches"),
+        )
 
     @bp.get("/admin/deposits")
     @requires("admin")
@@ -252,29 +219,24 @@ def register(bp: Blueprint) -> None:
     @requires("admin")
     def save_deposit() -> Any:
         """Add or change a band of the deposit table."""
-
-        def change(session: Session) -> str:
-            rule_id = forms.number("rule_id", 0, forms.LARGEST_ID, default=0) or None
-            reference.save_deposit_rule(
-                session,
-                rule_id,
+        return _do(
+            lambda: reference.save_deposit_rule(
+                services(),
+                forms.number("rule_id", 0, forms.LARGEST_ID, default=0) or None,
                 forms.number("min_score", 0, 999),
                 forms.number("max_score", 0, 999),
                 request.form.get("decision", ""),
                 forms.dollars("deposit_dollars", 1_000_000),
                 g.user.name,
-            )
-            return "Deposit table saved."
-
-        return _run(change, url_for("console.deposits"))
+            ),
+            url_for("console.deposits"),
+        )
 
     @bp.post("/admin/deposits/<id:rule_id>/delete")
     @requires("admin")
     def delete_deposit(rule_id: int) -> Any:
         """Remove a band of the deposit table."""
-
-        def change(session: Session) -> str:
-            reference.delete_deposit_rule(session, rule_id, g.user.name)
-            return "Band removed."
-
-        return _run(change, url_for("console.deposits"))
+        return _do(
+            lambda: reference.delete_deposit_rule(services(), rule_id, g.user.name),
+            url_for("console.deposits"),
+        )

@@ -7,30 +7,14 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from activation.service_layer.staff import (
-    ROLES,
-    ApiKey,
-    ConsoleUser,
-    Partner,
-    add_api_key,
-    add_user,
-    change_user,
-    partner_name,
-    revoke_api_key,
-)
+from activation.service_layer import console_admin
+from activation.service_layer.csr import NotFound
+from activation.service_layer.staff import ROLES, ApiKey, ConsoleUser, Partner
 from ivr.console import present
 from ivr.console.auth import requires, services
 
 T = TypeVar("T")
-
-
-def _user(session: Session, name: str) -> ConsoleUser:
-    user = session.scalar(select(ConsoleUser).where(ConsoleUser.name == name).with_for_update())
-    if user is None:
-        abort(404, description=f"No console user {name}.")
-    return user
 
 
 def _page(
@@ -52,11 +36,12 @@ def _page(
         )
 
 
-def _attempt(change: Callable[[Session], T]) -> T | None:
-    """Run a change in a transaction; a refusal (ValueError) is flashed and gives None."""
+def _attempt(change: Callable[[], T]) -> T | None:
+    """Run one admin use case; a refusal (ValueError) is flashed and gives None."""
     try:
-        with services().db.transaction() as session:
-            return change(session)
+        return change()
+    except NotFound as missing:
+        abort(404, description=str(missing))
     except ValueError as refused:
         flash(str(refused).capitalize() + ".", "error")
         return None
@@ -75,14 +60,8 @@ def register(bp: Blueprint) -> None:
     @requires("admin")
     def add_console_user() -> Any:
         """Add a console user and show the password once (only its hash is kept)."""
-        name = request.form.get("name", "").strip()[:41]
-
-        def add(session: Session) -> str:
-            if session.scalar(select(ConsoleUser.id).where(ConsoleUser.name == name)):
-                raise ValueError(f"there is a user {name} already: reset the password")
-            return add_user(session, name, request.form.get("role", ""), actor=g.user.name)
-
-        password = _attempt(add)
+        name, role = request.form.get("name", "").strip()[:41], request.form.get("role", "")
+        password = _attempt(lambda: console_admin.create_user(services(), name, role, g.user.name))
         if password is None:
             return redirect(url_for("console.users"))
         return _page(new_password=(name, password))
@@ -91,9 +70,9 @@ def register(bp: Blueprint) -> None:
     @requires("admin")
     def reset_user_password(name: str) -> Any:
         """Give a console user a new password, show it once, and give back a locked log-in."""
-        with services().db.transaction() as session:
-            user = _user(session, name)
-            password = add_user(session, user.name, user.role, actor=g.user.name)
+        password = _attempt(lambda: console_admin.reset_password(services(), name, g.user.name))
+        if password is None:
+            return redirect(url_for("console.users"))
         return _page(new_password=(name, password))
 
     @bp.post("/admin/users/<name>")
@@ -102,7 +81,7 @@ def register(bp: Blueprint) -> None:
         """Change a console user's role, or take the log-in away or give it back."""
         role, active = request.form.get("role", ""), request.form.get("active") == "1"
         changes = _attempt(
-            lambda session: change_user(session, _user(session, name), role, active, g.user.name)
+            lambda: console_admin.set_standing(services(), name, role, active, g.user.name)
         )
         if changes is not None:
             flash(f"{name}: {', '.join(changes) or 'nothing changed'}.", "ok")
@@ -113,18 +92,16 @@ def register(bp: Blueprint) -> None:
     def add_partner_key() -> Any:
         """Issue an API key to a partner and show it once (only its hash is kept)."""
         partner = request.form.get("partner", "").strip()[:41]
-        key = _attempt(lambda session: add_api_key(session, partner, actor=g.user.name))
-        if key is None:
+        issued = _attempt(lambda: console_admin.issue_key(services(), partner, g.user.name))
+        if issued is None:
             return redirect(url_for("console.users"))
-        return _page(new_key=(partner_name(partner), key))
+        return _page(new_key=issued)
 
     @bp.post("/admin/api-keys/<prefix>/revoke")
     @requires("admin")
     def revoke_partner_key(prefix: str) -> Any:
         """Revoke a partner's API key: it stops working at once."""
-        owner = _attempt(
-            lambda session: revoke_api_key(session, prefix[:16], g.user.name).partner.name
-        )
+        owner = _attempt(lambda: console_admin.revoke_key(services(), prefix[:16], g.user.name))
         if owner is not None:
             flash(f"API key {prefix} of {owner} revoked.", "ok")
         return redirect(url_for("console.users"))

@@ -57,17 +57,27 @@ def code_of(mid: str) -> str:
     return f"{mid[0]}{mid[-7:]}"
 
 
-def activate(session, mid: str, plan: str = "10", handset: str = "") -> None:
-    """Make a MID active in CAS for a transaction of its own."""
+SWITCH_OF = {"713555": "HOU1", "281555": "HOU2", "832555": "HOU3"}
+
+
+def activate(
+    session, mid: str, plan: str = "10", handset: str = "", status: str = "active"
+) -> Transaction:
+    """Make a MID a line in service in CAS (active, or suspended) for a transaction of its own."""
     tx = Transaction(
         code=code_of(mid),
         agent_id=1,
-        status="active",
+        status=status,
         step="done",
         esn=handset or esn(mid),
         rate_plan_code=plan,
         npa_nxx=mid[:6],
         mid=mid,
+        switch_name=SWITCH_OF[mid[:6]],
+        bureau_name="Jane Q Public",
+        bureau_address="12 Main Street, Houston, Texas",
+        deposit_cents=0,
+        deposit_method="",
     )
     session.add(tx)
     session.flush()
@@ -76,6 +86,7 @@ def activate(session, mid: str, plan: str = "10", handset: str = "") -> None:
         .where(TelephoneNumber.mid == mid)
         .values(status="active", transaction_id=tx.id)
     )
+    return tx
 
 
 def queue_insert(session, mid: str, switch: str) -> int:

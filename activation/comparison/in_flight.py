@@ -71,6 +71,9 @@ def switch_work(
     """
     found: dict[str, str] = {}
     with db.read() as session:
+        if after_id is None:  # an open order names itself, whatever its activities did
+            for mid, _, what in _open_orders(session, Transaction.switch_name == switch_name):
+                found[mid] = what
         rows = session.execute(
             select(Activity.id, Activity.type, Activity.payload).where(
                 Activity.type.in_(SWITCH_WORK), _which(after_id)
@@ -81,10 +84,7 @@ def switch_work(
                 continue
             mid = payload["subscriber"]["mid"] if type_ == "switch_insert" else payload["mid"]
             command = f" ({payload['command']})" if type_ == "switch_change" else ""
-            found[mid] = f"{type_} activity {activity_id}{command}"
-        if after_id is None:
-            for mid, _, what in _open_orders(session, Transaction.switch_name == switch_name):
-                found.setdefault(mid, what)
+            found.setdefault(mid, f"{type_} activity {activity_id}{command}")
     return found
 
 
@@ -95,6 +95,9 @@ def billing_work(db: Database, after_id: int | None = None) -> UnderWay:
     """
     under = UnderWay()
     with db.read() as session:
+        if after_id is None:  # an open order names itself, whatever its activities did
+            for mid, code, what in _open_orders(session, Transaction.mid.is_not(None)):
+                under.mids[mid] = under.codes[code] = what
         rows = session.execute(
             select(Activity.id, Activity.type, Activity.transaction_id, Activity.payload).where(
                 Activity.type.in_(BILLING_WORK), _which(after_id)
@@ -103,15 +106,11 @@ def billing_work(db: Database, after_id: int | None = None) -> UnderWay:
         for activity_id, type_, transaction_id, payload in rows:
             what = f"{type_} activity {activity_id}"
             if payload.get("mid"):
-                under.mids[payload["mid"]] = what
+                under.mids.setdefault(payload["mid"], what)
             if payload.get("transaction_code"):
-                under.codes[payload["transaction_code"]] = what
+                under.codes.setdefault(payload["transaction_code"], what)
             if transaction_id is not None:
-                under.transactions[transaction_id] = what
-        if after_id is None:
-            for mid, code, what in _open_orders(session, Transaction.mid.is_not(None)):
-                under.mids.setdefault(mid, what)
-                under.codes.setdefault(code, what)
+                under.transactions.setdefault(transaction_id, what)
     return under
 
 

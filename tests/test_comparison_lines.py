@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy import select, update
 
 from activation.comparison.run import run_comparison
+from activation.jobs.line_change import SwitchChange
 from activation.jobs.worker import Worker
 from activation.lifecycle.assignment import billing_record
 from activation.queue import activities
@@ -242,6 +243,33 @@ def test_a_state_repair_the_line_no_longer_wants_is_withdrawn(services, sims, tm
         change = session.scalars(select(Activity).where(Activity.type == "switch_change")).one()
         assert change.state == "done"
     assert sims.started["HOU1"].subscribers()[0].state == "active"  # left alone
+
+
+def test_a_state_repair_the_switch_refuses_goes_to_a_csr(services):
+    with services.db.transaction() as session:
+        tx = activate(session, on("0013"), status="suspended")
+        switch_id = session.scalar(select(Switch.id).where(Switch.name == "HOU1"))
+        change = activities.enqueue(
+            session,
+            "switch_change",
+            {"switch_id": switch_id, "mid": on("0013"), "command": "suspend", "repair_of_run": 3},
+            target="HOU1",
+            transaction_id=tx.id,
+        )
+    with services.db.transaction() as session:
+        refused = {"outcome": "denied", "code": "SNVS", "reason": "barring not provisioned"}
+        SwitchChange().apply(session, session.get_one(Activity, change.id), refused, services)
+    with services.db.transaction() as session:
+        SwitchChange().failed(session, session.get_one(Activity, change.id), "LineDown: no answer")
+    with services.db.read() as session:
+        reasons = session.scalars(
+            select(Escalation.reason).where(Escalation.transaction_id == tx.id)
+        ).all()
+        assert session.get_one(Transaction, tx.id).status == "suspended"  # CAS's state stands
+    assert reasons == [
+        "repair refused: barring not provisioned",
+        "repair gave up: LineDown: no answer",
+    ]
 
 
 # -- PostgreSQL ---------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ from activation.store.comparison import (
     OTHER_TRANSACTION,
     UNREADABLE,
 )
+from activation.store.db import Database
 from activation.store.models import Transaction
 from switch_adapters.port import ACTIVE, SUSPENDED, Record
 
@@ -67,7 +68,7 @@ def _line(line: Line) -> Record:
 class BillingFindings(Findings):
     """The billing side's findings, written in batches like a switch's."""
 
-    def __init__(self, db, run_id: int, under: UnderWay) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, db: Database, run_id: int, under: UnderWay) -> None:
         super().__init__(db, run_id, BILLING, under.mids)
         self.under = under
 

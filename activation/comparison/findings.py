@@ -1,4 +1,4 @@
-"""One switch's findings of a comparison run, collected and written in batches.
+"""One side's findings of a comparison run, collected and written in batches.
 
 The merge hands over records, (MID, ESN, features, state), never ORM rows: what a finding needs
 besides (the transaction behind a MID CAS holds, how CAS holds a MID it does not hold active)

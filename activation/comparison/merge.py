@@ -4,8 +4,8 @@ Rules of the merge, one switch at a time:
 
 - Both sides come ordered by MID as batches of records, (MID, ESN, features, state), and are read
   once, in step; neither is ever held whole in memory (CAS's side through a streaming cursor,
-  comparison_cas; the switch's through its adapter's dump). Memory is what the in-flight
-  insertions, a batch of each side and a batch of findings take.
+  comparison.cas_side; the switch's through its adapter's dump). Memory is what the MIDs in
+  flight, a batch of each side and a batch of findings take.
 - A MID only CAS holds in service is missing on the switch; one only the switch holds is
   unknown to CAS; one both hold is checked for ESN, (where the switch keeps them) features, and
   state: CAS's features are the line's rate plan code, its state suspended for a suspended

@@ -30,7 +30,7 @@ FLUSH = 1000  # findings written at a time
 
 
 class Findings:
-    """Collects one switch's findings and writes them in batches."""
+    """Collects one side's findings (a switch's here) and writes them in batches."""
 
     def __init__(self, db: Database, run_id: int, switch: str, in_flight: dict[str, str]):
         """`in_flight`: the MIDs with work under way, each with what is (in_flight.switch_work)."""

@@ -65,6 +65,7 @@ class Settings:
     twilio_account_sid: str = ""
     twilio_api_url: str = "https://api.twilio.com"
     public_url: str = ""
+    trusted_proxies: int = 0  # proxy hops whose X-Forwarded-* headers the web app believes
     csr_number: str = ""
     switch_deadline: float = 20.0  # the switch's time to answer an insertion
     pvs_deadline: float = 4.0  # the positive validation system's time to answer, caller waiting
@@ -97,6 +98,7 @@ class Settings:
             twilio_account_sid=env.get("TWILIO_ACCOUNT_SID", ""),
             twilio_api_url=env.get("CAS_TWILIO_API_URL", "https://api.twilio.com"),
             public_url=env.get("CAS_PUBLIC_URL", ""),
+            trusted_proxies=int(env.get("CAS_TRUSTED_PROXIES", "0") or 0),
             csr_number=env.get("CAS_CSR_NUMBER", ""),
             switch_deadline=float(env.get("CAS_SWITCH_DEADLINE", "20")),
             pvs_deadline=float(env.get("CAS_PVS_DEADLINE", "4")),

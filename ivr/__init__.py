@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from activation.call.engine import CallFlow
 from activation.services import Services
@@ -19,6 +20,13 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
     if services is None:
         services = bootstrap(app.config.get("CAS_SETTINGS") or Settings.from_env())
     app.extensions["cas"] = services
+    hops = services.settings.trusted_proxies
+    if hops:
+        # Behind a TLS proxy the URL Twilio signed is the public https one: believe the
+        # X-Forwarded-* headers of that many proxies, and no more (a client could forge them).
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
+        )
     app.extensions["cas.callflow"] = CallFlow(services)
 
     from . import callback_voice, health, voice

@@ -41,10 +41,7 @@ def _call_sid() -> str:
 
 @bp.before_request
 def _check_signature() -> None:
-    settings = _services().settings
-    if not signature.is_valid(request, settings.twilio_auth_token, settings.public_url):
-        log.warning("webhook refused: bad or missing X-Twilio-Signature on %s", request.path)
-        abort(403, description="invalid X-Twilio-Signature")
+    signature.require(request, _services().settings)
 
 
 @bp.post("/callback")

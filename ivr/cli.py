@@ -12,17 +12,26 @@ from pathlib import Path
 
 import click
 
-from activation.settings import PartnersNotConfigured, Settings, settings_for
+from activation.settings import PartnersNotConfigured, Settings
+
+from .cli_support import existing_settings, require_database, settings_for
+
+# Commands that run until stopped log as servers do (CAS_LOG_FORMAT); the others are a
+# person's, in plain text, warnings only unless -v.
+SERVERS = frozenset({"worker", "serve", "switch-sim", "partner-sim"})
 
 
 @click.group()
 @click.option("-v", "--verbose", is_flag=True, help="Log at debug level.")
-def cas(verbose: bool) -> None:
+@click.pass_context
+def cas(ctx: click.Context, verbose: bool) -> None:
     """CAS, the customer activation system."""
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    from .log_setup import configure
+
+    if ctx.invoked_subcommand in SERVERS:
+        configure(None, logging.DEBUG if verbose else logging.INFO)
+    else:
+        configure("text", logging.DEBUG if verbose else logging.WARNING)
 
 
 @cas.command("init-db")
@@ -45,12 +54,14 @@ def init_db(demo: bool, data_dir: str | None) -> None:
 )
 def worker(threads: int, data_dir: str | None, scheduler: bool) -> None:
     """Run due activities (credit checks, switch inserts, billing) until stopped."""
+    from sqlalchemy import make_url
+
     from activation.jobs import scheduler as schedule
     from activation.jobs.worker import Worker
 
     from .bootstrap import bootstrap
 
-    services = bootstrap(require_partners(settings_for(data_dir)))
+    services = bootstrap(require_database(require_partners(settings_for(data_dir))))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -61,7 +72,8 @@ def worker(threads: int, data_dir: str | None, scheduler: bool) -> None:
     for thread in pool:
         thread.start()
     running = schedule.start(services) if scheduler else None
-    click.echo(f"worker running with {threads} threads on {services.settings.db_url}")
+    database = make_url(services.settings.db_url).render_as_string(hide_password=True)
+    logging.getLogger("cas.worker").info("worker running with %d threads on %s", threads, database)
     stop.wait()
     if running is not None:
         schedule.stop(running)
@@ -76,9 +88,9 @@ def worker(threads: int, data_dir: str | None, scheduler: bool) -> None:
 @click.option("--data-dir", type=click.Path(file_okay=False), help="Where CAS keeps its files.")
 def serve(host: str, port: int, workers: int, data_dir: str | None) -> None:
     """Serve the webhooks with gunicorn."""
-    settings = require_partners(settings_for(data_dir))
+    settings = require_database(require_partners(settings_for(data_dir)))
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir(settings.data_dir))
-    os.execv(sys.executable, [sys.executable, *gunicorn_args(host, port, workers)])
+    os.execv(sys.executable, [sys.executable, *gunicorn_args(f"{host}:{port}", workers)])
 
 
 def require_partners(settings: Settings) -> Settings:
@@ -97,13 +109,13 @@ def metrics_dir(data_dir: Path) -> Path:
     return path
 
 
-def gunicorn_args(host: str, port: int, workers: int) -> list[str]:
-    """Return the command line that runs the app under gunicorn."""
+def gunicorn_args(bind: str, workers: int) -> list[str]:
+    """Return the command line that runs the app under gunicorn, bound to HOST:PORT or fd://N."""
     return [
         "-m",
         "gunicorn",
         "--bind",
-        f"{host}:{port}",
+        bind,
         "--workers",
         str(workers),
         "--threads",
@@ -112,8 +124,33 @@ def gunicorn_args(host: str, port: int, workers: int) -> list[str]:
         "30",
         "--access-logfile",
         "-",
+        "--logger-class",
+        "ivr.gunicorn_logs.GunicornLogger",
+        # One control socket per user would be shared by every gunicorn of that user: none.
+        "--no-control-socket",
         "ivr:create_app()",
     ]
+
+
+@cas.command()
+@click.argument("code")
+@click.option("--data-dir", type=click.Path(file_okay=False), help="Where CAS keeps its files.")
+def letter(code: str, data_dir: str | None) -> None:
+    """Write the welcome letter of transaction CODE now, and say where it is."""
+    from activation.followup.letters import NoLetter, write_one
+
+    from .bootstrap import bootstrap
+
+    if not code.isdigit():
+        raise click.BadParameter("a transaction code is digits only", param_hint="CODE")
+    services = bootstrap(existing_settings(data_dir))
+    try:
+        path = write_one(services, code)
+    except NoLetter as refused:
+        raise click.ClickException(str(refused)) from None
+    finally:
+        services.db.dispose()
+    click.echo(f"welcome letter of transaction {code}: {path.resolve()}")
 
 
 def _mount() -> None:
@@ -124,6 +161,7 @@ def _mount() -> None:
     from .console.cli import COMMANDS
     from .demo import demo
     from .dial_cli import dial
+    from .twilio_setup import twilio_setup
 
     cas.add_command(switch_sim, "switch-sim")
     cas.add_command(switch_fault)
@@ -131,6 +169,7 @@ def _mount() -> None:
     cas.add_command(compare)
     cas.add_command(demo)
     cas.add_command(dial)
+    cas.add_command(twilio_setup)
     for command in COMMANDS:
         cas.add_command(command)
 

@@ -56,10 +56,10 @@ def compare(
     from activation.comparison.lock import ComparisonRunning
     from activation.comparison.progress import JsonLines, RichBar
     from activation.comparison.run import run_comparison
-    from activation.settings import settings_for
     from ivr.bootstrap import bootstrap
+    from ivr.cli_support import existing_settings
 
-    services = bootstrap(settings_for(data_dir))
+    services = bootstrap(existing_settings(data_dir))
     terminal = sys.stdout.isatty()
     try:
         if terminal:
@@ -77,7 +77,17 @@ def compare(
         services.db.dispose()
     if terminal:
         click.echo(result.summary, nl=False)
+        if result.files:
+            folder = next(iter(result.files.values())).parent
+            click.echo(f"The files are in {_shown(folder)}")
     ctx.exit(1 if result.discrepancies or result.unreadable else 0)
+
+
+def _shown(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 __all__ = ["EXIT_BUSY", "compare"]

@@ -1,40 +1,50 @@
-"""`cas demo`: the whole product on a fresh SQLite file, with switch simulators, in one command."""
+"""`cas demo`: the whole product with demo data, switch simulators, worker and web server.
+
+The demo keeps its data in the default data dir (CAS_DATA_DIR, else var in the current
+folder), so `cas compare`, `cas api-key add` or `cas dial` run from the same folder find it;
+a restart goes on with the same data and `--fresh` starts over. Every child (web server,
+worker, switch and partner simulators, osmo-hlr) is supervised: one that dies is restarted,
+and SIGTERM or Ctrl-C stops them all. Their logs go to DATA_DIR/logs; the terminal gets the
+demo's own lines only.
+"""
 
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
+import signal
+import socket
 import sys
+import threading
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
+from datetime import datetime
 from pathlib import Path
+from types import FrameType
 
 import click
 import requests
-from sqlalchemy import select
 
-from activation.parties.sim_process import PartnerSims
-from activation.parties.switching import definition
-from activation.secrets import Vault, load_master_secret
-from activation.settings import settings_for
-from activation.store.db import Database
-from activation.store.models import Switch
+from activation.settings import Settings
 from activation.store.setup import init_database
-from ivr.bootstrap import bootstrap
+from ivr.demo_folder import DemoCard, FolderRefused, claim
+from ivr.demo_partners import start_partners
+from ivr.demo_switches import start_switches
+from ivr.supervisor import Spawned, Supervisor
 
 # The demo's own Twilio account, served by a local stand-in: no real calls are placed.
 DEMO_ACCOUNT_SID = "AC" + "d" * 32
 DEMO_AUTH_TOKEN = "demo-auth-token"
 DEMO_PARTNER_TOKEN = "demo-partner-token"
+HOST = "127.0.0.1"
 
 WALKTHROUGH = """
-CAS is running.  Web server: {url}   Data: {data_dir}
+CAS is running.  Web server: {url}   Data: {data_dir} (kept; --fresh starts over)
 
-Dial in from another terminal (the softphone calls the server as Twilio would, signing
-every webhook with the demo's auth token):
+Dial in from another terminal in this folder (the softphone calls the server as Twilio
+would, signing every webhook with the demo's auth token, which it finds in {card}):
 
-    .venv/bin/cas dial --url {url} --auth-token {token}
+    .venv/bin/cas dial
 
 Then, at the prompts:  agent ID 1001 #   PIN 2468 #   # (new transaction)   2 (continue)
 ESN 13803186457 #   1 (individual)   SSN 123456789 #   1 (confirm)   1 (name right)
@@ -45,7 +55,7 @@ below): `.venv/bin/cas switch-fault HOST:PORT silent 40`. Key 3 for a call-back 
 calls the agent back, through a local stand-in for Twilio's API, once the number is active.
 Answer it as the agent with:
 
-    .venv/bin/cas dial --answer-callback {phone} --auth-token {token}
+    .venv/bin/cas dial --answer-callback
 
 Switches:
   {switches}
@@ -54,151 +64,187 @@ Outside parties (simulator processes, reached over HTTP as a carrier's would be)
   {partners}
 
 CSR console: {url}/console  (log in as {users})
+Logs: {logs}
 Press Ctrl-C to stop.
 """
 
 
-def _start_switches(stack: ExitStack, data_dir: Path, db: Database, vault: Vault) -> list[str]:
-    from switch_adapters.simulator.process import start_simulator
-
-    started = []
-    with db.transaction() as session:
-        for switch in session.scalars(select(Switch).order_by(Switch.name)):
-            sim = None
-            if switch.dialect == "osmo-hlr":
-                url = _start_osmo_hlr(stack, data_dir)
-                if url is None:
-                    continue
-            else:
-                sim = start_simulator(
-                    switch.dialect,
-                    data_dir / f"switch-{switch.name}.sqlite3",
-                    name=switch.logon_name,
-                    secret=definition(switch, vault).logon_secret,
-                )
-                stack.callback(sim.stop)
-                url = sim.url
-            switch.primary_url, switch.active = url, True
-            control = f", faults: cas switch-fault {sim.control_address}" if sim else ""
-            started.append(f"{switch.name} ({switch.dialect}) at {url}{control}")
-    return started
+def say(text: str) -> None:
+    """Print one line of the demo's own, stamped with the time."""
+    click.echo(f"{datetime.now():%H:%M:%S} {text}")
 
 
-def _start_partners(stack: ExitStack, data_dir: Path) -> PartnerSims:
-    """Start the bureau, PVS, billing and E911 simulators; CAS reaches them by env.update."""
-    from activation.parties.sim_process import start_partner_sims
-
-    partners = start_partner_sims(data_dir / "partners", DEMO_PARTNER_TOKEN)
-    stack.callback(partners.stop)
-    return partners
-
-
-def _start_osmo_hlr(stack: ExitStack, data_dir: Path) -> str | None:
+def listen(port: int) -> socket.socket:
+    """Bind the web server's port now, or refuse naming it; gunicorn gets this very socket."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
-        from switch_adapters.osmo_hlr_daemon import start_osmo_hlr
-    except ImportError:
-        return None
-    if shutil.which("osmo-hlr") is None:
-        return None
-    daemon = start_osmo_hlr(data_dir / "osmo-hlr")
-    if daemon is None:
-        return None
-    stack.callback(daemon.stop)
-    return daemon.ctrl_url
+        sock.bind((HOST, port))
+        sock.listen(128)
+    except OSError as exc:
+        sock.close()
+        raise click.ClickException(
+            f"port {port} on {HOST} is already in use ({exc.strerror}): another program (or "
+            "another demo) listens there. Stop it, or start the demo on another port with "
+            "--port N."
+        ) from None
+    sock.set_inheritable(True)
+    return sock
 
 
-def _wait_healthy(url: str, proc: subprocess.Popen[bytes], seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
+def stop_on_signals(stack: ExitStack) -> threading.Event:
+    """Return an event set by SIGTERM, SIGINT (Ctrl-C) or SIGHUP; handlers restored on exit."""
+    stop = threading.Event()
+
+    def handler(signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        previous = signal.signal(signum, handler)
+        stack.callback(signal.signal, signum, previous)
+    return stop
+
+
+class Stopped(Exception):
+    """Asked to stop while starting."""
+
+
+def wait_healthy(url: str, web: Callable[[], int | None], log: Path, stop: threading.Event):
+    """Wait until the web server answers its health check (it may be restarting meanwhile)."""
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise click.ClickException("the web server exited; see its log above")
+        if stop.is_set():
+            raise Stopped
         try:
             if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
                 return
         except requests.RequestException:
             pass
-        time.sleep(0.3)
-    raise click.ClickException(f"the web server did not answer at {url}")
+        if web() is not None:
+            tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+            raise click.ClickException(f"the web server exited at start; {log} ends:\n{tail}")
+        stop.wait(0.3)
+    raise click.ClickException(f"the web server did not answer at {url}; see {log}")
+
+
+def child_env(settings: Settings, phone_url: str, url: str) -> dict[str, str]:
+    """The environment of every child: the demo's data dir, account and stand-in network."""
+    env = {k: v for k, v in os.environ.items() if k != "CAS_DATABASE_URL"}
+    env.update(
+        CAS_DATA_DIR=str(settings.data_dir),
+        TWILIO_ACCOUNT_SID=DEMO_ACCOUNT_SID,
+        TWILIO_AUTH_TOKEN=DEMO_AUTH_TOKEN,
+        CAS_TWILIO_API_URL=phone_url,
+        CAS_PUBLIC_URL=url,
+        CAS_CALLER_ID="+15005550000",
+    )
+    return env
 
 
 @click.command()
 @click.option("--port", default=8000, show_default=True, help="Port of the web server.")
 @click.option(
     "--data-dir",
-    default="var/demo",
-    show_default=True,
     type=click.Path(file_okay=False),
-    help="Where the demo keeps its files.",
+    help="Where the demo keeps its files  [default: CAS_DATA_DIR, else var].",
 )
-def demo(port: int, data_dir: str) -> None:
-    """Run CAS with demo data: switch simulators, worker and web server on a fresh database."""
-    settings = settings_for(data_dir)
-    for stale in settings.data_dir.glob("*.sqlite3*"):
-        stale.unlink()
-    shutil.rmtree(settings.data_dir / "billing", ignore_errors=True)
-    shutil.rmtree(settings.data_dir / "partners", ignore_errors=True)
-    init_database(settings, demo=True)
-    db = Database(settings.db_url)
-    from ivr.cli import metrics_dir
-    from ivr.console import ensure_demo_users
-
-    env = {
-        **os.environ,
-        "CAS_DATA_DIR": str(settings.data_dir),
-        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir(settings.data_dir)),
-    }
-    cas = [sys.executable, "-m", "ivr"]
-    url = f"http://127.0.0.1:{port}"
+@click.option("--fresh", is_flag=True, help="Start over: empty the demo's data dir first.")
+def demo(port: int, data_dir: str | None, fresh: bool) -> None:
+    """Run CAS with demo data: switch simulators, worker and web server."""
+    home = Path(data_dir or os.environ.get("CAS_DATA_DIR") or "var").resolve()
+    # The demo is SQLite in its own folder, whatever CAS_DATABASE_URL names.
+    settings = Settings.from_env(data_dir=home, database_url="")
+    if os.environ.get("CAS_DATABASE_URL"):
+        say(
+            f"CAS_DATABASE_URL is set: the demo keeps to its own database in {_shown(home)}, "
+            "which commands run with CAS_DATABASE_URL set do not see"
+        )
     with ExitStack() as stack:
-        from ivr.fake_twilio import FakeTwilio
-
-        network = FakeTwilio(DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN).start()
-        stack.callback(network.stop)
-        env.update(
-            TWILIO_ACCOUNT_SID=DEMO_ACCOUNT_SID,
-            TWILIO_AUTH_TOKEN=DEMO_AUTH_TOKEN,
-            CAS_TWILIO_API_URL=network.url,
-            CAS_PUBLIC_URL=url,
-            CAS_CALLER_ID="+15005550000",
-        )
-        vault = Vault(load_master_secret(settings.secret_key, settings.data_dir))
-        switches = _start_switches(stack, settings.data_dir, db, vault)
-        partners = _start_partners(stack, settings.data_dir)
-        env.update(partners.env)
-        settings = partners.configure(settings)
-        db.dispose()
-        services = bootstrap(settings)
-        users = ensure_demo_users(services)
-        services.db.dispose()
-        worker = subprocess.Popen([*cas, "worker"], env=env)
-        stack.callback(_stop, worker)
-        from ivr.cli import gunicorn_args
-
-        web = subprocess.Popen([sys.executable, *gunicorn_args("127.0.0.1", port, 2)], env=env)
-        stack.callback(_stop, web)
-        _wait_healthy(url, web)
-        click.echo(
-            WALKTHROUGH.format(
-                url=url,
-                token=DEMO_AUTH_TOKEN,
-                phone=network.url,
-                data_dir=settings.data_dir,
-                switches="\n  ".join(switches),
-                partners="\n  ".join(partners.lines()),
-                users=", ".join(f"{name}/{password} ({role})" for name, role, password in users),
-            )
-        )
+        web_socket = listen(port)
+        stack.callback(web_socket.close)
         try:
-            while worker.poll() is None and web.poll() is None:
-                time.sleep(0.5)
-        except KeyboardInterrupt:
-            click.echo("stopping")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
+            lock = claim(home, settings.db_url, fresh)
+        except FolderRefused as refused:
+            raise click.ClickException(str(refused)) from None
+        stack.callback(lock.close)
+        stop = stop_on_signals(stack)
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            _run(settings, port, web_socket, stop, stack)
+        except Stopped:
+            pass
+        say("stopping every process the demo started")
+    say("stopped")
+
+
+def _run(
+    settings: Settings,
+    port: int,
+    web_socket: socket.socket,
+    stop: threading.Event,
+    stack: ExitStack,
+) -> None:
+    from ivr.bootstrap import bootstrap
+    from ivr.cli import gunicorn_args, metrics_dir
+    from ivr.console import ensure_demo_users
+    from ivr.fake_twilio import FakeTwilio
+
+    home = settings.data_dir
+    logs = home / "logs"
+    logs.mkdir(exist_ok=True)
+    init_database(settings, demo=True)
+    url = f"http://{HOST}:{port}"
+    network = FakeTwilio(DEMO_ACCOUNT_SID, DEMO_AUTH_TOKEN).start()
+    stack.callback(network.stop)
+    supervisor = Supervisor(say)
+    stack.callback(supervisor.stop_all)
+    switches = start_switches(supervisor, settings, logs)
+    partners = start_partners(supervisor, home / "partners", DEMO_PARTNER_TOKEN)
+    settings = partners.configure(settings)
+    if stop.is_set():
+        raise Stopped
+
+    env = child_env(settings, network.url, url) | partners.env
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir(home))
+    supervisor.add(
+        "worker", lambda: Spawned([sys.executable, "-m", "ivr", "worker"], env, logs / "worker.log")
+    )
+    fd = web_socket.fileno()
+    web_args = [sys.executable, *gunicorn_args(f"fd://{fd}", 2)]
+    supervisor.add("web", lambda: Spawned(web_args, env, logs / "web.log", pass_fds=(fd,)))
+    services = bootstrap(settings)  # while the web server boots
+    users = ensure_demo_users(services)
+    services.db.dispose()
+
+    wait_healthy(url, lambda: _status(supervisor, "web"), logs / "web.log", stop)
+    DemoCard(url, DEMO_AUTH_TOKEN, DEMO_ACCOUNT_SID, network.url, os.getpid(), partners.env).write(
+        home
+    )
+    click.echo(
+        WALKTHROUGH.format(
+            url=url,
+            data_dir=_shown(home),
+            card=_shown(home / "demo.json"),
+            switches="\n  ".join(switches),
+            partners="\n  ".join(partners.lines()),
+            users=", ".join(f"{name}/{password} ({role})" for name, role, password in users),
+            logs=_shown(logs),
+        )
+    )
+    while not stop.wait(0.5):
+        supervisor.check()
+
+
+def _status(supervisor: Supervisor, name: str) -> int | None:
+    """The exit status of a supervised child that has died and not yet been restarted."""
+    for entry in supervisor.children:
+        if entry.name == name and entry.child is not None:
+            return entry.child.poll()
+    return None
+
+
+def _shown(path: Path) -> str:
+    """A path as the person at the terminal would type it: relative to here when inside."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TextIO
 from urllib.parse import urlsplit
 
 import click
 import requests
 
+from ivr.demo_folder import DemoCard
+from ivr.phone_lines import WebhookError
 from ivr.softphone import (
     KEYS,
     TEST_ACCOUNT_SID,
@@ -25,6 +29,8 @@ from ivr.softphone import (
 
 HANG_UP = {"h", "q", "hangup", "quit"}
 VOICE_PATH = "/voice"
+DEFAULT_URL = "http://127.0.0.1:8000"
+FROM_CARD = "demo"  # --answer-callback without a PHONE_URL: the demo's network
 
 
 def voice_url(url: str) -> str:
@@ -96,13 +102,16 @@ def converse(call: Call, keyboard: TextIO, echo: bool) -> None:
 @click.option(
     "--url",
     envvar="CAS_URL",
-    default="http://127.0.0.1:8000",
-    show_default=True,
-    help="CAS server (its /voice webhook is called) or the full webhook URL.",
+    help="CAS server (its /voice webhook is called) or the full webhook URL  "
+    f"[default: the demo's, else {DEFAULT_URL}].",
 )
 @click.option("--from", "from_", default="+15005550006", show_default=True, help="Caller.")
 @click.option("--to", default="+15005550000", show_default=True, help="Number dialled.")
-@click.option("--auth-token", envvar="TWILIO_AUTH_TOKEN", help="Sign webhooks with this token.")
+@click.option(
+    "--auth-token",
+    envvar="TWILIO_AUTH_TOKEN",
+    help="Sign webhooks with the server's Twilio auth token  [default: the demo's].",
+)
 @click.option("--public-url", envvar="CAS_PUBLIC_URL", help="Base URL the signature covers.")
 @click.option("--account-sid", envvar="TWILIO_ACCOUNT_SID", help="AccountSid to send.")
 @click.option("--speak", is_flag=True, help="Speak the prompts through espeak-ng.")
@@ -111,11 +120,25 @@ def converse(call: Call, keyboard: TextIO, echo: bool) -> None:
 )
 @click.option(
     "--answer-callback",
-    metavar="PHONE_URL",
-    help="Instead of dialling, answer the call-back CAS placed (the demo prints PHONE_URL).",
+    is_flag=False,
+    flag_value=FROM_CARD,
+    metavar="[PHONE_URL]",
+    help="Instead of dialling, answer the call-back CAS placed (PHONE_URL: the demo's).",
+)
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=120.0,
+    show_default=True,
+    help="Seconds --answer-callback waits for CAS to place the call-back.",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False),
+    help="Where the demo keeps its files (its URL and token)  [default: CAS_DATA_DIR, else var].",
 )
 def dial(
-    url: str,
+    url: str | None,
     from_: str,
     to: str,
     auth_token: str | None,
@@ -124,13 +147,28 @@ def dial(
     speak: bool,
     pause_scale: float,
     answer_callback: str | None,
+    wait: float,
+    data_dir: str | None,
 ) -> None:
-    """Call CAS from the terminal: read the prompts, key the answers."""
+    """Call CAS from the terminal: read the prompts, key the answers.
+
+    Run from the folder where `cas demo` runs, it finds the demo's URL and auth token.
+    """
+    card = DemoCard.read(Path(data_dir or os.environ.get("CAS_DATA_DIR") or "var"))
     if answer_callback:
-        take_callback(answer_callback, auth_token, pause_scale, speak)
+        phone_url = card.phone_url if card and answer_callback == FROM_CARD else answer_callback
+        if phone_url == FROM_CARD:
+            raise click.UsageError(
+                "no demo found here to take the call-back from: give its PHONE_URL "
+                "(`cas demo` prints it) or run this in the demo's folder"
+            )
+        token = auth_token or (card.auth_token if card else None)
+        take_callback(phone_url, token, pause_scale, speak, wait)
         return
-    webhook = voice_url(url)
+    webhook = voice_url(url or (card.url if card else DEFAULT_URL))
     parts = urlsplit(webhook)
+    if not auth_token and card and _same_server(webhook, card.url):
+        auth_token = card.auth_token
     phone = Softphone(
         HttpTransport(f"{parts.scheme}://{parts.netloc}"),
         webhook,
@@ -146,20 +184,40 @@ def dial(
         call = phone.dial(from_=from_, to=to)
         converse(call, keyboard, echo=not keyboard.isatty())
     except SoftphoneError as exc:
-        raise click.ClickException(f"the call failed: {exc}") from exc
+        raise click.ClickException(_why_it_failed(exc, bool(auth_token))) from exc
     click.echo(f"Call ended: {call.end_reason}.")
 
 
-def take_callback(phone_url: str, auth_token: str | None, pause_scale: float, speak: bool) -> None:
+def _same_server(webhook: str, url: str) -> bool:
+    ours, theirs = urlsplit(webhook), urlsplit(url)
+    return (ours.scheme, ours.netloc) == (theirs.scheme, theirs.netloc)
+
+
+def _why_it_failed(exc: SoftphoneError, signed: bool) -> str:
+    """Say why the call failed, and for a refused signature what to do about it."""
+    if isinstance(exc, WebhookError) and exc.status is None:
+        return f"the call failed: {exc}. Is CAS running there? (`cas demo` starts the demo)"
+    if not (isinstance(exc, WebhookError) and exc.status == 403):
+        return f"the call failed: {exc}"
+    if not signed:
+        return (
+            f"the call failed: {exc}. CAS checks Twilio's signature on every webhook: pass the "
+            "server's Twilio auth token with --auth-token TOKEN (or TWILIO_AUTH_TOKEN=TOKEN). "
+            "For `cas demo`, run this in the demo's folder (it reads DATA_DIR/demo.json) or "
+            "give --data-dir."
+        )
+    return (
+        f"the call failed: {exc}. CAS did not accept the signature: check --auth-token, and "
+        "give --public-url when the server's CAS_PUBLIC_URL is another URL than --url."
+    )
+
+
+def take_callback(
+    phone_url: str, auth_token: str | None, pause_scale: float, speak: bool, wait: float = 0
+) -> None:
     """Answer the oldest call-back waiting at the demo's telephone network, as the agent."""
     network = phone_url.rstrip("/")
-    try:
-        ring = requests.post(f"{network}/phone/ring", timeout=10)
-    except requests.RequestException as exc:
-        raise click.ClickException(f"the telephone network at {network} did not answer") from exc
-    if ring.status_code == 404:
-        raise click.ClickException("no call-back is waiting; CAS places it when the MID is active")
-    placed = ring.json()
+    placed = _ring(network, wait)
     parts = urlsplit(placed["url"])
     phone = Softphone(
         HttpTransport(f"{parts.scheme}://{parts.netloc}"),
@@ -179,7 +237,7 @@ def take_callback(phone_url: str, auth_token: str | None, pause_scale: float, sp
         )
         converse(call, sys.stdin, echo=not sys.stdin.isatty())
     except SoftphoneError as exc:
-        raise click.ClickException(f"the call failed: {exc}") from exc
+        raise click.ClickException(_why_it_failed(exc, bool(auth_token))) from exc
     finally:
         requests.post(
             f"{network}/phone/{placed['sid']}/status",
@@ -187,3 +245,32 @@ def take_callback(phone_url: str, auth_token: str | None, pause_scale: float, sp
             timeout=10,
         )
     click.echo(f"Call ended: {call.end_reason}.")
+
+
+def _ring(network: str, wait: float) -> dict[str, str]:
+    """Wait up to `wait` seconds for a call-back to ring at the network; return the call."""
+    deadline = time.monotonic() + wait
+    told = False
+    while True:
+        try:
+            ring = requests.post(f"{network}/phone/ring", timeout=10)
+        except requests.RequestException as exc:
+            raise click.ClickException(
+                f"the telephone network at {network} did not answer"
+            ) from exc
+        if ring.status_code == 200:
+            placed: dict[str, str] = ring.json()
+            return placed
+        if ring.status_code != 404:
+            raise click.ClickException(
+                f"the telephone network at {network} answered HTTP {ring.status_code}"
+            )
+        if time.monotonic() >= deadline:
+            raise click.ClickException(
+                f"no call-back is waiting (waited {wait:g} s): CAS places it once the switch "
+                "has made the number active; try again, or give --wait SECONDS"
+            )
+        if not told:
+            click.echo(f"Waiting up to {wait:g} s for CAS to place the call-back ...")
+            told = True
+        time.sleep(min(0.5, max(deadline - time.monotonic(), 0)))

@@ -6,7 +6,9 @@ It answers as Twilio's 2010-04-01 API does, as far as CAS uses it:
   JSON (status `queued`); 401 for other credentials, 400 (code 21201...) for a missing field;
 - GET .../Calls.json (?Status=queued to filter) lists calls; GET .../Calls/{CallSid}.json shows one;
 - `report(sid, status)` then plays the telephone network: it posts the call's status callback,
-  signed with the account's auth token exactly as Twilio signs it.
+  signed with the account's auth token exactly as Twilio signs it;
+- the account's phone numbers (IncomingPhoneNumbers: list, fetch, update) are
+  ivr/fake_twilio_numbers.py's: `fake.phone_numbers.add("+1…")` gives the account one.
 
 Nothing rings: a test (or `cas dial`) answers a recorded call by fetching its Url with a
 softphone, then tells the fake how the call ended.
@@ -26,6 +28,8 @@ import requests
 from flask import Flask, Response, jsonify, request
 from twilio.request_validator import RequestValidator
 from werkzeug.serving import make_server
+
+from ivr.fake_twilio_numbers import NumbersApi
 
 API = "/2010-04-01"
 FINAL = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
@@ -94,6 +98,7 @@ class FakeTwilio:
         self._server: Any = None
         self._thread: threading.Thread | None = None
         self.url = ""
+        self.phone_numbers = NumbersApi(self)
         self.app = self._build_app()
 
     # -- the REST API ------------------------------------------------------------------------
@@ -104,6 +109,7 @@ class FakeTwilio:
         app.add_url_rule(f"{prefix}/Calls.json", "create", self._create, methods=["POST"])
         app.add_url_rule(f"{prefix}/Calls.json", "list", self._list, methods=["GET"])
         app.add_url_rule(f"{prefix}/Calls/<sid>.json", "fetch", self._fetch, methods=["GET"])
+        self.phone_numbers.mount(app)
         # Not Twilio's: how a person at `cas dial --answer-callback` plays the called phone.
         app.add_url_rule("/phone/ring", "ring", self._ring, methods=["POST"])
         app.add_url_rule("/phone/<sid>/status", "status", self._status, methods=["POST"])
@@ -274,8 +280,12 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=8099)
     parser.add_argument("--account-sid", default="AC" + "0" * 32)
     parser.add_argument("--auth-token", default="fake-auth-token")
+    parser.add_argument("--number", action="append", default=[], help="A number of the account.")
     args = parser.parse_args()
-    fake = FakeTwilio(args.account_sid, args.auth_token).start(port=args.port)
+    fake = FakeTwilio(args.account_sid, args.auth_token)
+    for number in args.number:
+        fake.phone_numbers.add(number)
+    fake.start(port=args.port)
     print(f"fake Twilio API at {fake.url} for account {args.account_sid}", flush=True)
     try:
         threading.Event().wait()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import re
 import sys
 import traceback
@@ -105,7 +104,8 @@ def install(level: int = logging.INFO, stream: IO[str] | None = None) -> logging
 
 
 def init_app(app: Any) -> None:
-    """Log as JSON when serving (not under test, not with CAS_LOG_FORMAT=text)."""
-    wanted = app.config.get("CAS_LOG_FORMAT") or os.environ.get("CAS_LOG_FORMAT", "json")
-    if not app.testing and wanted == "json":
-        install(logging.DEBUG if app.debug else logging.INFO)
+    """Log as CAS_LOG_FORMAT says (JSON by default) when serving, not under test."""
+    from ivr.log_setup import configure
+
+    if not app.testing:
+        configure(app.config.get("CAS_LOG_FORMAT"), logging.DEBUG if app.debug else logging.INFO)

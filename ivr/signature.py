@@ -1,11 +1,21 @@
-"""Accept a webhook only with a valid X-Twilio-Signature when an auth token is configured."""
+"""Accept a webhook only with a valid X-Twilio-Signature when an auth token is configured.
+
+Twilio signs the URL it called. Behind a proxy that is not the URL the app sees unless
+CAS_PUBLIC_URL names it or CAS_TRUSTED_PROXIES lets the X-Forwarded-* headers rebuild it; a
+refusal logs the URL that was checked, since a mismatch there is the usual cause.
+"""
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlsplit
 
-from flask import Request
+from flask import Request, abort
 from twilio.request_validator import RequestValidator
+
+from activation.settings import Settings
+
+log = logging.getLogger("cas.ivr.signature")
 
 
 def signed_url(request: Request, public_url: str) -> str:
@@ -32,3 +42,24 @@ def is_valid(request: Request, auth_token: str, public_url: str) -> bool:
         return False
     validator = RequestValidator(auth_token)
     return validator.validate(signed_url(request, public_url), request.form.to_dict(), signature)
+
+
+def require(request: Request, settings: Settings) -> None:
+    """Answer 403 to a webhook without a valid signature, logging which URL was checked."""
+    if is_valid(request, settings.twilio_auth_token, settings.public_url):
+        return
+    if settings.public_url:
+        source = "CAS_PUBLIC_URL"
+    elif settings.trusted_proxies:
+        source = f"the request as {settings.trusted_proxies} trusted proxy hop(s) forwarded it"
+    else:
+        source = "the request as received; set CAS_PUBLIC_URL or CAS_TRUSTED_PROXIES behind a proxy"
+    problem = "invalid" if request.headers.get("X-Twilio-Signature") else "missing"
+    log.warning(
+        "webhook refused: %s X-Twilio-Signature; the URL checked was %s (from %s)",
+        problem,
+        signed_url(request, settings.public_url),
+        source,
+        extra={"checked_url": signed_url(request, settings.public_url), "path": request.path},
+    )
+    abort(403, description="invalid X-Twilio-Signature")

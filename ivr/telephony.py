@@ -36,6 +36,17 @@ class BaseUrlHttpClient(TwilioHttpClient):
         return super().request(method, target, *args, **kwargs)
 
 
+def rest_client(
+    account_sid: str, auth_token: str, api_url: str = TWILIO_API_URL, timeout: float = 10.0
+) -> Client:
+    """Return twilio's REST Client for an account, reaching Twilio's API at `api_url`."""
+    if api_url.rstrip("/") == TWILIO_API_URL:
+        http_client: TwilioHttpClient = TwilioHttpClient(timeout=timeout)
+    else:
+        http_client = BaseUrlHttpClient(api_url, timeout=timeout)
+    return Client(account_sid, auth_token, http_client=http_client)
+
+
 class TwilioTelephony:
     """Places outbound calls with twilio.rest.Client."""
 
@@ -47,11 +58,7 @@ class TwilioTelephony:
         api_url: str = TWILIO_API_URL,
         timeout: float = 10.0,
     ) -> None:
-        if api_url.rstrip("/") == TWILIO_API_URL:
-            http_client: TwilioHttpClient = TwilioHttpClient(timeout=timeout)
-        else:
-            http_client = BaseUrlHttpClient(api_url, timeout=timeout)
-        self.client = Client(account_sid, auth_token, http_client=http_client)
+        self.client = rest_client(account_sid, auth_token, api_url, timeout)
         self.caller_id = caller_id
 
     def place_call(self, to: str, url: str, status_callback: str) -> str:

@@ -9,6 +9,7 @@ from flask import Blueprint, Response, abort, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
 from activation.call.engine import CallFlow
+from activation.call.outcomes import Answer, Transfer
 from activation.call.speech import digits, say
 from ivr.metrics import observe
 
@@ -24,10 +25,7 @@ def _xml(body: str) -> Response:
 
 @bp.before_request
 def _check_signature() -> None:
-    settings = current_app.extensions["cas"].settings
-    if not signature.is_valid(request, settings.twilio_auth_token, settings.public_url):
-        log.warning("webhook refused: bad or missing X-Twilio-Signature on %s", request.path)
-        abort(403, description="invalid X-Twilio-Signature")
+    signature.require(request, current_app.extensions["cas"].settings)
 
 
 def _call_sid() -> str:
@@ -66,6 +64,23 @@ def gather() -> Response:
         # A call this server never answered: start it afresh rather than drop the caller.
         answer = flow.start(call_sid, request.form.get("From", ""))
     return _xml(twiml.render(answer, current_app.extensions["cas"].settings.csr_number))
+
+
+@bp.post("/fallback")
+def fallback() -> Response:
+    """Apologise and hand the caller to a CSR: Twilio's fallback when /voice failed.
+
+    Twilio calls it when the voice URL errs, times out or answers what it cannot run; it
+    touches no database, since a database gone away is a likely reason for being here.
+    """
+    log.error(
+        "voice fallback: Twilio could not run %s (error %s); the caller goes to a CSR",
+        request.form.get("ErrorUrl", "the voice URL"),
+        request.form.get("ErrorCode", "unknown"),
+        extra={"call_sid": request.form.get("CallSid", "")},
+    )
+    sorry = Transfer((say("fallback_sorry"), say("to_csr")), "fallback", None)
+    return _xml(twiml.render(Answer(0, sorry), current_app.extensions["cas"].settings.csr_number))
 
 
 @bp.post("/status")

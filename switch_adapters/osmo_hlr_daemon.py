@@ -169,8 +169,9 @@ def start_osmo_hlr(
         return None
     tries = 1 if host else 3  # another process may take a chosen address before the start
     for attempt in range(1, tries + 1):
+        # Absolute: the daemon runs in its directory and reads the paths it is given from there.
         daemon = OsmoHlrDaemon(
-            Path(directory), host or free_loopback_host(), binary, enable_password
+            Path(directory).resolve(), host or free_loopback_host(), binary, enable_password
         )
         try:
             daemon.start(timeout)

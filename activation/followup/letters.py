@@ -194,3 +194,26 @@ def run_batch(services: Services, limit: int = 10_000) -> int:
         written += 1
     log.info("welcome-letter batch: %d written", written)
     return written
+
+
+class NoLetter(Exception):
+    """The transaction named has no letter to write: unknown, or its number not active."""
+
+
+def write_one(services: Services, code: str) -> Path:
+    """Write the welcome letter of one active transaction now (again, if it exists)."""
+    with services.db.read() as session:
+        tx = session.scalar(select(Transaction).where(Transaction.code == code))
+        if tx is None:
+            raise NoLetter(f"no transaction {code}")
+        if tx.status != "active" or not tx.mid:
+            raise NoLetter(
+                f"transaction {code} is {tx.status}: its letter is written once its number "
+                "is active"
+            )
+        content = content_for(session, tx, services)
+        transaction_id = tx.id
+    path = write(services, content)
+    with services.db.transaction() as session:
+        record(session, transaction_id, path, "demand")
+    return services.settings.data_dir / path

@@ -36,7 +36,7 @@ class WelcomeLetter(Base):
 
     transaction_id: Mapped[int] = mapped_column(ForeignKey("transactions.id"), primary_key=True)
     path: Mapped[str] = mapped_column(String(200))  # relative to the data dir
-    produced_by: Mapped[str] = mapped_column(String(8))  # online / batch
+    produced_by: Mapped[str] = mapped_column(String(8))  # online / batch / demand
     produced_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

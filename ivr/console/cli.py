@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from activation.service_layer.staff import ROLES, add_api_key, add_user, revoke_api_key
-from activation.settings import settings_for
 from activation.store.db import Database
+from ivr.cli_support import existing_settings
 
 
 @click.group("user")
@@ -20,7 +20,7 @@ def user() -> None:
 @click.option("--data-dir", type=click.Path(file_okay=False), help="Where CAS keeps its files.")
 def user_add(name: str, role: str, data_dir: str | None) -> None:
     """Add a console user (or reset one) and print the new password once."""
-    db = Database(settings_for(data_dir).db_url)
+    db = Database(existing_settings(data_dir).db_url)
     try:
         with db.transaction() as session:
             password = add_user(session, name, role)
@@ -41,7 +41,7 @@ def api_key() -> None:
 @click.option("--data-dir", type=click.Path(file_okay=False), help="Where CAS keeps its files.")
 def api_key_add(partner: str, data_dir: str | None) -> None:
     """Issue an API key to a partner and print it once (only its hash is kept)."""
-    db = Database(settings_for(data_dir).db_url)
+    db = Database(existing_settings(data_dir).db_url)
     try:
         with db.transaction() as session:
             key = add_api_key(session, partner)
@@ -58,7 +58,7 @@ def api_key_add(partner: str, data_dir: str | None) -> None:
 @click.option("--data-dir", type=click.Path(file_okay=False), help="Where CAS keeps its files.")
 def api_key_revoke(prefix: str, data_dir: str | None) -> None:
     """Revoke a partner's API key by its prefix (the part after cas_); it stops working at once."""
-    db = Database(settings_for(data_dir).db_url)
+    db = Database(existing_settings(data_dir).db_url)
     try:
         with db.transaction() as session:
             row = revoke_api_key(session, prefix)

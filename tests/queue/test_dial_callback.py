@@ -41,5 +41,5 @@ def test_the_agent_answers_the_call_back_from_the_terminal(
         tx = session.scalar(select(Transaction).where(Transaction.code == code))
         assert tx.status == "active"
 
-    again = CliRunner().invoke(dial, ["--answer-callback", fake_twilio.url])
+    again = CliRunner().invoke(dial, ["--answer-callback", fake_twilio.url, "--wait", "0"])
     assert again.exit_code != 0 and "no call-back is waiting" in again.output

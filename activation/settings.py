@@ -76,6 +76,7 @@ class Settings:
     compare_cron: str = "30 2 * * *"  # the nightly telephone-number comparison
     letters_online: bool = False  # a welcome letter as soon as billing has the record
     number_aging_days: int = 45  # a disconnected number's rest before it is handed out again
+    metrics_token: str = ""  # when set, /metrics answers only a scraper bearing it
     # "simulated": parties without a URL run on the in-process simulators. Settings built in
     # code (tests, benchmarks) default to it; read from the environment, CAS_PARTNERS must
     # say so, or every party needs its URL and credentials.
@@ -108,6 +109,7 @@ class Settings:
             compare_cron=env.get("CAS_COMPARE_CRON", "30 2 * * *"),
             letters_online=env.get("CAS_LETTERS_ONLINE", "0") in ("1", "true", "yes"),
             number_aging_days=int(env.get("CAS_NUMBER_AGING_DAYS", "45")),
+            metrics_token=env.get("CAS_METRICS_TOKEN", ""),
             partners=env.get("CAS_PARTNERS", "").strip().lower(),
             bureau_link=PartyLink.from_env("bureau", env),
             pvs_link=PartyLink.from_env("pvs", env),

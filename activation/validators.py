@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from activation.keyed import is_digits
+
 
 def luhn_ok(digits: str) -> bool:
     """Tell whether the digits carry a valid Luhn check digit (IMEI)."""
@@ -20,7 +22,7 @@ def esn_problem(esn: str) -> str | None:
     An ESN in decimal is 11 digits: a 3-digit manufacturer code (000-255) and an 8-digit
     serial. A 15-digit IMEI is accepted when its Luhn check digit is right.
     """
-    if not esn.isdigit():
+    if not is_digits(esn):
         return "not digits"
     if len(esn) == 11:
         return None if int(esn[:3]) <= 255 else "manufacturer code above 255"
@@ -31,7 +33,7 @@ def esn_problem(esn: str) -> str | None:
 
 def ssn_problem(ssn: str) -> str | None:
     """Say what is wrong with an SSN under the SSA's rules, or None."""
-    if len(ssn) != 9 or not ssn.isdigit():
+    if not is_digits(ssn, 9, 9):
         return "an SSN has nine digits"
     area, group, serial = ssn[:3], ssn[3:5], ssn[5:]
     if area in ("000", "666") or area.startswith("9"):
@@ -65,7 +67,7 @@ _EIN_UNUSED_PREFIXES = {
 
 def ein_problem(ein: str) -> str | None:
     """Say what is wrong with a business tax id (EIN), or None."""
-    if len(ein) != 9 or not ein.isdigit():
+    if not is_digits(ein, 9, 9):
         return "a tax I D has nine digits"
     if ein[:2] in _EIN_UNUSED_PREFIXES:
         return "prefix never assigned"
@@ -74,7 +76,7 @@ def ein_problem(ein: str) -> str | None:
 
 def npa_nxx_problem(npa_nxx: str) -> str | None:
     """Say what breaks the NANP rules for an NPA-NXX, or None."""
-    if len(npa_nxx) != 6 or not npa_nxx.isdigit():
+    if not is_digits(npa_nxx, 6, 6):
         return "an N P A N X X has six digits"
     npa, nxx = npa_nxx[:3], npa_nxx[3:]
     if npa[0] in "01" or npa[1] == "9" or npa[1:] == "11":

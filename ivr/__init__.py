@@ -35,8 +35,9 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
     app.register_blueprint(callback_voice.bp)
     app.register_blueprint(health.bp)
 
-    from . import api, console, logging_json, metrics
+    from . import api, console, guards, logging_json, metrics
 
+    guards.init_app(app, https=services.settings.public_url.lower().startswith("https://"))
     console.init_app(app, services)
     api.init_app(app, services)
     metrics.init_app(app, services)

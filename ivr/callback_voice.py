@@ -13,12 +13,14 @@ from flask import Blueprint, Response, abort, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
 from activation.call.callback import CallbackFlow
+from activation.call.engine import OtherFlow
 from activation.call.speech import say
 from activation.followup import callbacks
+from activation.keyed import is_digits
 from activation.services import Services
 from ivr.metrics import observe
 
-from . import signature, twiml
+from . import signature, twiml, webhook
 
 bp = Blueprint("callback_voice", __name__, url_prefix="/voice")
 log = logging.getLogger("cas.ivr.callback")
@@ -32,11 +34,8 @@ def _xml(body: str) -> Response:
     return Response(body, mimetype="text/xml")
 
 
-def _call_sid() -> str:
-    call_sid = request.form.get("CallSid", "")
-    if not call_sid:
-        abort(400, description="CallSid missing")
-    return call_sid
+_call_sid = webhook.call_sid
+bp.register_error_handler(OtherFlow, webhook.other_flow)
 
 
 @bp.before_request
@@ -48,20 +47,18 @@ def _check_signature() -> None:
 def answered() -> Response:
     """The agent picked up the call-back: introduce it and ask for the agent ID."""
     code = request.args.get("tx", "")
-    if not code.isdigit():
+    if not is_digits(code, 8, 8):
         abort(400, description="transaction code tx missing")
     flow = CallbackFlow(_services())
-    answer = flow.start_callback(_call_sid(), code, request.form.get("To", ""))
+    agent_number = webhook.printable(request.form.get("To", ""))
+    answer = flow.start_callback(_call_sid(), code, agent_number)
     return _xml(twiml.render(answer, _services().settings.csr_number, "callback_voice.gather"))
 
 
 @bp.post("/callback/gather")
 def gather() -> Response:
     """Take the agent's keys (or silence) for the answer numbered n."""
-    try:
-        seq = int(request.args.get("n", ""))
-    except ValueError:
-        abort(400, description="answer number n missing or not a number")
+    seq = webhook.answer_number()
     answer = CallbackFlow(_services()).answer(_call_sid(), seq, request.form.get("Digits"))
     if answer is not None:
         observe(answer)

@@ -11,6 +11,7 @@ demo's own lines only.
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import sys
@@ -205,6 +206,7 @@ def _run(
 
     env = child_env(settings, network.url, url) | partners.env
     env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir(home))
+    env.setdefault("CAS_METRICS_TOKEN", _metrics_token(home))
     supervisor.add(
         "worker", lambda: Spawned([sys.executable, "-m", "ivr", "worker"], env, logs / "worker.log")
     )
@@ -230,8 +232,19 @@ def _run(
             logs=_shown(logs),
         )
     )
+    bearer = f"Authorization: Bearer {env['CAS_METRICS_TOKEN']}"
+    click.echo(f"Metrics (Prometheus): curl -H '{bearer}' {url}/metrics")
     while not stop.wait(0.5):
         supervisor.check()
+
+
+def _metrics_token(home: Path) -> str:
+    """The demo's /metrics token, kept in its data dir so a scraper's setting survives restarts."""
+    path = home / "metrics.token"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(16))
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def _status(supervisor: Supervisor, name: str) -> int | None:

@@ -1,8 +1,11 @@
 """Log lines as JSON, carrying the transaction code, and never an SSN or a PIN.
 
-A redacting filter sits on the handler, so every record is scrubbed whichever logger wrote it:
-a run of exactly nine digits (an SSN or tax id, plain, dashed or spoken digit by digit) and the
-value of any pin/password/ssn/Digits field are replaced before the line is written.
+A redacting filter sits on the handler, so every record is scrubbed whichever logger wrote it
+(gunicorn's access log too: ivr.gunicorn_logs): a run of exactly nine digits standing alone
+(an SSN or tax id, plain, dashed or spoken digit by digit) and the value of any pin, password,
+ssn, Digits, token or secret field are replaced before the line is written. Digits inside a
+word are left alone, so identifiers stay whole and searchable: a CallSid (CA and 32 hex), an
+API session id, a transaction code (8 digits), a MID (10), an ESN (11) or an IMEI (15).
 """
 
 from __future__ import annotations
@@ -18,10 +21,15 @@ from typing import IO, Any
 
 _transaction: ContextVar[str | None] = ContextVar("cas_transaction", default=None)
 
-# Digits joined by at most two separators: "123456789", "123-45-6789", "1 2 3, 4 5, 6 7 8 9".
-_DIGIT_RUN = re.compile(r"\d(?:[ ,.\-]{0,2}\d)*")
+# Digits joined by at most two separators, "123456789", "123-45-6789", "1 2 3, 4 5, 6 7 8 9",
+# and not part of a longer word (the hex of a CallSid holds nine-digit runs too); a URL's
+# %-escape ("q%3D123456789") is a separator.
+_DIGIT_RUN = re.compile(
+    r"(?:(?<![^\W_])|(?<=%[0-9A-Fa-f]{2}))\d(?:[ ,.\-]{0,2}\d)*(?:(?![^\W_])|(?=%[0-9A-Fa-f]{2}))"
+)
 _SECRET_FIELD = re.compile(
-    r"(?i)\b(pin|password|passwd|ssn|tax_id|digits|api[_-]?key)(\W{0,3}?)([=:]\s*|\s+is\s+)"
+    r"(?i)(?<![a-z0-9])(pin|password|passwd|ssn|tax_id|digits|api[_-]?key|csrf_token|token"
+    r"|auth_token|secret|logon_secret|cas_console|cas_device)(\W{0,3}?)([=:]\s*|\s+is\s+)"
     r"(\[redacted\]|\"[^\"]*\"|'[^']*'|[^\s&,;}\]]+)"
 )
 _BEARER = re.compile(r"(?i)\b(bearer\s+|cas_[0-9a-f]{8}_)[A-Za-z0-9._~+/=-]+")
@@ -39,7 +47,7 @@ def redact(text: str) -> str:
 
 def _mask_nine(match: re.Match[str]) -> str:
     run = match[0]
-    return MASK if sum(ch.isdigit() for ch in run) == 9 else run
+    return MASK if sum(ch not in " ,.-" for ch in run) == 9 else run
 
 
 def bind_transaction(code: str | None) -> None:

@@ -7,6 +7,7 @@ set (before the process starts) prometheus-client's multiprocess mode sums the w
 
 from __future__ import annotations
 
+import hmac
 import os
 import time
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from activation.call.outcomes import Answer
+from activation.lifecycle.escalations import KINDS
 from activation.queue.activities import activity_types
 from activation.services import Services
 from activation.store.models import (
@@ -87,23 +89,32 @@ def activations(session: Session) -> Iterator[Metric]:
 
 
 def escalations(session: Session) -> Iterator[Metric]:
-    """Count escalations ever opened and those still open, by reason."""
+    """Count escalations ever opened and those still open, by kind (zeros included).
+
+    The kind, not the reason: a reason may quote an ESN or a switch's answer, and a label
+    taking such values would make a new series of every one.
+    """
     total = CounterMetricFamily(
-        "cas_escalations", "Calls and transactions handed to a CSR.", labels=["reason"]
+        "cas_escalations", "Calls and transactions handed to a CSR.", labels=["kind"]
     )
     still_open = GaugeMetricFamily(
-        "cas_escalations_open", "Escalations no CSR has finished yet.", labels=["reason"]
+        "cas_escalations_open", "Escalations no CSR has finished yet.", labels=["kind"]
     )
+    counts = {kind: (0, 0) for kind in KINDS}
     rows = session.execute(
         select(
-            Escalation.reason,
+            Escalation.kind,
             func.count(),
             func.sum(case((Escalation.state == "open", 1), else_=0)),
-        ).group_by(Escalation.reason)
+        ).group_by(Escalation.kind)
     )
-    for reason, count, opened in rows:
-        total.add_metric([reason], count)
-        still_open.add_metric([reason], opened or 0)
+    for kind, count, opened in rows:
+        key = kind if kind in counts else "other"
+        done, still = counts[key]
+        counts[key] = (done + count, still + (opened or 0))
+    for kind, (count, opened) in counts.items():
+        total.add_metric([kind], count)
+        still_open.add_metric([kind], opened)
     yield total
     yield still_open
 
@@ -131,7 +142,8 @@ def switch_errors(session: Session) -> Metric:
         .join(Activity, Activity.id == ActivityAttempt.activity_id)
         .where(
             Activity.type == "switch_insert",
-            (ActivityAttempt.outcome != "ok") | ActivityAttempt.answer.contains("denied"),
+            ActivityAttempt.outcome.in_(("retry", "failed", "lost"))
+            | ActivityAttempt.answer.contains("denied"),
         )
         .group_by(ActivityAttempt.target)
     )
@@ -175,6 +187,13 @@ def init_app(app: Flask, services: Services) -> None:
     app.register_blueprint(bp)
 
 
+def _bears(token: str) -> bool:
+    scheme, _, presented = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return False
+    return hmac.compare_digest(presented.strip().encode(), token.encode())
+
+
 def observe(answer: Answer) -> None:
     """Label the webhook being timed with the step it answered, and its log lines with the
     transaction: the call flow knows both, so no extra look-up is needed."""
@@ -185,6 +204,14 @@ def observe(answer: Answer) -> None:
 
 @bp.get("/metrics")
 def metrics() -> Response:
-    """Expose every metric in Prometheus's text format."""
+    """Expose every metric in Prometheus's text format (to the bearer of CAS_METRICS_TOKEN)."""
+    token = current_app.extensions["cas"].settings.metrics_token
+    if token and not _bears(token):
+        return Response(
+            "a bearer token is needed: Authorization: Bearer <CAS_METRICS_TOKEN>\n",
+            status=401,
+            content_type="text/plain; charset=utf-8",
+            headers={"WWW-Authenticate": 'Bearer realm="cas-metrics"'},
+        )
     registry: CollectorRegistry = current_app.extensions["cas.metrics"]
     return Response(generate_latest(registry), content_type=CONTENT_TYPE)

@@ -22,6 +22,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit
 
 from twilio.request_validator import RequestValidator
 
+from activation.keyed import is_digits
 from ivr.phone_lines import (
     FlaskTransport,
     HttpTransport,
@@ -408,7 +409,7 @@ class Call:
             method=verb.get("method", "POST").upper(),
             num_digits=_number(verb, "numDigits", 0) or None,
             finish_on_key=finish_on_key,
-            timeout=int(timeout) if timeout.isdigit() else 5,
+            timeout=int(timeout) if is_digits(timeout, 1, 4) else 5,
             action_on_empty_result=verb.get("actionOnEmptyResult", "false").lower() == "true",
             prompt=" ".join(self.heard[mark:]),
         )
@@ -438,7 +439,7 @@ def _number(verb: ET.Element, name: str, default: int) -> int:
     value = verb.get(name)
     if value is None:
         return default
-    if not value.isdigit():
+    if not is_digits(value, 1, 6):
         raise TwimlError(f"<{verb.tag} {name}={value!r}> is not a whole number")
     return int(value)
 

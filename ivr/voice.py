@@ -5,15 +5,16 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Blueprint, Response, abort, current_app, request
+from flask import Blueprint, Response, current_app, request
 from twilio.twiml.voice_response import VoiceResponse
 
-from activation.call.engine import CallFlow
+from activation.call.engine import CallFlow, OtherFlow
 from activation.call.outcomes import Answer, Transfer
 from activation.call.speech import digits, say
+from activation.keyed import is_digits
 from ivr.metrics import observe
 
-from . import signature, twiml
+from . import signature, twiml, webhook
 
 bp = Blueprint("voice", __name__, url_prefix="/voice")
 log = logging.getLogger("cas.ivr")
@@ -28,11 +29,8 @@ def _check_signature() -> None:
     signature.require(request, current_app.extensions["cas"].settings)
 
 
-def _call_sid() -> str:
-    call_sid = request.form.get("CallSid", "")
-    if not call_sid:
-        abort(400, description="CallSid missing")
-    return call_sid
+_call_sid = webhook.call_sid
+bp.register_error_handler(OtherFlow, webhook.other_flow)
 
 
 @bp.post("")
@@ -40,9 +38,7 @@ def incoming() -> Response:
     """Answer a new incoming call with the welcome and the agent ID prompt."""
     started = time.perf_counter()
     flow: CallFlow = current_app.extensions["cas.callflow"]
-    answer = flow.start(
-        _call_sid(), request.form.get("From", ""), request.form.get("Direction", "inbound")
-    )
+    answer = flow.start(_call_sid(), webhook.caller())
     body = twiml.render(answer, current_app.extensions["cas"].settings.csr_number)
     log.debug("voice start in %.1f ms", (time.perf_counter() - started) * 1000)
     return _xml(body)
@@ -51,10 +47,7 @@ def incoming() -> Response:
 @bp.post("/gather")
 def gather() -> Response:
     """Take the caller's keys (or silence, or a poll) for the answer numbered n."""
-    try:
-        seq = int(request.args.get("n", ""))
-    except ValueError:
-        abort(400, description="answer number n missing or not a number")
+    seq = webhook.answer_number()
     flow: CallFlow = current_app.extensions["cas.callflow"]
     call_sid = _call_sid()
     answer = flow.answer(call_sid, seq, request.form.get("Digits"))
@@ -62,7 +55,7 @@ def gather() -> Response:
         observe(answer)
     if answer is None:
         # A call this server never answered: start it afresh rather than drop the caller.
-        answer = flow.start(call_sid, request.form.get("From", ""))
+        answer = flow.start(call_sid, webhook.caller())
     return _xml(twiml.render(answer, current_app.extensions["cas"].settings.csr_number))
 
 
@@ -96,7 +89,7 @@ def whisper() -> Response:
     """Tell the CSR which transaction the call carries before it is connected."""
     response = VoiceResponse()
     code = request.args.get("tx", "")
-    if code.isdigit():
+    if is_digits(code, 8, 8):
         response.say(say("csr_whisper", code=digits(code)), voice=twiml.VOICE)
     return _xml(str(response))
 

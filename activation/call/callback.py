@@ -22,6 +22,7 @@ from activation.services import Services
 from activation.store.models import Call, Transaction
 
 _LOGIN = {step.name: step for step in LOGIN_STEPS}
+CALLBACK_DIRECTION = "outbound-api"  # Twilio's word for a call placed through its REST API
 
 
 def _pin(ctx: Ctx, entry: str) -> Outcome:
@@ -65,16 +66,17 @@ class CallbackFlow(CallFlow):
     """Takes the webhooks of a call-back call."""
 
     def __init__(self, services: Services) -> None:
-        super().__init__(services, CALLBACK_STEPS)
+        super().__init__(services, CALLBACK_STEPS, direction=CALLBACK_DIRECTION)
 
     def start_callback(self, call_sid: str, tx_code: str, agent_number: str = "") -> Answer:
         """Answer the agent picking up the call-back of a transaction."""
         with self.services.db.transaction() as session:
             call = session.get(Call, call_sid, with_for_update=True)
             if call is not None:
+                self._own(call)
                 return self._stored(call)
             tx = session.scalar(select(Transaction).where(Transaction.code == tx_code))
-            call = open_call(call_sid, agent_number, "outbound-api", tx)
+            call = open_call(call_sid, agent_number, CALLBACK_DIRECTION, tx)
             session.add(call)
             ctx = Ctx(session, call, self.services, self.steps)
             if tx is None:

@@ -140,11 +140,11 @@ class Ctx:
         failures[name] = failures.get(name, 0) + 1
         self.call.failures = failures
         if failures[name] >= self.steps[name].max_failures:
-            return self.transfer(f"{name}: {reason}"[:80], *say_first)
+            return self.transfer(f"{name}: {reason}"[:80], *say_first, kind="bad_entry")
         return self.prompt(name, *say_first)
 
-    def transfer(self, reason: str, *preface: str) -> Transfer:
-        """Hand the call to a CSR, escalating the transaction."""
+    def transfer(self, reason: str, *preface: str, kind: str = "other") -> Transfer:
+        """Hand the call to a CSR, escalating the transaction (kind: one of escalations.KINDS)."""
         tx = self.tx
         escalate(
             self.session,
@@ -153,6 +153,7 @@ class Ctx:
             tx=tx,
             call_sid=self.call.call_sid,
             agent_id=self.call.agent_id,
+            kind=kind,
         )
         self.call.ended = True
         return Transfer(

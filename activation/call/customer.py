@@ -27,17 +27,17 @@ def _esn(ctx: Ctx, entry: str) -> Outcome:
     tx.esn = entry  # kept whatever comes of it: a CSR sees the handset with the transaction
     spoken = digits(entry)
     if handset_in_service(ctx.session, entry, besides=tx.id):
-        return ctx.transfer("ESN already active", say("esn_active", esn=spoken))
+        return ctx.transfer("ESN already active", say("esn_active", esn=spoken), kind="handset")
     checked = ctx.checked
     pvs = checked if isinstance(checked, PvsAnswer) and checked.esn == entry else None
     if pvs is None:  # asked before the transaction opened; only a race gets here
         pvs = ask_pvs(ctx.services, ctx.call, entry) or PvsAnswer(entry, None, "not asked")
     if pvs.listed is None:
         return ctx.transfer(
-            f"PVS did not answer: {pvs.failure}", say("pvs_unavailable", esn=spoken)
+            f"PVS did not answer: {pvs.failure}", say("pvs_unavailable", esn=spoken), kind="handset"
         )
     if pvs.listed:
-        return ctx.transfer("ESN listed by PVS", say("esn_listed", esn=spoken))
+        return ctx.transfer("ESN listed by PVS", say("esn_listed", esn=spoken), kind="handset")
     return ctx.prompt("kind")
 
 
@@ -61,7 +61,7 @@ def ask_pvs(services: Services, call: Call | None, entry: str) -> PvsAnswer | No
     The ESN step's precheck: a slow PVS holds up this caller only, never the database, and
     one that does not answer in time sends the caller to a CSR rather than past Twilio's wait.
     """
-    if not entry.isdigit() or esn_problem(entry) is not None:
+    if esn_problem(entry) is not None:
         return None  # the step re-prompts; nothing to ask
     deadline = services.settings.pvs_deadline
     try:
@@ -121,7 +121,7 @@ def _credit_wait(ctx: Ctx, entry: str) -> Outcome:
     if tx.status == TxStatus.CREDIT_CHECK:
         waited = (ctx.now - (ctx.call.hold_started_at or ctx.now)).total_seconds()
         if waited >= CREDIT_PATIENCE_SECONDS:
-            return ctx.transfer("credit bureau not answering")
+            return ctx.transfer("credit bureau not answering", kind="credit")
         return ctx.hold("credit_wait")
     ctx.call.hold_started_at = None
     if tx.status != TxStatus.INCOMPLETE:  # a CSR has it now, or it moved on without this call
@@ -154,7 +154,7 @@ def _name_confirm(ctx: Ctx, entry: str) -> Outcome:
 
 def _decline(ctx: Ctx, entry: str) -> Outcome:
     if entry == "1":
-        return ctx.transfer("credit declined")
+        return ctx.transfer("credit declined", kind="credit")
     return ctx.hangup(say("goodbye"))
 
 

@@ -20,6 +20,7 @@ from activation.call.login import LOGIN_STEPS
 from activation.call.number import NUMBER_STEPS
 from activation.call.outcomes import Answer, Outcome
 from activation.call.speech import say
+from activation.keyed import is_digits
 from activation.lifecycle import states
 from activation.lifecycle.states import Move
 from activation.services import Services
@@ -34,20 +35,35 @@ STEPS: dict[str, Step] = {
 }
 
 
-class CallFlow:
-    """Takes each webhook of a call and decides what the caller hears next."""
+class OtherFlow(Exception):
+    """The call belongs to another flow (an incoming call, a call-back, an API session)."""
 
-    def __init__(self, services: Services, steps: dict[str, Step] | None = None) -> None:
+
+class CallFlow:
+    """Takes each webhook of a call and decides what the caller hears next.
+
+    A flow answers the calls of its own direction only: an incoming call's webhook posted to
+    the call-back's flow (or the reverse) would run steps the call never had.
+    """
+
+    def __init__(
+        self,
+        services: Services,
+        steps: dict[str, Step] | None = None,
+        direction: str = "inbound",
+    ) -> None:
         self.services = services
         self.steps = steps or STEPS  # the call-back runs its own steps on the same rules
+        self.direction = direction
 
-    def start(self, call_sid: str, from_number: str = "", direction: str = "inbound") -> Answer:
+    def start(self, call_sid: str, from_number: str = "") -> Answer:
         """Answer a new call (a repeated first webhook gets the answer already given)."""
         with self.services.db.transaction() as session:
             call = session.get(Call, call_sid, with_for_update=True)
             if call is not None:
+                self._own(call)
                 return self._stored(call)
-            call = open_call(call_sid, from_number, direction)
+            call = open_call(call_sid, from_number, self.direction)
             session.add(call)
             ctx = Ctx(session, call, self.services, self.steps)
             outcome = ctx.prompt("agent_id", say("welcome"))
@@ -56,13 +72,15 @@ class CallFlow:
     def answer(self, call_sid: str, seq: int, digits: str | None) -> Answer | None:
         """Handle the caller's entry (None: silence, or a poll at a hold step).
 
-        Returns None for a call this server never answered.
+        Returns None for a call this server never answered; raises OtherFlow for a call of
+        another flow.
         """
         checked = self._precheck(call_sid, seq, digits)
         with self.services.db.transaction() as session:
             call = session.scalar(select(Call).where(Call.call_sid == call_sid).with_for_update())
             if call is None:
                 return None
+            self._own(call)
             if seq != call.seq or call.ended:
                 return self._stored(call)
             if call.transaction_id is not None:
@@ -91,6 +109,7 @@ class CallFlow:
             call = session.scalar(select(Call).where(Call.call_sid == call_sid).with_for_update())
             if call is None:
                 return "unknown"
+            self._own(call)  # an API session or a call-back is not this flow's to end
             if call.ended:
                 return "ended"  # CAS ended it itself (goodbye, a transfer): nothing was left
             call.ended = True
@@ -106,10 +125,14 @@ class CallFlow:
     def _precheck(self, call_sid: str, seq: int, digits: str | None) -> object:
         with self.services.db.read() as session:
             call = session.get(Call, call_sid)
-            if call is None or call.seq != seq or not digits:
+            if call is None or call.direction != self.direction or call.seq != seq or not digits:
                 return None
             step = self.steps[call.step]
             return step.precheck(self.services, call, digits) if step.precheck else None
+
+    def _own(self, call: Call) -> None:
+        if call.direction != self.direction:
+            raise OtherFlow(f"call {call.call_sid} is not a call of the {self.direction} flow")
 
     def _decide(self, ctx: Ctx, step: Step, digits: str | None) -> Outcome:
         if step.hold:
@@ -118,10 +141,10 @@ class CallFlow:
         if entry == "":
             ctx.call.timeouts += 1
             if ctx.call.timeouts >= step.max_timeouts:
-                return ctx.transfer(f"{step.name}: no input", say("no_input"))
+                return ctx.transfer(f"{step.name}: no input", say("no_input"), kind="no_input")
             return ctx.prompt(step.name, say("no_input"))
         if entry == "0":
-            return ctx.transfer(f"{step.name}: agent asked for a CSR")
+            return ctx.transfer(f"{step.name}: agent asked for a CSR", kind="asked_for_csr")
         if "*" in entry:
             return ctx.prompt(step.name)
         problem = self._problem(ctx, step, entry)
@@ -133,7 +156,7 @@ class CallFlow:
     def _problem(ctx: Ctx, step: Step, entry: str) -> str | None:
         if entry in ("#", "##") and step.pound_is_answer:
             return None
-        if not entry.isdigit():
+        if not is_digits(entry):
             return "not digits"
         if step.choices:
             return None if entry in step.choices else "not one of the choices"

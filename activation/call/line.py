@@ -93,7 +93,8 @@ def _order_esn(ctx: Ctx, entry: str) -> Outcome:
     spoken = digits(entry)
     if pvs is None or pvs.listed is None:
         why = pvs.failure if pvs else "not asked"
-        return ctx.transfer(f"PVS did not answer: {why}"[:80], say("pvs_unavailable", esn=spoken))
+        reason = f"PVS did not answer: {why}"[:80]
+        return ctx.transfer(reason, say("pvs_unavailable", esn=spoken), kind="handset")
     if pvs.listed:
         return ctx.fail("order_esn", "ESN listed by PVS", say("esn_listed", esn=spoken))
     _keep(ctx, esn=entry)
@@ -171,7 +172,8 @@ def _order_wait(ctx: Ctx, entry: str) -> Outcome:
         ctx.call.hold_started_at = None
         return ctx.prompt("order_done", say("order_complete"))
     if order.status in ("held", "failed"):
-        return ctx.transfer(f"order {order.code}: {order.failure or order.status}"[:80])
+        reason = f"order {order.code}: {order.failure or order.status}"[:80]
+        return ctx.transfer(reason, kind="order")
     waited = (ctx.now - (ctx.call.hold_started_at or ctx.now)).total_seconds()
     if waited >= ctx.services.settings.switch_deadline:
         ctx.call.hold_started_at = None

@@ -49,13 +49,13 @@ def _pin(ctx: Ctx, entry: str) -> Outcome:
         actor="ivr",
     )
     if outcome == Logon.LOCKED:
-        return ctx.transfer("agent locked", say("agent_locked"))
+        return ctx.transfer("agent locked", say("agent_locked"), kind="agent_log_on")
     if outcome == Logon.OK and agent is not None:
         call.agent_id = agent.id
         return ctx.prompt("menu", say("logged_on", name=agent.name))
     call.login_failures += 1
     if call.login_failures >= 2:
-        return ctx.transfer("log-on failed twice", say("login_failed"))
+        return ctx.transfer("log-on failed twice", say("login_failed"), kind="agent_log_on")
     return ctx.prompt("agent_id", say("login_failed"))
 
 

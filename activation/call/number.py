@@ -59,7 +59,9 @@ def _npa_confirm(ctx: Ctx, entry: str) -> Outcome:
         return resume(ctx, tx)  # another session claimed first: hear where it stands
     if mid is None:
         return ctx.transfer(
-            assignment.NO_NUMBER, say("npa_nxx_full", digits=digits(tx.npa_nxx or "", (3,)))
+            assignment.NO_NUMBER,
+            say("npa_nxx_full", digits=digits(tx.npa_nxx or "", (3,))),
+            kind="no_number",
         )
     ctx.call.hold_started_at = None
     return ctx.hold("assign_wait")
@@ -72,7 +74,8 @@ def _assign_wait(ctx: Ctx, entry: str) -> Outcome:
         return ctx.prompt("mid")
     if tx.status not in (TxStatus.ASSIGNING, TxStatus.DELAYED):
         if tx.status == TxStatus.ESCALATED:
-            return ctx.transfer(tx.escalation_reason or "switch refused", say("switch_refused"))
+            reason = tx.escalation_reason or "switch refused"
+            return ctx.transfer(reason, say("switch_refused"), kind="switch")
         return resume(ctx, tx)
     waited = (ctx.now - (ctx.call.hold_started_at or ctx.now)).total_seconds()
     if waited >= ctx.services.settings.switch_deadline:

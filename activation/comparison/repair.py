@@ -186,7 +186,7 @@ def flag(session: Session, reason: str, tx: Transaction | None) -> int:
     )
     found = session.scalar(query)
     if found is None:
-        escalate(session, reason, STEP, tx=tx, actor=ACTOR)
+        escalate(session, reason, STEP, tx=tx, actor=ACTOR, kind="comparison")
         session.flush()
         found = session.scalar(query)
     assert found is not None

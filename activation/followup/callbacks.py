@@ -62,7 +62,9 @@ def request(session: Session, tx: Transaction) -> Activity | None:
         return None
     number = tx.agent.callback_number
     if not number:
-        escalate(session, "call-back requested; agent has no number", "callback", tx=tx)
+        escalate(
+            session, "call-back requested; agent has no number", "callback", tx=tx, kind="callback"
+        )
         return None
     activity = activities.enqueue(
         session,
@@ -145,7 +147,14 @@ def _retry(
     activities.log_attempt(session, activity, started, outcome, request_line, error, now)
     if state == "failed":
         tx = session.get(Transaction, activity.transaction_id)
-        escalate(session, "call-back never reached the agent", "callback", tx=tx, actor="worker")
+        escalate(
+            session,
+            "call-back never reached the agent",
+            "callback",
+            tx=tx,
+            actor="worker",
+            kind="callback",
+        )
     log.info("call-back %s: %s -> %s", activity.id, error, state)
     return state
 
@@ -226,7 +235,9 @@ def deny(session: Session, tx: Transaction, call_sid: str, actor: str) -> str:
     assignment.queue_e911_removal(session, tx, mid)
     switch = session.scalar(select(Switch).where(Switch.name == tx.switch_name))
     if switch is None:
-        escalate(session, "denied MID: switch unknown", "callback", tx=tx, actor=actor)
+        escalate(
+            session, "denied MID: switch unknown", "callback", tx=tx, actor=actor, kind="callback"
+        )
         return mid
     activities.enqueue(
         session,

@@ -106,7 +106,8 @@ class SwitchChange:
     def failed(self, session: Session, activity: Activity, error: str) -> None:
         if activity.order_id is None:
             tx = session.get(Transaction, activity.transaction_id or 0)
-            escalate(session, f"repair gave up: {error}"[:80], "comparison", tx=tx, actor="worker")
+            reason = f"repair gave up: {error}"[:80]
+            escalate(session, reason, "comparison", tx=tx, actor="worker", kind="comparison")
             return
         orders.hold(session, _order(session, activity), f"switch gave up: {error}")
 
@@ -117,7 +118,7 @@ def _settle_repair(session: Session, activity: Activity, result: dict[str, Any])
     change, outcome = activity.payload, result["outcome"]
     if outcome == "denied":
         reason = f"repair refused: {result.get('reason', '')}"[:80]
-        escalate(session, reason, "comparison", tx=tx, actor="worker")
+        escalate(session, reason, "comparison", tx=tx, actor="worker", kind="comparison")
         return
     if tx is not None:
         what = f"{change['command']} of {change['mid']} on {activity.target}"

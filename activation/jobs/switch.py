@@ -73,7 +73,7 @@ class SwitchInsert:
             reason = f"switch denied: {result['reason']}"[:80]
             assignment.give_back(session, tx)
             states.move(session, tx, Move.SWITCH_REFUSED, "worker", reason)
-            escalate(session, reason, tx.step, tx=tx, actor="worker")
+            escalate(session, reason, tx.step, tx=tx, actor="worker", kind="switch")
 
 
 def _stray(session: Session, activity: Activity, tx: Transaction, mid: str, outcome: str) -> None:
@@ -84,7 +84,7 @@ def _stray(session: Session, activity: Activity, tx: Transaction, mid: str, outc
     # On the switch but nobody's: out of stock until a CSR settles it.
     numbers.set_number(session, mid, "blocked", None)
     reason = f"{activity.target} took MID {mid} no longer wanted"
-    escalate(session, reason, tx.step, tx=tx, actor="worker")
+    escalate(session, reason, tx.step, tx=tx, actor="worker", kind="switch")
 
 
 def _apply_repair(
@@ -100,7 +100,8 @@ def _apply_repair(
         )
         return
     why = "held for another handset" if result["outcome"] == "taken" else result.get("reason", "")
-    escalate(session, f"repair refused: {why}"[:80], tx.step, tx=tx, actor="worker")
+    reason = f"repair refused: {why}"[:80]
+    escalate(session, reason, tx.step, tx=tx, actor="worker", kind="comparison")
 
 
 def _holder(held: Subscriber, wanted: Subscriber) -> dict[str, Any]:

@@ -50,7 +50,7 @@ def _reserve(
     mid = numbers.reserve(session, tx.npa_nxx or "", tx)
     if mid is None:
         states.move(session, tx, Move.NO_NUMBER_LEFT, actor, NO_NUMBER)
-        escalate(session, NO_NUMBER, tx.step, tx=tx, actor=actor)
+        escalate(session, NO_NUMBER, tx.step, tx=tx, actor=actor, kind="no_number")
         return None
     tx.mid, tx.switch_name = mid, switch_name
     activities.enqueue(

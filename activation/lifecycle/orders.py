@@ -136,7 +136,7 @@ def check(session: Session, tx: Transaction, type_: str, params: dict[str, str])
 
 def _new_handset(session: Session, tx: Transaction, params: dict[str, str]) -> dict[str, str]:
     esn = str(params.get("esn", "")).strip()
-    problem = esn_problem(esn) if esn.isascii() and esn.isdigit() else "not digits"
+    problem = esn_problem(esn)
     if problem:
         raise LineRefused(f"the new ESN: {problem}", "invalid")
     if esn == tx.esn:
@@ -288,7 +288,8 @@ def hold(session: Session, order: Order, reason: str, actor: str = "worker") -> 
         return
     move_order(session, order, OrderMove.HOLD, actor, reason)
     tx = session.get(Transaction, order.transaction_id) if order.transaction_id else None
-    escalate(session, f"order {order.code}: {reason}"[:80], "order", tx=tx, actor=actor)
+    reason = f"order {order.code}: {reason}"[:80]
+    escalate(session, reason, "order", tx=tx, actor=actor, kind="order")
 
 
 def resume_held(session: Session, order_id: int | None, actor: str) -> None:

@@ -36,18 +36,20 @@ def proceed(session: Session, tx: Transaction) -> None:
     if tx.status != TxStatus.INCOMPLETE:
         return
     if tx.credit_decision == "unknown":
-        escalate(session, "unknown to the credit bureau", "ssn", tx=tx, actor=ACTOR)
+        escalate(session, "unknown to the credit bureau", "ssn", tx=tx, actor=ACTOR, kind="order")
         return
     if tx.credit_decision == "decline":
         states.move(session, tx, Move.DECLINE, ACTOR, "credit declined")
         return
     customer = keep_customer(session, tx)
     if tx.deposit_cents and tx.deposit_method not in ("cash", "check"):
-        escalate(session, "deposit due; no payment given", "deposit", tx=tx, actor=ACTOR)
+        escalate(
+            session, "deposit due; no payment given", "deposit", tx=tx, actor=ACTOR, kind="order"
+        )
         return
     customer.deposit_method = tx.deposit_method or ""
     switch = numbers.serving_switch(session, tx.npa_nxx or "")
     if switch is None:
-        escalate(session, "NPA-NXX not served", "npa_nxx", tx=tx, actor=ACTOR)
+        escalate(session, "NPA-NXX not served", "npa_nxx", tx=tx, actor=ACTOR, kind="order")
         return
     assignment.claim(session, tx, switch, ACTOR)

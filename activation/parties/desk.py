@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from activation.keyed import is_digits
 from activation.parties.faults import Faults
 from activation.parties.ledger import Ledger
 
@@ -97,7 +98,7 @@ def field_of(body: Mapping[str, Any], name: str, pattern: str | None = None) -> 
 def page_limit(query: Mapping[str, str], default: int = 100, most: int = 1000) -> int:
     """The `limit` query parameter of a listing (400 when not 1..most)."""
     raw = query.get("limit", str(default))
-    if not raw.isdigit() or not 1 <= int(raw) <= most:
+    if not is_digits(raw, 1, 4) or not 1 <= int(raw) <= most:
         raise Refused(400, "bad_request", f"limit is a whole number from 1 to {most}")
     return int(raw)
 

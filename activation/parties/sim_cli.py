@@ -26,6 +26,7 @@ from typing import Any
 import click
 import httpx
 
+from activation.keyed import is_digits
 from activation.parties.billing import BillingDesk
 from activation.parties.bureau import BureauDesk
 from activation.parties.desk import CONTROL_PATH, Desk
@@ -36,7 +37,7 @@ from activation.parties.sim_server import PartnerServer
 
 def _host_port(text: str) -> tuple[str, int]:
     host, sep, port = text.rpartition(":")
-    if not sep or not port.isdigit():
+    if not sep or not is_digits(port, 1, 5):
         raise click.BadParameter(f"expected HOST:PORT, got {text!r}")
     return host or "127.0.0.1", int(port)
 

@@ -8,6 +8,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
+from activation.keyed import is_digits
 from activation.parties.desk import Desk, Request, refusal
 
 log = logging.getLogger("cas.partner_sim")
@@ -56,7 +57,7 @@ class _DeskHandler(BaseHTTPRequestHandler):
         pairs = parse_qs(parts.query, keep_blank_values=True)  # `limit=` is asked, and refused
         query = {name: values[-1] for name, values in pairs.items()}
         raw_length = self.headers.get("Content-Length") or "0"
-        if not raw_length.isdigit() or int(raw_length) > MAX_BODY:
+        if not is_digits(raw_length, 1, 12) or int(raw_length) > MAX_BODY:
             answer = refusal(413, "too_large", f"a body is at most {MAX_BODY} bytes")
             self.close_connection = True
         else:

@@ -6,6 +6,10 @@ whose outcome another party reports later (a call-back's call status) waits in `
 until the report comes or its lease runs out. A running activity whose lease ran out belongs
 to a worker that died: any worker may take it again. A failed one stays for a CSR to retry or
 remove. Every function takes `now` so a test can run the queue on a clock of its own.
+
+Every attempt is in the activity log from the moment it is claimed (outcome "started"); its
+end rewrites that row. An attempt whose worker died keeps "started" until the lease runs
+out and another worker takes the activity over: then it is closed as "lost".
 """
 
 from __future__ import annotations
@@ -88,15 +92,23 @@ def claim(
     )
     abandoned = (Activity.state == "running", Activity.lease_until < now)
     with db.transaction() as session:
-        # One statement per try, the index on (state, next_try_at) read in order: a claim
-        # costs the same with ten or ten thousand activities waiting.
+        # The index on (state, next_try_at) read in order: a claim costs the same with ten or
+        # ten thousand activities waiting.
         for condition in (due, abandoned):
-            pick = select(Activity.id).where(*condition).order_by(Activity.next_try_at).limit(1)
+            pick = (
+                select(Activity.id, Activity.leased_by)
+                .where(*condition)
+                .order_by(Activity.next_try_at)
+                .limit(1)
+            )
             if is_postgres(db.engine):
                 pick = pick.with_for_update(skip_locked=True)
+            found = session.execute(pick).first()
+            if found is None:
+                continue
             taken = session.scalars(
                 update(Activity)
-                .where(Activity.id == pick.scalar_subquery(), *condition)
+                .where(Activity.id == found.id, *condition)
                 .values(
                     state="running",
                     attempts=Activity.attempts + 1,
@@ -107,9 +119,30 @@ def claim(
                 .execution_options(synchronize_session=False)
             ).one_or_none()
             if taken is not None:
+                if condition is abandoned:
+                    _close_lost(session, taken.id, f"worker {found.leased_by} did not finish", now)
+                request = f"{taken.type} {taken.target}"
+                log_attempt(session, taken, now, STARTED, request, "", now)
+                session.flush()
                 session.expunge(taken)
                 return taken
         return None
+
+
+STARTED = "started"  # an attempt under way, or one whose worker died before it ended
+
+
+def _close_lost(session: Session, activity_id: int, why: str, now: datetime) -> list[int]:
+    """Close the attempts of an activity left "started" by a worker that died."""
+    lost = session.scalars(
+        select(ActivityAttempt).where(
+            ActivityAttempt.activity_id == activity_id, ActivityAttempt.outcome == STARTED
+        )
+    ).all()
+    for attempt in lost:
+        attempt.outcome, attempt.answer = "lost", why[:300]
+        attempt.duration_ms = max(0, int((now - attempt.started_at).total_seconds() * 1000))
+    return [attempt.id for attempt in lost]
 
 
 def settle(
@@ -149,19 +182,23 @@ def log_attempt(
     answer: str,
     now: datetime | None = None,
 ) -> None:
-    """Write one attempt to the activity log (outcome: ok, waiting, retry, failed, lost)."""
-    session.add(
-        ActivityAttempt(
-            activity_id=activity.id,
-            attempt=activity.attempts,
-            started_at=started,
-            duration_ms=max(0, int(((now or utcnow()) - started).total_seconds() * 1000)),
-            target=activity.target,
-            request=request[:200],
-            outcome=outcome,
-            answer=answer[:300],
+    """Write one attempt to the activity log (outcome: started, ok, waiting, retry, failed,
+    lost): the row the claim started for this attempt when there is one, else a new row."""
+    row = None
+    if outcome != STARTED:
+        row = session.scalar(
+            select(ActivityAttempt).where(
+                ActivityAttempt.activity_id == activity.id,
+                ActivityAttempt.attempt == activity.attempts,
+                ActivityAttempt.outcome == STARTED,
+            )
         )
-    )
+    if row is None:
+        row = ActivityAttempt(activity_id=activity.id, attempt=activity.attempts)
+        session.add(row)
+    row.started_at, row.target = started, activity.target
+    row.duration_ms = max(0, int(((now or utcnow()) - started).total_seconds() * 1000))
+    row.request, row.outcome, row.answer = request[:200], outcome, answer[:300]
 
 
 def finish(
@@ -221,15 +258,10 @@ def recover_expired(session: Session, now: datetime | None = None) -> list[int]:
         .with_for_update(skip_locked=True)
     ).all()
     for activity in lost:
-        log_attempt(
-            session,
-            activity,
-            activity.lease_until or now,
-            "lost",
-            f"{activity.type} {activity.target}",
-            f"lease of {activity.leased_by} ran out",
-            now,
-        )
+        why = f"lease of {activity.leased_by} ran out"
+        if not _close_lost(session, activity.id, why, now):
+            request = f"{activity.type} {activity.target}"
+            log_attempt(session, activity, activity.lease_until or now, "lost", request, why, now)
         activity.state, activity.next_try_at, activity.lease_until = "pending", now, None
         activity.last_error = f"worker {activity.leased_by} did not finish"[:300]
     return [activity.id for activity in lost]

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from activation.call.customer import ask_pvs
+from activation.keyed import is_digits
 from activation.lifecycle import agents, numbers, orders, states
 from activation.lifecycle.agents import Logon
 from activation.lifecycle.order_states import ACTIVATION_STATE
@@ -42,9 +43,10 @@ class OrderRejected(Exception):
 
 @dataclass(frozen=True)
 class Caller:
-    """The partner key an order comes with."""
+    """The partner key an order comes with, and the partner record it belongs to."""
 
     api_key_id: int
+    partner_id: int
     partner: str
 
 
@@ -54,7 +56,7 @@ LINE_STATUS = {"no_line": 404, "in_flight": 409, "line_state": 409, "invalid": 4
 
 def _digits(body: dict[str, Any], name: str, problem: Any = None) -> str:
     value = body.get(name)
-    if not isinstance(value, str) or not value.isascii() or not value.isdigit():
+    if not isinstance(value, str) or not is_digits(value):
         raise OrderRejected(422, "invalid", f"'{name}' is missing or not digits")
     found = problem(value) if problem else None
     if found:
@@ -238,6 +240,6 @@ def find(services: Services, caller: Caller, code: str) -> OrderView | None:
         order = session.scalar(
             select(Order)
             .join(ApiKey, ApiKey.id == Order.api_key_id)
-            .where(Order.code == code, ApiKey.partner == caller.partner)
+            .where(Order.code == code, ApiKey.partner_id == caller.partner_id)
         )
         return None if order is None else line_orders.view(session, order)

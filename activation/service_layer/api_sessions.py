@@ -33,9 +33,10 @@ class ApiRefused(Exception):
 
 @dataclass(frozen=True)
 class Partner:
-    """Who is calling the API: the key's id and the partner it was issued to."""
+    """Who is calling the API: the key's id and the partner row it was issued to."""
 
     key_id: int
+    partner_id: int
     name: str
 
 
@@ -44,14 +45,14 @@ class ApiFlow:
 
     def __init__(self, services: Services) -> None:
         self.services = services
-        self.flow = CallFlow(services)
+        self.flow = CallFlow(services, direction="api")
 
     def open(self, partner: Partner, agent: str, pin: str, code: str | None) -> dict[str, Any]:
         """Log the agent on and start a new transaction (or resume the one with this code)."""
         call_sid = "API" + uuid.uuid4().hex
         with self.services.db.transaction() as session:
             session.add(ApiSession(api_key_id=partner.key_id, call_sid=call_sid))
-        answer = self.flow.start(call_sid, f"api:{partner.name}"[:20], direction="api")
+        answer = self.flow.start(call_sid, f"api:{partner.name}"[:20])
         answer = self._answer(call_sid, answer, agent)
         if self._step(call_sid) == "pin":
             answer = self._answer(call_sid, answer, pin)
@@ -121,7 +122,7 @@ class ApiFlow:
                 select(ApiSession.call_sid)
                 .join(ApiKey, ApiKey.id == ApiSession.api_key_id)
                 .join(Transaction, Transaction.id == ApiSession.transaction_id)
-                .where(ApiKey.partner == partner.name, Transaction.code == code)
+                .where(ApiKey.partner_id == partner.partner_id, Transaction.code == code)
                 .order_by(ApiSession.id.desc())
                 .limit(1)
             )

@@ -294,4 +294,5 @@ def _work_removed(session: Session, tx: Transaction, activity: Activity, actor: 
         if mid and tx.mid == mid:
             assignment.take_back(session, tx, activity)
     states.move(session, tx, Move.WORK_REMOVED, actor, f"{activity.type} removed")
-    escalate(session, f"{activity.type} removed from queue", tx.step, tx=tx, actor=actor)
+    reason = f"{activity.type} removed from queue"
+    escalate(session, reason, tx.step, tx=tx, actor=actor, kind="queue")

@@ -10,6 +10,7 @@ import secrets
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from activation.keyed import is_digits
 from activation.parties.switching import logon_value_problem
 from activation.secrets import Vault, hash_pin
 from activation.service_layer.csr import Refused
@@ -28,7 +29,7 @@ from activation.validators import npa_nxx_problem
 def _codes(raw: str, width: int, what: str) -> list[str]:
     items = [item.strip() for item in raw.replace(";", ",").split(",") if item.strip()]
     for item in items:
-        if not item.isdigit() or len(item) > width:
+        if not is_digits(item, 1, width):
             raise Refused(f"{what}: {item!r} is not a code of up to {width} digits")
     return sorted(set(items))
 
@@ -43,7 +44,7 @@ def unlock_agent(session: Session, agent: Agent, actor: str) -> None:
 def reset_pin(session: Session, agent: Agent, pin: str, actor: str) -> str:
     """Give an agent a new PIN (a random one when none is given) and return it."""
     pin = pin.strip() or f"{secrets.randbelow(10_000):04d}"
-    if not pin.isdigit() or not 4 <= len(pin) <= 8:
+    if not is_digits(pin, 4, 8):
         raise Refused("a PIN has 4 to 8 digits")
     agent.pin_hash, agent.failed_attempts = hash_pin(pin), 0
     audit.record(session, "agent", agent.agent_code, None, "pin_reset", actor, "PIN reset")
@@ -70,14 +71,14 @@ def set_restrictions(
 def add_agent(session: Session, code: str, name: str, pin: str, callback: str, actor: str) -> str:
     """Add a selling agent; return the PIN to hand over."""
     code, name = code.strip(), name.strip()
-    if not code.isdigit() or not 1 <= len(code) <= 8:
+    if not is_digits(code, 1, 8):
         raise Refused("an agent ID has 1 to 8 digits")
     if not name or len(name) > 80:
         raise Refused("the agent needs a name of up to 80 characters")
     if session.scalar(select(Agent.id).where(Agent.agent_code == code)) is not None:
         raise Refused(f"agent {code} exists already")
     callback = callback.strip()
-    e164 = callback.startswith("+") and callback[1:].isdigit() and len(callback) <= 16
+    e164 = callback.startswith("+") and is_digits(callback[1:], 1, 15)
     if callback and not e164:
         raise Refused("a call-back number is in E.164 form, like +15005550006")
     agent = Agent(
@@ -107,7 +108,7 @@ def save_rate_plan(
 ) -> None:
     """Add a rate plan or change one."""
     code, name, features = code.strip(), name.strip(), features.strip()
-    if not code.isdigit() or not 1 <= len(code) <= 4:
+    if not is_digits(code, 1, 4):
         raise Refused("a rate plan code has 1 to 4 digits")
     if not name or len(name) > 40 or len(features) > 80:
         raise Refused("a rate plan needs a name (40 characters at most); features 80 at most")

@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
-from functools import cache
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from activation.secrets import check_pin, hash_pin
+from activation.secrets import hash_pin
+from activation.service_layer.console_access import end_sessions
 from activation.store import audit
-from activation.store.models import utcnow
-from activation.store.staff import ROLES, ApiKey, ApiSession, ConsoleUser
+from activation.store.staff import ROLES, ApiKey, ApiSession, ConsoleUser, Partner
 
-# Failed console log-ons in a row before the account is locked (an admin unlocks it).
-MAX_LOGIN_FAILURES = 10
 _KEY_PREFIX = "cas"
+_PREFIX = re.compile(r"[0-9a-f]{1,16}")
+_PARTNER_NAME = re.compile(r"[a-z0-9][a-z0-9 .&'_-]{0,39}")
 
 
 def new_password() -> str:
@@ -41,6 +41,7 @@ def add_user(
         session.add(user)
     else:
         old = user.role
+        end_sessions(session, user.id, "password set")  # the old password's sessions too
     user.role, user.password_hash = role, hash_pin(password)
     user.active, user.failed_logins = True, 0
     audit.record(session, "console_user", name, old, role, actor, "password set")
@@ -53,7 +54,7 @@ def change_user(
     """Give a console user another role, or take away (or give back) the log-in; say what changed.
 
     The last active admin can neither lose the role nor the log-in: someone must be able to
-    manage the console. Giving the log-in back clears the failed log-ons that locked it.
+    manage the console. A new role or a log-in taken away ends the user's sessions at once.
     """
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
@@ -71,6 +72,8 @@ def change_user(
         if len(admins) <= 1:
             raise ValueError(f"{user.name} is the last active admin")
     old = _standing(user)
+    if role != user.role or not active:
+        end_sessions(session, user.id, ", ".join(changes))
     user.role, user.active = role, active
     if active:
         user.failed_logins = 0
@@ -84,43 +87,39 @@ def _standing(user: ConsoleUser) -> str:
     return f"{user.role}/{'active' if user.active else 'inactive'}"
 
 
-def authenticate(session: Session, name: str, password: str) -> ConsoleUser | None:
-    """Return the user whose name and password match, counting failures toward a lock."""
-    user = session.scalar(select(ConsoleUser).where(ConsoleUser.name == name).with_for_update())
-    if user is None:
-        # Spend the same time as a real check, so a name cannot be probed by timing.
-        check_pin(password, _dummy_hash())
-        return None
-    if not user.active:
-        return None
-    if not check_pin(password, user.password_hash):
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_LOGIN_FAILURES:
-            user.active = False
-            audit.record(session, "console_user", name, "active", "locked", "console", "log-ons")
-        return None
-    user.failed_logins = 0
-    user.last_login_at = utcnow()
-    return user
-
-
-@cache
-def _dummy_hash() -> str:
-    return hash_pin(secrets.token_hex(8))
-
-
 def _digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def partner_name(raw: str) -> str:
+    """Return a partner's name as kept: spaces trimmed and single, lower case; ValueError if
+    it is not 1 to 40 of the letters a-z, digits, spaces and . & ' - _ (starting with one
+    of the first two), so " Acme" and "acme" name one partner and nothing else looks alike."""
+    name = " ".join(raw.split()).lower()
+    if not _PARTNER_NAME.fullmatch(name):
+        raise ValueError(
+            "a partner name has 1 to 40 letters a-z, digits, spaces and . & ' - _, "
+            "and starts with a letter or digit"
+        )
+    return name
+
+
 def add_api_key(session: Session, partner: str, actor: str = "cli") -> str:
-    """Issue a new API key for a partner and return it (it cannot be shown again)."""
-    if not partner or len(partner) > 40:
-        raise ValueError("a partner name has 1 to 40 characters")
+    """Issue a new API key to a partner (a new partner row for a new name) and return it.
+
+    The key cannot be shown again. Keys of one partner row share its transactions.
+    """
+    name = partner_name(partner)
+    owner = session.scalar(select(Partner).where(Partner.name == name))
+    if owner is None:
+        owner = Partner(name=name)
+        session.add(owner)
+        session.flush()
+        audit.record(session, "partner", name, None, "active", actor, "partner added")
     prefix = secrets.token_hex(4)
     key = f"{_KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(24)}"
-    session.add(ApiKey(partner=partner, prefix=prefix, key_hash=_digest(key), active=True))
-    audit.record(session, "api_key", prefix, None, "active", actor, f"issued to {partner}")
+    session.add(ApiKey(partner=owner, prefix=prefix, key_hash=_digest(key), active=True))
+    audit.record(session, "api_key", prefix, None, "active", actor, f"issued to {name}")
     return key
 
 
@@ -132,14 +131,14 @@ def revoke_api_key(session: Session, prefix: str, actor: str = "cli") -> ApiKey:
     if not row.active:
         raise ValueError(f"API key {prefix} is revoked already")
     row.active = False
-    audit.record(session, "api_key", prefix, "active", "revoked", actor, f"of {row.partner}")
+    audit.record(session, "api_key", prefix, "active", "revoked", actor, f"of {row.partner.name}")
     return row
 
 
 def find_api_key(session: Session, key: str) -> ApiKey | None:
     """Return the active API key row the presented key belongs to, or None."""
     parts = key.split("_", 2)
-    if len(parts) != 3 or parts[0] != _KEY_PREFIX or len(parts[1]) > 16:
+    if len(parts) != 3 or parts[0] != _KEY_PREFIX or not _PREFIX.fullmatch(parts[1]):
         return None
     row = session.scalar(select(ApiKey).where(ApiKey.prefix == parts[1]))
     if row is None or not row.active or not hmac.compare_digest(row.key_hash, _digest(key)):
@@ -152,11 +151,12 @@ __all__ = [
     "ApiKey",
     "ApiSession",
     "ConsoleUser",
+    "Partner",
     "add_api_key",
     "add_user",
-    "authenticate",
     "change_user",
     "find_api_key",
     "new_password",
+    "partner_name",
     "revoke_api_key",
 ]

@@ -232,6 +232,8 @@ class Escalation(Base):
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     step: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(String(80))
+    # One of activation.lifecycle.escalations.KINDS: what metrics group by, never the reason.
+    kind: Mapped[str] = mapped_column(String(20), default="other", server_default="other")
     state: Mapped[str] = mapped_column(String(10), default="open")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

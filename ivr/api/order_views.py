@@ -13,6 +13,7 @@ from activation.service_layer import api_orders, notifications
 from activation.service_layer.api_orders import Caller, OrderRejected
 from activation.service_layer.line_orders import OrderView
 from activation.services import Services
+from ivr.api.bodies import parsed_json
 
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,80}$")
 ORDER_ID = re.compile(r"^[0-9]{8}$")
@@ -54,7 +55,7 @@ def order_json(order: OrderView) -> dict[str, Any]:
 
 
 def _caller() -> Caller:
-    return Caller(g.partner.key_id, g.partner.name)
+    return Caller(g.partner.key_id, g.partner.partner_id, g.partner.name)
 
 
 def register(bp: Blueprint) -> None:
@@ -64,13 +65,13 @@ def register(bp: Blueprint) -> None:
     def place_order() -> Any:
         """Take a whole order; the same Idempotency-Key and body give the same order back."""
         key = request.headers.get("Idempotency-Key", "")
-        if not IDEMPOTENCY_KEY.match(key):
+        if not IDEMPOTENCY_KEY.fullmatch(key):
             return _refused(
                 400, "an Idempotency-Key header of 1 to 80 visible characters is needed"
             )
         if not request.is_json:
             return _refused(415, "send a JSON body (Content-Type: application/json)")
-        body = request.get_json(silent=True)
+        body = parsed_json()
         if not isinstance(body, dict):
             return _refused(422, "the body must be a JSON object")
         try:
@@ -87,7 +88,9 @@ def register(bp: Blueprint) -> None:
     def get_order(order_id: str) -> Any:
         """Read an order of this partner's."""
         order = (
-            api_orders.find(_services(), _caller(), order_id) if ORDER_ID.match(order_id) else None
+            api_orders.find(_services(), _caller(), order_id)
+            if ORDER_ID.fullmatch(order_id)
+            else None
         )
         if order is None:
             return _refused(404, f"no order {order_id[:20]} for this partner")
@@ -96,7 +99,7 @@ def register(bp: Blueprint) -> None:
     @bp.put("/notifications")
     def set_notifications() -> Any:
         """Register (or replace) the URL this key's order notices go to, and their secret."""
-        body = request.get_json(silent=True) if request.is_json else None
+        body = parsed_json() if request.is_json else None
         if not isinstance(body, dict):
             return _refused(422, 'send {"url": ..., "secret": ...} as JSON')
         url, secret = body.get("url"), body.get("secret")
@@ -124,7 +127,7 @@ def register(bp: Blueprint) -> None:
 def _url_problem(url: Any) -> str | None:
     if not isinstance(url, str) or len(url) > 300:
         return "'url' is an http or https URL of at most 300 characters"
-    if not NOTICE_URL.match(url):
+    if not NOTICE_URL.fullmatch(url):
         return "'url' is an http or https URL of at most 300 characters"
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -133,6 +136,6 @@ def _url_problem(url: Any) -> str | None:
 
 
 def _secret_problem(secret: Any) -> str | None:
-    if not isinstance(secret, str) or not PRINTABLE_SECRET.match(secret):
+    if not isinstance(secret, str) or not PRINTABLE_SECRET.fullmatch(secret):
         return "'secret' is 16 to 200 printable characters (it signs the notices)"
     return None

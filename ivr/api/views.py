@@ -3,26 +3,32 @@
 from __future__ import annotations
 
 import logging
-import re
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
+from activation.keyed import is_digits, is_keys
 from activation.service_layer.api_sessions import ApiFlow, ApiRefused, Partner
 from activation.service_layer.staff import ApiKey, find_api_key
 from activation.services import Services
 from activation.store.models import utcnow
 from ivr.api import order_views
+from ivr.api.bodies import parsed_json
 from ivr.api.openapi import document
 from ivr.logging_json import bind_transaction, redact
 
 log = logging.getLogger("cas.api")
-CODE = re.compile(r"^[0-9]{8}$")
-AGENT = re.compile(r"^[0-9]{1,8}$")
-PIN = re.compile(r"^[0-9]{4,8}$")
-VALUE = re.compile(r"^[0-9*#]{1,20}$")
+
+# What each value is, and how it is told to a partner who sent something else: ASCII digits
+# and the phone's keys only, checked where the call and the console check them.
+Rule = tuple[Callable[[object], bool], str]
+CODE: Rule = (lambda v: is_digits(v, 8, 8), "8 digits")
+AGENT: Rule = (lambda v: is_digits(v, 1, 8), "1 to 8 digits")
+PIN: Rule = (lambda v: is_digits(v, 4, 8), "4 to 8 digits")
+VALUE: Rule = (lambda v: is_keys(v, 20), "1 to 20 of the keys 0-9, * and #")
 
 
 def _error(status: int, message: str) -> tuple[Response, int]:
@@ -61,25 +67,26 @@ def _authenticate() -> tuple[Response, int] | None:
         # Note use now and then, not on every request: a write per call is not worth it.
         if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
             session.get_one(ApiKey, row.id).last_used_at = now
-        g.partner = Partner(row.id, row.partner)
+        g.partner = Partner(row.id, row.partner_id, row.partner.name)
     return None
 
 
 def _body() -> dict[str, Any]:
     if not request.is_json:
         raise ApiRefused(415, "send a JSON body (Content-Type: application/json)")
-    body = request.get_json(silent=True)
+    body = parsed_json()
     if not isinstance(body, dict):
         raise ApiRefused(422, "the body must be a JSON object")
     return body
 
 
-def _text(body: dict[str, Any], name: str, pattern: re.Pattern[str], required: bool) -> str | None:
+def _text(body: dict[str, Any], name: str, rule: Rule, required: bool) -> str | None:
     value = body.get(name)
     if value is None and not required:
         return None
-    if not isinstance(value, str) or not pattern.match(value):
-        raise ApiRefused(422, f"'{name}' is missing or not in the form {pattern.pattern}")
+    valid, what = rule
+    if not isinstance(value, str) or not valid(value):
+        raise ApiRefused(422, f"'{name}' is missing or not {what}")
     return value
 
 
@@ -95,7 +102,7 @@ def _seq(raw: Any) -> int | None:
 
 
 def _code(code: str) -> str:
-    if not CODE.match(code):
+    if not CODE[0](code):
         raise ApiRefused(404, f"no transaction {code[:20]}")
     return code
 

@@ -8,7 +8,7 @@ from flask import Blueprint, Flask, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from activation.services import Services
-from ivr.console import auth
+from ivr.console import auth, forms
 from ivr.console.users import ensure_demo_users
 
 ROLE_NAMES = {"csr": "CSR", "supervisor": "Supervisor", "admin": "Admin"}
@@ -69,10 +69,11 @@ def init_app(app: Flask, services: Services) -> None:
         SESSION_COOKIE_NAME="cas_console",
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SECURE=services.settings.public_url.startswith("https://"),
+        SESSION_COOKIE_SECURE=services.settings.public_url.lower().startswith("https://"),
     )
     # A global, not a context value: macros imported by the pages see globals only.
     app.jinja_env.globals["csrf_token"] = auth.csrf_token
+    app.url_map.converters["id"] = forms.RowId
     app.register_blueprint(make_blueprint())
 
 

@@ -1,14 +1,20 @@
-"""Console log-in: session cookie, CSRF token on every form, roles checked on every view."""
+"""Console log-in: a session row named by the cookie, CSRF token on every form, roles on every view.
+
+Flask's signed cookie carries the CSRF token, the flashed messages and the token of the
+console session (a row: activation.service_layer.console_access); the row decides whether the
+user is logged in, so log-out or a password change ends a session even if its cookie was kept.
+A second cookie, cas_device, remembers that this browser logged in as a user before: its
+failed log-ins count against itself rather than the account (see console_access).
+"""
 
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
-import time
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
@@ -22,14 +28,17 @@ from flask import (
     session,
     url_for,
 )
+from itsdangerous import BadSignature, URLSafeSerializer
 
-from activation.service_layer.staff import ConsoleUser, authenticate
+from activation.service_layer import console_access
 from activation.services import Services
-from activation.store import audit
 
-# A console session ends after this long, logged in or not.
-SESSION_SECONDS = 12 * 3600
 F = TypeVar("F", bound=Callable[..., Any])
+DEVICE_COOKIE = "cas_device"
+DEVICE_DAYS = 180
+# Pages fetched by the console's own script (the escalation list refreshing itself): they are
+# not a person's activity, so they do not keep a session from idling out.
+UNATTENDED = {"console.escalation_rows"}
 
 
 def services() -> Services:
@@ -54,19 +63,44 @@ def check_csrf() -> None:
 
 
 def load_user() -> None:
-    """Find the logged-in user of this request, fresh from the database."""
+    """Find the logged-in user of this request: the session row must hold, the user be active."""
     g.user = None
-    user_id, since = session.get("user_id"), session.get("since", 0)
-    if user_id is None:
+    token = session.get("sid")
+    if not isinstance(token, str):
         return
-    if time.time() - since > SESSION_SECONDS:
-        session.clear()
-        return
-    with services().db.read() as db:
-        user = db.get(ConsoleUser, user_id)
-        if user is not None and user.active:
-            db.expunge(user)
-            g.user = user
+    touch = request.endpoint not in UNATTENDED
+    g.user = console_access.session_user(services().db, token, touch=touch)
+    if g.user is None:
+        session.pop("sid", None)
+
+
+def _devices() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt="cas-console-device")
+
+
+def _device_for(name: str) -> str | None:
+    """The id of this browser if it logged in as this user before (its cookie is ours)."""
+    try:
+        known = _devices().loads(request.cookies.get(DEVICE_COOKIE, ""))
+    except BadSignature:
+        return None
+    if not isinstance(known, dict) or known.get("user") != name.strip().lower():
+        return None
+    device = known.get("id")
+    return device if isinstance(device, str) and len(device) <= 64 else None
+
+
+def _remember_device(response: Any, name: str, device: str | None) -> None:
+    value = _devices().dumps({"user": name.lower(), "id": device or secrets.token_urlsafe(16)})
+    response.set_cookie(
+        DEVICE_COOKIE,
+        value,
+        max_age=DEVICE_DAYS * 86400,
+        path=url_for("console.login"),
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+        httponly=True,
+        samesite="Strict",
+    )
 
 
 def requires(role: str) -> Callable[[F], F]:
@@ -89,11 +123,24 @@ def requires(role: str) -> Callable[[F], F]:
     return decorate
 
 
+# A path of this console and its query, in URL characters only: no scheme, no host, no
+# backslash, no CR/LF (a header cannot carry one), nothing that climbs out of /console.
+_LOCAL_PATH = re.compile(
+    r"/console(?:/[\w.~!$&'()*+,;=:@%-]*)*(?:\?[\w.~!$&'()*+,;=:@%/?-]*)?", re.A
+)
+
+
+def local_path(target: str | None) -> str | None:
+    """Return target if it is a page of this console to go back to, else None."""
+    if not target or len(target) > 500 or not _LOCAL_PATH.fullmatch(target):
+        return None
+    if "//" in target or "/.." in target or "%2f" in target.lower() or "%5c" in target.lower():
+        return None
+    return target
+
+
 def _safe_next(target: str | None) -> str:
-    parts = urlsplit(target or "")
-    if parts.scheme or parts.netloc or not parts.path.startswith("/console"):
-        return url_for("console.dashboard")
-    return target or url_for("console.dashboard")
+    return local_path(target) or url_for("console.dashboard")
 
 
 def register(bp: Blueprint) -> None:
@@ -103,28 +150,38 @@ def register(bp: Blueprint) -> None:
     def login() -> Any:
         """Log a console user in."""
         if request.method == "GET":
-            return render_template("console/login.html", next=request.args.get("next", ""))
+            return render_template(
+                "console/login.html", next=local_path(request.args.get("next")) or ""
+            )
         name = request.form.get("name", "").strip()[:40]
         password = request.form.get("password", "")[:200]
-        with services().db.transaction() as db:
-            user = authenticate(db, name, password)
-            if user is None:
-                audit.record(db, "console_user", name or "?", None, "refused", "console", "log-in")
-            else:
-                audit.record(db, "console_user", name, None, "logged_in", name, "log-in")
-                user_id = user.id
-        if user is None:
-            flash("That name and password do not match, or the account is locked.", "error")
-            return render_template("console/login.html", next=request.form.get("next", "")), 401
+        device = _device_for(name)
+        try:
+            opened = console_access.log_in(
+                services().db, name, password, request.remote_addr or "?", device
+            )
+        except console_access.LogInRefused as refused:
+            flash(str(refused), "error")
+            page = render_template(
+                "console/login.html", next=local_path(request.form.get("next")) or ""
+            )
+            if refused.retry_after is None:
+                return page, 401
+            return page, 429, {"Retry-After": str(refused.retry_after)}
         # A fresh session on log-in, so a token planted before it is worth nothing after.
         session.clear()
-        session["user_id"], session["since"] = user_id, time.time()
+        session["sid"] = opened.token
         csrf_token()
-        return redirect(_safe_next(request.form.get("next")))
+        response = redirect(_safe_next(request.form.get("next")))
+        _remember_device(response, opened.name, device)
+        return response
 
     @bp.post("/logout")
     def logout() -> Any:
-        """Log the user out."""
+        """Log the user out: the session row ends, so a kept copy of the cookie is worthless."""
+        token = session.get("sid")
+        if isinstance(token, str):
+            console_access.log_out(services().db, token)
         session.clear()
         return redirect(url_for("console.login"))
 

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from activation.keyed import is_digits, whole_number
 from activation.parties.ports import BillingRecord, BillingUnavailable
 from activation.store import audit
 from activation.store.models import Transaction
@@ -27,7 +28,7 @@ LABELS = {
 
 def _code(raw: str) -> str | None:
     code = raw.strip()
-    return code if code.isdigit() and len(code) == 8 else None
+    return code if is_digits(code, 8, 8) else None
 
 
 def _record_from_form() -> BillingRecord | str:
@@ -36,14 +37,12 @@ def _record_from_form() -> BillingRecord | str:
         values[f.name] = request.form.get(f.name, "").strip()[:200]
     if _code(values["transaction_code"]) is None:
         return "A transaction code has eight digits."
-    if not (values["mid"].isdigit() and len(values["mid"]) == 10):
+    if not is_digits(values["mid"], 10, 10):
         return "A MID has ten digits."
-    try:
-        values["deposit_cents"] = int(values["deposit_cents"] or 0)
-    except ValueError:
-        return "The deposit is a whole number of cents."
-    if not 0 <= values["deposit_cents"] <= 1_000_000:
-        return "The deposit must be between 0 and 1,000,000 cents."
+    deposit = whole_number(values["deposit_cents"] or "0", 0, 1_000_000)
+    if deposit is None:
+        return "The deposit is a whole number of cents, from 0 to 1,000,000."
+    values["deposit_cents"] = deposit
     values["line_state"] = values["line_state"] or "active"
     if values["line_state"] not in ("active", "suspended", "disconnected"):
         return "A line's state is active, suspended or disconnected."

@@ -67,7 +67,6 @@ def _axis(left: int, top: int, width: int, plot: float, top_value: int) -> str:
 def _svg(title: str, width: int, height: int, parts: list[str]) -> Markup:
     return Markup(
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
-        f'style="max-width: {width}px" '
         f'preserveAspectRatio="xMinYMin meet" aria-label="{escape(title)}">'
         f"<title>{escape(title)}</title>{''.join(parts)}</svg>"
     )

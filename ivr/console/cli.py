@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import click
 
-from activation.service_layer.staff import ROLES, add_api_key, add_user, revoke_api_key
+from activation.service_layer.staff import (
+    ROLES,
+    add_api_key,
+    add_user,
+    partner_name,
+    revoke_api_key,
+)
 from activation.store.db import Database
 from ivr.cli_support import existing_settings
 
@@ -49,7 +55,7 @@ def api_key_add(partner: str, data_dir: str | None) -> None:
         raise click.BadParameter(str(exc)) from exc
     finally:
         db.dispose()
-    click.echo(f"API key for {partner}: {key}")
+    click.echo(f"API key for {partner_name(partner)}: {key}")
     click.echo("Send it as the header  Authorization: Bearer <key>")
 
 
@@ -62,7 +68,7 @@ def api_key_revoke(prefix: str, data_dir: str | None) -> None:
     try:
         with db.transaction() as session:
             row = revoke_api_key(session, prefix)
-            partner = row.partner
+            partner = row.partner.name
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:

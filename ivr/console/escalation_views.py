@@ -18,8 +18,8 @@ from activation.store.models import (
     TelephoneNumber,
     Transaction,
 )
-from ivr.console import present
-from ivr.console.auth import requires, services
+from ivr.console import forms, present
+from ivr.console.auth import local_path, requires, services
 
 
 def open_escalations(session: Session, show_all: bool = False) -> list[Escalation]:
@@ -59,8 +59,8 @@ def action_context(session: Session, tx: Transaction) -> dict[str, Any]:
 
 
 def _back(code: str) -> Any:
-    target = request.form.get("back", "")
-    if target.startswith("/console/") and "//" not in target:
+    target = local_path(request.form.get("back", ""))
+    if target is not None:
         return redirect(target)
     return redirect(url_for("console.transaction", code=code))
 
@@ -100,7 +100,7 @@ def register(bp: Blueprint) -> None:
             rows = open_escalations(session, request.args.get("all") == "1")
             return render_template("console/_escalation_rows.html", rows=rows, when=present.when)
 
-    @bp.get("/escalations/<int:esc_id>")
+    @bp.get("/escalations/<id:esc_id>")
     @requires("csr")
     def escalation(esc_id: int) -> Any:
         """Show an escalation with its transaction's values and what can be done."""
@@ -119,7 +119,7 @@ def register(bp: Blueprint) -> None:
                 **extra,
             )
 
-    @bp.post("/escalations/<int:esc_id>/close")
+    @bp.post("/escalations/<id:esc_id>/close")
     @requires("csr")
     def close_escalation(esc_id: int) -> Any:
         """Take an escalation off the list without changing its transaction."""
@@ -143,12 +143,13 @@ def register(bp: Blueprint) -> None:
     @requires("csr")
     def approve_deposit(code: str) -> Any:
         """Approve the credit with a deposit."""
-        try:
-            cents = round(float(request.form.get("dollars", "") or 0) * 100)
-        except ValueError:
-            cents = -1
         method = request.form.get("method", "")
-        return _act(code, lambda: csr.approve_deposit(services(), code, cents, method, g.user.name))
+        return _act(
+            code,
+            lambda: csr.approve_deposit(
+                services(), code, forms.dollars("dollars", 1_000_000), method, g.user.name
+            ),
+        )
 
     @bp.post("/transactions/<code>/send")
     @requires("csr")

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 
+from activation.keyed import is_digits
 from activation.lifecycle.orders import LineRefused
 from activation.lifecycle.states import IN_SERVICE, TxStatus
 from activation.service_layer import line_orders, line_page
@@ -32,7 +33,7 @@ ORDER_FIELDS = {
 
 
 def _digits(text: str, length: int) -> bool:
-    return len(text) == length and text.isascii() and text.isdigit()
+    return is_digits(text, length, length)
 
 
 def _mid_or_404(mid: str) -> str:

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, render_template, request
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload
 
+from activation.keyed import DIGITS
 from activation.service_layer import line_page
 from activation.store.models import (
     Activity,
@@ -39,7 +40,7 @@ def search(session: Session, by: str, text: str) -> list[Transaction]:
     if by == "code":
         query = query.where(Transaction.code == text)
     elif by == "mid":
-        digits = "".join(ch for ch in text if ch.isdigit())
+        digits = "".join(ch for ch in text if ch in DIGITS)
         query = query.where(Transaction.mid == digits)
     elif by == "esn":
         query = query.where(Transaction.esn == text)
@@ -85,7 +86,7 @@ def register(bp: Blueprint) -> None:
         by, text = request.args.get("by", "code"), request.args.get("q", "")[:40]
         with services().db.read() as session:
             found = search(session, by, text)
-            digits = "".join(ch for ch in text if ch.isascii() and ch.isdigit())
+            digits = "".join(ch for ch in text if ch in DIGITS)
             lines = line_page.numbered(session, digits) if by == "mid" and digits else []
             return render_template(
                 "console/lookup.html",

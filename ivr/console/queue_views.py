@@ -56,13 +56,13 @@ def register(bp: Blueprint) -> None:
             flash(str(refused), "error")
         return redirect(url_for("console.queue"))
 
-    @bp.post("/queue/<int:activity_id>/retry")
+    @bp.post("/queue/<id:activity_id>/retry")
     @requires("supervisor")
     def retry(activity_id: int) -> Any:
         """Make an activity due now, with the reason in the audit log."""
         return _change(activity_id, csr.retry_activity)
 
-    @bp.post("/queue/<int:activity_id>/remove")
+    @bp.post("/queue/<id:activity_id>/remove")
     @requires("supervisor")
     def remove(activity_id: int) -> Any:
         """Take an activity out of the queue, with the reason in the audit log."""

@@ -12,24 +12,8 @@ from sqlalchemy.orm import Session, selectinload
 from activation.service_layer import reference
 from activation.service_layer.csr import Refused
 from activation.store.models import Agent, DepositRule, RatePlan, Switch, TelephoneNumber
-from ivr.console import present
+from ivr.console import forms, present
 from ivr.console.auth import requires, services
-
-
-def _int(name: str, default: int = 0) -> int:
-    raw = request.form.get(name, "").strip()
-    try:
-        return round(float(raw)) if raw else default
-    except ValueError as exc:
-        raise Refused(f"{name.replace('_', ' ')} must be a number") from exc
-
-
-def _cents(name: str) -> int:
-    raw = request.form.get(name, "").strip()
-    try:
-        return round(float(raw or 0) * 100)
-    except ValueError as exc:
-        raise Refused(f"{name.replace('_', ' ')} must be an amount of dollars") from exc
 
 
 def _run(change: Callable[[Session], str], back: str) -> Any:
@@ -157,7 +141,7 @@ def register(bp: Blueprint) -> None:
                 session,
                 code,
                 request.form.get("name", "")[:40],
-                _cents("monthly_dollars"),
+                forms.dollars("monthly_dollars", 10_000_000),
                 request.form.get("features", "")[:80],
                 request.form.get("active") == "1",
                 g.user.name,
@@ -191,7 +175,7 @@ def register(bp: Blueprint) -> None:
             abort(404, description=f"No switch {switch_id}.")
         return switch
 
-    @bp.post("/admin/switches/<int:switch_id>")
+    @bp.post("/admin/switches/<id:switch_id>")
     @requires("admin")
     def update_switch(switch_id: int) -> Any:
         """Change a switch's lines and whether it is in service."""
@@ -210,7 +194,7 @@ def register(bp: Blueprint) -> None:
 
         return _run(change, url_for("console.switches"))
 
-    @bp.post("/admin/switches/<int:switch_id>/logon")
+    @bp.post("/admin/switches/<id:switch_id>/logon")
     @requires("admin")
     def switch_logon(switch_id: int) -> Any:
         """Change the name and secret CAS logs on to a switch with (the secret write-only)."""
@@ -230,7 +214,7 @@ def register(bp: Blueprint) -> None:
 
         return _run(change, url_for("console.switches"))
 
-    @bp.post("/admin/switches/<int:switch_id>/blocks")
+    @bp.post("/admin/switches/<id:switch_id>/blocks")
     @requires("admin")
     def add_block(switch_id: int) -> Any:
         """Give a switch a new NPA-NXX block."""
@@ -238,7 +222,8 @@ def register(bp: Blueprint) -> None:
         def change(session: Session) -> str:
             switch = _switch(session, switch_id)
             npa_nxx = request.form.get("npa_nxx", "")[:6]
-            first, last = _int("first_suffix", 1), _int("last_suffix", 9999)
+            first = forms.number("first_suffix", 0, 9999, default=1)
+            last = forms.number("last_suffix", 0, 9999, default=9999)
             reference.add_block(session, switch, npa_nxx, first, last, g.user.name)
             return f"NPA-NXX {npa_nxx} added to {switch.name}."
 
@@ -269,21 +254,21 @@ def register(bp: Blueprint) -> None:
         """Add or change a band of the deposit table."""
 
         def change(session: Session) -> str:
-            rule_id = _int("rule_id", 0) or None
+            rule_id = forms.number("rule_id", 0, forms.LARGEST_ID, default=0) or None
             reference.save_deposit_rule(
                 session,
                 rule_id,
-                _int("min_score"),
-                _int("max_score"),
+                forms.number("min_score", 0, 999),
+                forms.number("max_score", 0, 999),
                 request.form.get("decision", ""),
-                _cents("deposit_dollars"),
+                forms.dollars("deposit_dollars", 1_000_000),
                 g.user.name,
             )
             return "Deposit table saved."
 
         return _run(change, url_for("console.deposits"))
 
-    @bp.post("/admin/deposits/<int:rule_id>/delete")
+    @bp.post("/admin/deposits/<id:rule_id>/delete")
     @requires("admin")
     def delete_deposit(rule_id: int) -> Any:
         """Remove a band of the deposit table."""

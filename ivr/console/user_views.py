@@ -13,9 +13,11 @@ from activation.service_layer.staff import (
     ROLES,
     ApiKey,
     ConsoleUser,
+    Partner,
     add_api_key,
     add_user,
     change_user,
+    partner_name,
     revoke_api_key,
 )
 from ivr.console import present
@@ -36,7 +38,9 @@ def _page(
 ) -> Any:
     with services().db.read() as session:
         users = list(session.scalars(select(ConsoleUser).order_by(ConsoleUser.name)))
-        keys = list(session.scalars(select(ApiKey).order_by(ApiKey.partner, ApiKey.id)))
+        keys = list(
+            session.scalars(select(ApiKey).join(ApiKey.partner).order_by(Partner.name, ApiKey.id))
+        )
         return render_template(
             "console/users.html",
             users=users,
@@ -112,13 +116,15 @@ def register(bp: Blueprint) -> None:
         key = _attempt(lambda session: add_api_key(session, partner, actor=g.user.name))
         if key is None:
             return redirect(url_for("console.users"))
-        return _page(new_key=(partner, key))
+        return _page(new_key=(partner_name(partner), key))
 
     @bp.post("/admin/api-keys/<prefix>/revoke")
     @requires("admin")
     def revoke_partner_key(prefix: str) -> Any:
         """Revoke a partner's API key: it stops working at once."""
-        owner = _attempt(lambda session: revoke_api_key(session, prefix[:16], g.user.name).partner)
+        owner = _attempt(
+            lambda session: revoke_api_key(session, prefix[:16], g.user.name).partner.name
+        )
         if owner is not None:
             flash(f"API key {prefix} of {owner} revoked.", "ok")
         return redirect(url_for("console.users"))

@@ -326,7 +326,10 @@ def test_admin_manages_console_users_and_never_locks_the_console_out(app, servic
 
     page = admin.post("/console/admin/users/dana", role="supervisor", active="1")
     assert "dana: role csr -&gt; supervisor." in page
-    assert dana.client.get("/console/billing").status_code == 200  # the new role, at once
+    # A new role ends the sessions of the old one; the next log-in has the new role.
+    assert dana.client.get("/console/billing").status_code == 302
+    dana = Console(app, "dana", password)
+    assert dana.client.get("/console/billing").status_code == 200
     admin.post("/console/admin/users/dana", role="supervisor")  # the log-in taken away
     assert dana.client.get("/console/escalations").status_code in (302, 401, 403)
 

@@ -21,10 +21,22 @@ from .test_api import Partner
 
 
 def open_page(chromium: Any, viewport: dict[str, int] = DESKTOP) -> Any:
-    """A fresh browser context (its own cookies) and a page in it."""
+    """A fresh browser context (its own cookies) and a page in it.
+
+    Whatever the page's Content-Security-Policy blocks is reported on its console; the page
+    keeps a list (`page.refused`) for the tests to find empty.
+    """
     context = chromium.new_context(viewport=viewport)
     context.set_default_timeout(15_000)
-    return context.new_page()
+    page = context.new_page()
+    page.refused = []
+    page.on(
+        "console",
+        lambda message: (
+            "Content Security Policy" in message.text and page.refused.append(message.text)
+        ),
+    )
+    return page
 
 
 def log_in(page: Any, live: Any, name: str, password: str) -> None:
@@ -99,6 +111,7 @@ def test_a_real_calls_escalation_appears_at_once_and_a_csr_finishes_it(
     shoot(page, screenshots, "transaction-desktop")
     page.goto(f"{live.url}/console/escalations")
     assert code not in page.inner_text("#escalation-rows")
+    assert page.refused == []  # the script's refresh lives within the page's policy
     page.context.close()
 
 
@@ -198,6 +211,7 @@ def test_every_page_reads_at_1280_and_on_a_phone(
         page.goto(f"{live.url}/console/dashboard")
         assert page.locator("svg.chart").count() >= 3
         assert page.locator("svg.chart rect.bar").count() >= 3
+        assert page.refused == []  # the pages live within their Content-Security-Policy
         page.context.close()
     assert len(list(screenshots.glob("*.png"))) == 2 * (len(PAGES) + 1)
 
@@ -222,7 +236,7 @@ def test_a_change_a_misclick_should_not_make_asks_first(chromium, live, services
     admin.once("dialog", answer(True))
     admin.click("button:has-text('revoke')")
     assert "of shop revoked." in admin.inner_text(".flash.ok")
-    assert len(asked) == 2
+    assert len(asked) == 2 and admin.refused == []
     with services.db.transaction() as session:
         entry = session.scalar(select(AuditEntry).where(AuditEntry.new_status == "revoked"))
         assert entry.actor == "admin"

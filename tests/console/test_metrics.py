@@ -50,8 +50,8 @@ def test_metrics_count_activations_escalations_queue_and_latency(app, services, 
     assert reply.status_code == 200 and reply.content_type.startswith("text/plain")
     found = samples(reply.get_data(as_text=True))
     assert found[("cas_activations_total", (("switch", "HOU1"),))] == 1
-    assert found[("cas_escalations_total", (("reason", "esn: agent asked for a CSR"),))] == 1
-    assert found[("cas_escalations_open", (("reason", "esn: agent asked for a CSR"),))] == 1
+    assert found[("cas_escalations_total", (("kind", "asked_for_csr"),))] == 1
+    assert found[("cas_escalations_open", (("kind", "asked_for_csr"),))] == 1
     assert found[("cas_queue_depth", (("state", "failed"), ("type", "billing_record")))] == 1
     assert found[("cas_queue_depth", (("state", "pending"), ("type", "switch_insert")))] == 0
     # Every webhook is timed under the step it answered.

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import click
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from activation.service_layer.staff import ApiKey, ConsoleUser, authenticate, find_api_key
+from activation.service_layer.console_access import LogInRefused, log_in
+from activation.service_layer.staff import ApiKey, ConsoleUser, find_api_key
 from ivr.console import ensure_demo_users
 from ivr.console.cli import COMMANDS
 
@@ -26,9 +28,10 @@ def test_user_add_prints_a_password_that_logs_in(settings, services, monkeypatch
     )
     assert result.exit_code == 0, result.output
     password = result.output.strip().rsplit(" ", 1)[-1]
+    opened = log_in(services.db, "maria", password, "127.0.0.1")
     with services.db.transaction() as session:
-        user = authenticate(session, "maria", password)
-        assert user is not None and user.role == "supervisor" and user.may("csr")
+        user = session.get(ConsoleUser, opened.user_id)
+        assert user.name == "maria" and user.role == "supervisor" and user.may("csr")
         assert not user.may("admin")
         stored = session.scalar(
             select(ConsoleUser.password_hash).where(ConsoleUser.name == "maria")
@@ -47,7 +50,7 @@ def test_api_key_add_prints_a_key_that_authenticates(settings, services, monkeyp
     key = result.output.split("API key for acme: ")[1].split()[0]
     with services.db.transaction() as session:
         row = find_api_key(session, key)
-        assert row is not None and row.partner == "acme"
+        assert row is not None and row.partner.name == "acme"
         assert find_api_key(session, key + "x") is None
         assert key not in session.scalar(select(ApiKey.key_hash))
 
@@ -69,8 +72,8 @@ def test_demo_users_get_fresh_passwords_each_time(services):
         ("supervisor", "supervisor"),
         ("admin", "admin"),
     ]
-    with services.db.transaction() as session:
-        for (name, _role, old), (_n, _r, new) in zip(first, second, strict=True):
-            assert old != new
-            assert authenticate(session, name, old) is None
-            assert authenticate(session, name, new) is not None
+    for (name, _role, old), (_n, _r, new) in zip(first, second, strict=True):
+        assert old != new
+        with pytest.raises(LogInRefused):
+            log_in(services.db, name, old, "127.0.0.1")
+        assert log_in(services.db, name, new, "127.0.0.1").name == name

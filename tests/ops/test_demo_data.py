@@ -19,7 +19,10 @@ from .demo_process import clean_env, free_port
 
 def _partners(clone) -> list[str]:  # type: ignore[no-untyped-def]
     with sqlite3.connect(clone / "var" / "cas.sqlite3") as db:
-        return [row[0] for row in db.execute("SELECT partner FROM api_keys ORDER BY partner")]
+        rows = db.execute(
+            "SELECT p.name FROM api_keys k JOIN partners p ON p.id = k.partner_id ORDER BY p.name"
+        )
+        return [row[0] for row in rows]
 
 
 def test_fresh_starts_over_from_what_a_demo_left(start_demo, clone):

@@ -58,8 +58,12 @@ def test_a_worker_whose_lease_ran_out_does_not_apply_its_result(services, queued
     with services.db.transaction() as session:
         activity = session.get(Activity, queued.id)
         assert (activity.state, activity.leased_by, activity.attempts) == ("done", "fast", 2)
-        logged = session.scalars(select(ActivityAttempt.attempt)).all()
-        assert logged == [2]  # only the attempt that held the lease is written
+        logged = session.execute(
+            select(ActivityAttempt.attempt, ActivityAttempt.outcome).order_by(ActivityAttempt.id)
+        ).all()
+        # The slow attempt was closed as lost when its lease was taken; only the attempt that
+        # held the lease wrote its result.
+        assert [tuple(row) for row in logged] == [(1, "lost"), (2, "ok")]
 
 
 def test_back_off_follows_the_type_and_exhaustion_fails_the_activity(services, queued):  # type: ignore[no-untyped-def]
@@ -113,3 +117,21 @@ def test_the_due_sweep_gives_a_dead_worker_s_activity_back_and_logs_it(services,
         lines = session.scalars(select(ActivityAttempt).order_by(ActivityAttempt.id)).all()
         assert [(a.attempt, a.outcome) for a in lines] == [(1, "lost"), (2, "ok")]
         assert "host:4242:1" in lines[0].answer
+
+
+def test_an_attempt_is_logged_when_it_starts_and_closed_as_lost_when_its_worker_dies(services):
+    now = utcnow()
+    with services.db.transaction() as session:
+        activities.enqueue(session, "billing_record", {}, target="billing", now=now)
+    lease = timedelta(seconds=60)
+    claimed = activities.claim(services.db, "doomed", lease, now)
+    with services.db.read() as session:
+        [row] = session.scalars(select(ActivityAttempt)).all()
+        assert (row.attempt, row.outcome, row.request) == (1, "started", "billing_record billing")
+    # The worker dies; the scheduler's sweep finds the lease run out.
+    with services.db.transaction() as session:
+        assert activities.recover_expired(session, now + lease * 2) == [claimed.id]
+    with services.db.read() as session:
+        [row] = session.scalars(select(ActivityAttempt)).all()
+        assert row.outcome == "lost" and "lease of doomed ran out" in row.answer
+        assert row.duration_ms == 120_000

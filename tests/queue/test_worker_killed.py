@@ -29,6 +29,13 @@ from .conftest import wait_for
 DEADLINE = 10  # the killed worker's switch deadline; its lease is three times that
 
 
+def started_by(worker: subprocess.Popen[bytes]) -> str:
+    """The start of the name a worker process leases activities under (host:pid)."""
+    import socket
+
+    return f"{socket.gethostname()}:{worker.pid}:"
+
+
 def _worker_process(data_dir) -> subprocess.Popen[bytes]:  # type: ignore[no-untyped-def]
     env = {
         **os.environ,
@@ -87,6 +94,9 @@ def test_a_killed_worker_s_insertion_is_finished_by_another_and_the_mid_is_on_on
             assert (activity.state, activity.attempts) == ("running", 1)
             assert f":{worker.pid}:" in activity.leased_by  # still the killed worker's
             lease_until = activity.lease_until
+            # The attempt that died is in the log, begun and never finished.
+            [started] = activity_log.for_switch(session, "HOU1")
+        assert (started.attempt, started.outcome) == (1, "started")
         assert lease_until - utcnow() > timedelta(seconds=DEADLINE)
 
         # While the lease runs, nobody else takes the activity...
@@ -107,7 +117,9 @@ def test_a_killed_worker_s_insertion_is_finished_by_another_and_the_mid_is_on_on
             tx = session.scalars(select(Transaction)).one()
             assert (tx.status, tx.mid) == ("active", mid)
             assert session.get(TelephoneNumber, mid).status == "active"
-            [line] = activity_log.for_switch(session, "HOU1")
+            lost, line = activity_log.for_transaction(session, "60000001")[:2]
+        assert (lost.attempt, lost.outcome) == (1, "lost")
+        assert f"worker {started_by(worker)}" in lost.answer and "did not finish" in lost.answer
         assert (line.attempt, line.outcome, line.transaction_code) == (2, "ok", "60000001")
         assert sim.subscribers() == [Subscriber(mid, "13803186457", "10")]
         assert sim.stats()["insert"] == 1  # asked first, never inserted twice

@@ -262,13 +262,13 @@ def test_a_state_repair_the_switch_refuses_goes_to_a_csr(services):
     with services.db.transaction() as session:
         SwitchChange().failed(session, session.get_one(Activity, change.id), "LineDown: no answer")
     with services.db.read() as session:
-        reasons = session.scalars(
-            select(Escalation.reason).where(Escalation.transaction_id == tx.id)
+        escalations = session.execute(
+            select(Escalation.reason, Escalation.kind).where(Escalation.transaction_id == tx.id)
         ).all()
         assert session.get_one(Transaction, tx.id).status == "suspended"  # CAS's state stands
-    assert reasons == [
-        "repair refused: barring not provisioned",
-        "repair gave up: LineDown: no answer",
+    assert [tuple(e) for e in escalations] == [
+        ("repair refused: barring not provisioned", "comparison"),
+        ("repair gave up: LineDown: no answer", "comparison"),
     ]
 
 

@@ -4,7 +4,8 @@ For each --count it builds a world with that many active numbers on one demo swi
 switch HOU1 by default; --dialect mml is HOU2, ber HOU3): CAS's
 side written straight into a SQLite database with bulk inserts, the switch's side straight into
 the simulator's subscriber file, with --planted differences spread over it (missing, unknown,
-ESN and feature mismatches, in equal shares). Then it measures
+ESN, feature and state mismatches, in equal shares: a line suspended in CAS the switch holds
+active). Then it measures
 
 - the floor: both sides written as sorted text by the sqlite3 shell and compared with `comm`;
 - the switch's dump alone through its adapter (what the line and the dialect cost), read as
@@ -52,7 +53,13 @@ SWITCHES = {"tl1": "HOU1", "mml": "HOU2", "ber": "HOU3"}
 DIALECT = "tl1"  # set by --dialect, in the bench and in its children
 SWITCH = SWITCHES[DIALECT]
 FIRST_BLOCK = 720000  # NPA-NXX 720000, 720001, ... each numbered 0000-9999
-KINDS = ("missing_on_switch", "unknown_to_cas", "esn_mismatch", "feature_mismatch")
+KINDS = (
+    "missing_on_switch",
+    "unknown_to_cas",
+    "esn_mismatch",
+    "feature_mismatch",
+    "state_mismatch",
+)
 CHUNK = 50_000
 
 
@@ -92,7 +99,7 @@ def build(directory: Path, count: int, planted: dict[int, str]) -> Settings:
                         "id": i + 1,
                         "code": f"B{i:07d}",
                         "agent_id": 1,
-                        "status": "active",
+                        "status": "suspended" if planted.get(i) == "state_mismatch" else "active",
                         "step": "done",
                         "esn": f"2{i:010d}",
                         "rate_plan_code": "10",
@@ -152,10 +159,14 @@ def floor(directory: Path) -> dict[str, float]:
     """Time both sides written as sorted text by the sqlite3 shell, and `comm` on them."""
     cpu = children_cpu()
     cas_sql = (
-        "SELECT n.mid || ' ' || t.esn || ' ' || t.rate_plan_code FROM telephone_numbers n "
-        "JOIN transactions t ON t.id = n.transaction_id WHERE n.status = 'active' ORDER BY n.mid"
+        "SELECT n.mid || ' ' || t.esn || ' ' || t.rate_plan_code || ' ' || "
+        "CASE t.status WHEN 'suspended' THEN 'suspended' ELSE 'active' END "
+        "FROM telephone_numbers n JOIN transactions t ON t.id = n.transaction_id "
+        "WHERE n.status = 'active' ORDER BY n.mid"
     )
-    switch_sql = "SELECT mid || ' ' || esn || ' ' || features FROM subscriber ORDER BY mid"
+    switch_sql = (
+        "SELECT mid || ' ' || esn || ' ' || features || ' ' || state FROM subscriber ORDER BY mid"
+    )
     times: dict[str, float] = {}
     for name, db, sql in (
         ("cas_text", directory / "cas.sqlite3", cas_sql),
@@ -217,7 +228,7 @@ def measure_comparison(directory: Path) -> None:
     services = bootstrap(Settings(data_dir=directory, secret_key=SECRET))
     before = peak_rss_mb()
     started, cpu = time.perf_counter(), time.process_time()
-    result = run_comparison(services, [SWITCH], directory / "reports")
+    result = run_comparison(services, [SWITCH], directory / "reports")  # the switch alone
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     peak = peak_rss_mb()
     (outcome,) = result.switches

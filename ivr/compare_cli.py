@@ -1,9 +1,11 @@
 """`cas compare`: run the telephone-number comparison by hand.
 
-In a terminal it shows a bar per switch (rate and time left) and prints the summary; otherwise
-it writes one JSON object a line, for logs and cron. Exit status: 0 when CAS and every switch
-agree, 1 when there are discrepancies or a switch could not be read, 75 when another
-comparison is running, 2 for a usage error (such as an unknown switch).
+It compares CAS with every active switch and with billing; `--switch` narrows it to the
+switches named, and `--switch billing` to billing (alone, or beside the switches named). In a
+terminal it shows a bar per side (rate and time left) and prints the summary; otherwise it
+writes one JSON object a line, for logs and cron. Exit status: 0 when CAS and every side agree,
+1 when there are discrepancies or a side could not be read, 75 when another comparison is
+running, 2 for a usage error (such as an unknown switch).
 """
 
 from __future__ import annotations
@@ -22,7 +24,10 @@ EXIT_BUSY = 75  # EX_TEMPFAIL: try again later
     "switch_names",
     multiple=True,
     metavar="NAME",
-    help="Compare only this switch (repeat for more); every active switch by default.",
+    help=(
+        "Compare only this switch (repeat for more), or 'billing' for the billing side; "
+        "every active switch and billing by default. Naming only switches leaves billing out."
+    ),
 )
 @click.option(
     "--report",
@@ -33,7 +38,10 @@ EXIT_BUSY = 75  # EX_TEMPFAIL: try again later
 @click.option(
     "--repair",
     is_flag=True,
-    help="Queue re-inserts of what switches lack and flag the rest for a CSR (else a dry run).",
+    help=(
+        "Queue the repairs (switch re-inserts and state changes, billing re-sends) and flag "
+        "the rest for a CSR (else a dry run)."
+    ),
 )
 @click.option("--data-dir", type=click.Path(file_okay=False), help="Where CAS keeps its files.")
 @click.pass_context
@@ -44,7 +52,7 @@ def compare(
     repair: bool,
     data_dir: str | None,
 ) -> None:
-    """Compare the numbers CAS holds active with every switch's own database."""
+    """Compare the lines CAS holds in service with every switch's database and with billing."""
     from activation.comparison.lock import ComparisonRunning
     from activation.comparison.progress import JsonLines, RichBar
     from activation.comparison.run import run_comparison

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from activation.comparison.findings import Findings
 from activation.comparison.merge import DumpFailed, Tally, merge
 from activation.comparison.run import run_comparison
+from activation.lifecycle.assignment import billing_record
 from activation.services import Services
 from activation.settings import Settings
 from activation.store.comparison import ComparisonFinding, ComparisonRun
@@ -96,11 +97,11 @@ def run_merge(
     services: Services,
     cas: list[Record],
     dump: list[Subscriber],
-    in_flight: dict[str, int] | None = None,
+    in_flight: dict[str, str] | None = None,
     keeps_features: bool = True,
 ) -> tuple[set[tuple[str, str]], Tally]:
     """Merge with both sides cut in batches of several sizes; every size must find the same."""
-    lines = [(s.mid, s.esn, s.features) for s in dump]
+    lines = [(s.mid, s.esn, s.features, s.state) for s in dump]
     outcomes = []
     for size in (1, 2, 3, 1000):
         run_id = new_run(services)
@@ -121,12 +122,12 @@ def run_merge(
     return outcomes[0]
 
 
-def cas_row(suffix: int, esn: str = "", plan: str = "10") -> Record:
-    return (mid(suffix), esn or f"138{suffix:08d}", plan)
+def cas_row(suffix: int, esn: str = "", plan: str = "10", state: str = "active") -> Record:
+    return (mid(suffix), esn or f"138{suffix:08d}", plan, state)
 
 
-def line(suffix: int, esn: str = "", plan: str = "10") -> Subscriber:
-    return Subscriber(mid(suffix), esn or f"138{suffix:08d}", plan)
+def line(suffix: int, esn: str = "", plan: str = "10", state: str = "active") -> Subscriber:
+    return Subscriber(mid(suffix), esn or f"138{suffix:08d}", plan, state)
 
 
 def test_merge_finds_every_kind_including_the_first_and_last_mid(services):
@@ -147,6 +148,23 @@ def test_merge_finds_every_kind_including_the_first_and_last_mid(services):
 def test_merge_reports_esn_and_feature_mismatch_of_one_mid_separately(services):
     findings, _ = run_merge(services, [cas_row(7)], [line(7, esn="1", plan="30")])
     assert findings == {("esn_mismatch", mid(7)), ("feature_mismatch", mid(7))}
+
+
+def test_merge_finds_a_line_in_another_state_either_way(services):
+    cas = [cas_row(1, state="suspended"), cas_row(2), cas_row(3, state="suspended"), cas_row(4)]
+    dump = [line(1), line(2, state="suspended"), line(3, state="suspended"), line(4)]
+    findings, _ = run_merge(services, cas, dump)
+    assert findings == {("state_mismatch", mid(1)), ("state_mismatch", mid(2))}
+    run_id = new_run(services)
+    out = Findings(services.db, run_id, "HOU1", {})
+    merge([[cas_row(1, state="suspended")]], [[cas_row(1)]], out, Tally())
+    out.flush()
+    with services.db.transaction() as session:
+        finding = session.scalars(
+            select(ComparisonFinding).where(ComparisonFinding.run_id == run_id)
+        ).one()
+    assert (finding.cas_state, finding.switch_state) == ("suspended", "active")
+    assert finding.detail == "suspended in CAS, active on the switch"
 
 
 @pytest.mark.parametrize(
@@ -194,7 +212,7 @@ def test_a_dump_out_of_order_cannot_be_trusted(services):
 def test_mids_in_flight_are_not_discrepancies(services):
     cas = [cas_row(1), cas_row(2)]
     dump = [line(2, esn="1"), line(3)]
-    in_flight = {mid(1): 11, mid(2): 12, mid(3): 13}
+    in_flight = {mid(n): f"switch_change activity {n} (suspend)" for n in (1, 2, 3)}
     findings, _ = run_merge(services, cas, dump, in_flight)
     assert findings == {("in_flight", mid(1)), ("in_flight", mid(2)), ("in_flight", mid(3))}
 
@@ -210,7 +228,7 @@ def test_features_are_not_compared_on_a_switch_that_keeps_none(services):
 def activate(session, suffix: int, esn: str = "", plan: str = "10", block: str = MID) -> None:
     number = f"{block}{suffix:04d}"
     tx = Transaction(
-        code=f"C{block[-2:]}{suffix:05d}",
+        code=f"{block[-2:]}{suffix:06d}",
         agent_id=1,
         status="active",
         step="done",
@@ -292,13 +310,19 @@ def test_an_unknown_switch_name_is_refused_before_anything_runs(faked, tmp_path)
         assert session.scalar(select(ComparisonRun.id)) is None
 
 
-def test_every_active_switch_is_compared_by_default(faked, tmp_path):
+def test_every_active_switch_and_billing_are_compared_by_default(faked, tmp_path):
     services, gateway = faked
     gateway.lines.update({"HOU1": [line(1), line(2), line(3), line(9999)], "HOU2": [], "HOU3": []})
+    with services.db.transaction() as session:
+        for tx in session.scalars(select(Transaction)):
+            services.billing.submit(billing_record(tx))
     result = run_comparison(services, report_dir=tmp_path / "reports")
     with services.db.transaction() as session:
         active = session.scalars(select(Switch.name).where(Switch.active.is_(True))).all()
     assert [r.name for r in result.switches] == sorted(active)
+    assert [r.name for r in result.sides] == [*sorted(active), "billing"]
+    assert result.billing is not None
+    assert (result.billing.cas_numbers, result.billing.switch_lines) == (4, 4)
     assert result.discrepancies == 0 and result.unreadable == {}
 
 

@@ -2,7 +2,8 @@
 
 The merge compares whole stretches of records at once and steps MID by MID only where they
 differ; the reference below looks at every MID through dictionaries. Hypothesis draws both
-sides (with every kind of difference, repeats and MIDs in flight) and the batch sizes.
+sides as (MID, ESN, features, state) records (with every kind of difference, suspended lines
+on either side, repeats and MIDs in flight) and the batch sizes.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from switch_adapters.port import Record
 class Kept(Findings):
     """Findings kept in memory rather than written."""
 
-    def __init__(self, in_flight: dict[str, int]) -> None:
+    def __init__(self, in_flight: dict[str, str]) -> None:
         super().__init__(None, 1, "HOU1", in_flight)  # type: ignore[arg-type]
         self.kept: list[tuple[str, str]] = []
 
@@ -53,6 +54,8 @@ def reference(
                 found["esn_mismatch", mid] += 1
             if keeps_features and ours[2] != theirs[2]:
                 found["feature_mismatch", mid] += 1
+            if ours[3] != theirs[3]:
+                found["state_mismatch", mid] += 1
     return found
 
 
@@ -66,7 +69,17 @@ def cut(records: list[Record], sizes: list[int]) -> list[list[Record]]:
 
 
 # What the switch does with each of CAS's numbers, and what it adds of its own.
-FATES = ["same"] * 6 + ["missing", "esn", "features", "both", "repeated", "repeated other"]
+FATES = ["same"] * 6 + [
+    "missing",
+    "esn",
+    "features",
+    "both",
+    "state",
+    "everything",
+    "repeated",
+    "repeated other",
+]
+STATES = ["active", "active", "suspended"]
 
 
 @st.composite
@@ -77,7 +90,8 @@ def sides(draw: st.DrawFn) -> tuple[list[Record], list[Record], set[str]]:
     dump: list[Record] = []
     for suffix in sorted(set(suffixes) | extra):
         mid = f"713555{suffix:04d}"
-        record = (mid, f"138{suffix:08d}", "10")
+        state = draw(st.sampled_from(STATES))
+        record = (mid, f"138{suffix:08d}", "10", state)
         if suffix in extra:
             dump.append(record)
             continue
@@ -85,16 +99,19 @@ def sides(draw: st.DrawFn) -> tuple[list[Record], list[Record], set[str]]:
         fate = draw(st.sampled_from(FATES))
         if fate == "missing":
             continue
+        other = "active" if state == "suspended" else "suspended"
         line = {
-            "esn": (mid, "13899999999", "10"),
-            "features": (mid, record[1], "20"),
-            "both": (mid, "13899999999", "20"),
+            "esn": (mid, "13899999999", "10", state),
+            "features": (mid, record[1], "20", state),
+            "both": (mid, "13899999999", "20", state),
+            "state": (mid, record[1], "10", other),
+            "everything": (mid, "13899999999", "20", other),
         }.get(fate, record)
         dump.append(line)
         if fate == "repeated":
             dump.append(line)
         elif fate == "repeated other":
-            dump.append((mid, "13800000001", "30"))
+            dump.append((mid, "13800000001", "30", other))
     everything = [r[0] for r in cas] + [r[0] for r in dump]
     in_flight = (
         set(draw(st.lists(st.sampled_from(everything), max_size=5))) if everything else set()
@@ -111,7 +128,7 @@ def sides(draw: st.DrawFn) -> tuple[list[Record], list[Record], set[str]]:
 )
 def test_the_merge_finds_what_the_reference_finds(drawn, cas_sizes, dump_sizes, keeps_features):
     cas, dump, in_flight = drawn
-    out = Kept({mid: 1 for mid in in_flight})
+    out = Kept({mid: "switch_change activity 1 (suspend)" for mid in in_flight})
     tally = Tally()
     merge(cut(cas, cas_sizes), cut(dump, dump_sizes), out, tally, keeps_features=keeps_features)
     out.flush()

@@ -13,8 +13,8 @@ from sqlalchemy import update
 
 from activation.comparison.lock import ComparisonRunning, LockLost, RunLock
 from activation.comparison.progress import JsonLines, RichBar
-from activation.comparison.report import RunPoint, svg_chart, text_chart
-from activation.store.comparison import ComparisonLock
+from activation.comparison.report import RunPoint, summary, svg_chart, text_chart
+from activation.store.comparison import ComparisonLock, ComparisonRun
 
 DAY = datetime(2026, 11, 1, 2, 30, tzinfo=UTC)
 
@@ -24,6 +24,7 @@ def points() -> list[RunPoint]:
         RunPoint(1, DAY, {}, 0),
         RunPoint(2, DAY + timedelta(days=1), {"missing_on_switch": 3, "in_flight": 9}, 0),
         RunPoint(3, DAY + timedelta(days=2), {"unknown_to_cas": 4, "esn_mismatch": 2}, 1),
+        RunPoint(4, DAY + timedelta(days=3), {"missing_in_billing": 1, "state_mismatch": 1}, 0),
     ]
 
 
@@ -33,6 +34,7 @@ def test_the_text_chart_scales_bars_to_the_worst_run_and_marks_unreadable_ones()
         "  run     1 2026-11-01 02:30 |            |         0",
         "  run     2 2026-11-02 02:30 |######      |         3",
         "  run     3 2026-11-03 02:30 |############|         6 !",
+        "  run     4 2026-11-04 02:30 |####        |         2",
     ]
 
 
@@ -42,12 +44,61 @@ def test_the_svg_chart_stacks_each_kind_and_is_well_formed():
     titles = [t.text for t in svg.iter(f"{ns}title")]
     assert "run 2 missing_on_switch: 3" in titles
     assert "run 3 unknown_to_cas: 4" in titles and "run 3 esn_mismatch: 2" in titles
-    assert "1 switch(es) unreadable" in titles
+    assert "1 side(s) unreadable" in titles
+    assert "run 4 missing_in_billing: 1" in titles and "run 4 state_mismatch: 1" in titles
     assert not any("in_flight" in (t or "") for t in titles)  # not a discrepancy
+    legend = [t.text for t in svg.iter(f"{ns}text")]
+    assert "state" in legend  # a switch's kind
+    assert {"billing: missing", "billing: extra", "billing: other tx"} <= set(legend)
     bars = [r for r in svg.iter(f"{ns}rect") if r.find(f"{ns}title") is not None]
     heights = {r.find(f"{ns}title").text: float(r.get("height")) for r in bars}
     assert heights["run 3 unknown_to_cas: 4"] == pytest.approx(
         2 * heights["run 3 esn_mismatch: 2"], abs=0.2
+    )
+
+
+def test_the_summary_gives_billing_a_table_of_its_own():
+    run = ComparisonRun(
+        id=9,
+        started_at=DAY,
+        finished_at=DAY + timedelta(seconds=3),
+        repair=False,
+        switches=["HOU1", "billing"],
+        counts={
+            "HOU1": {"state_mismatch": 2, "in_flight": 1},
+            "billing": {"missing_in_billing": 1, "other_transaction": 3, "in_flight": 4},
+        },
+        unreadable={},
+        cas_numbers=10,
+        switch_numbers=11,
+        billing_lines=12,
+        billing_records=13,
+        discrepancies=6,
+    )
+    text = summary(run, [], {})
+    assert "CAS numbers compared: 10; switch lines read: 11" in text
+    assert "CAS lines compared with billing: 12; billing records read: 13" in text
+    lines = text.splitlines()
+    switch_head = next(line for line in lines if line.startswith("switch "))
+    assert switch_head.split() == [
+        "switch", "missing", "unknown", "ESN", "features", "state", "duplicate", "in", "flight",
+        "readable",
+    ]  # fmt: skip
+    assert next(line for line in lines if line.startswith("HOU1 ")).split() == [
+        "HOU1", "0", "0", "0", "0", "2", "0", "1", "yes",
+    ]  # fmt: skip
+    billing_head = next(line for line in lines if line.startswith("billing "))
+    assert billing_head.split() == [
+        "billing", "missing", "extra", "other", "tx", "ESN", "plan", "state", "in", "flight",
+        "readable",
+    ]  # fmt: skip
+    billing_row = [line for line in lines if line.startswith("billing ")][1]
+    assert billing_row.split() == ["billing", "1", "0", "3", "0", "0", "0", "4", "yes"]
+    # Billing alone: no switch table, no switch figures.
+    run.switches, run.counts = ["billing"], {"billing": run.counts["billing"]}
+    alone = summary(run, [], {})
+    assert "switch lines read" not in alone and not any(
+        line.startswith("switch ") for line in alone.splitlines()
     )
 
 
@@ -85,9 +136,13 @@ def test_the_terminal_bar_shows_each_switch_and_the_unreadable():
         bar.event("switch_finished", switch="HOU1")
         bar.event("switch_started", switch="HOU2", expected=0)
         bar.event("switch_finished", switch="HOU2", unreadable="LineDown: no carrier")
+        bar.event("billing_started", side="billing", expected=10)
+        bar.advanced("billing", 5, 10)
+        bar.event("billing_finished", side="billing", unreadable="BillingUnavailable: down")
     text = out.getvalue()
     assert "HOU1" in text and "1000/1000" in text
     assert "HOU2: could not be read: LineDown: no carrier" in text
+    assert "billing: could not be read: BillingUnavailable: down" in text
 
 
 def test_a_second_lock_is_refused_until_the_first_is_released(services):

@@ -1,7 +1,8 @@
 """Whole comparison runs against switch simulator processes, on SQLite and PostgreSQL.
 
 Each test seeds the simulators' subscriber files and CAS's database with known differences
-and checks the findings exactly.
+and checks the findings exactly. Billing holds every line's record here, as it should; its
+own differences are planted in test_comparison_billing.py.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy import func, select, update
 from activation.comparison.lock import ComparisonRunning, RunLock
 from activation.comparison.run import run_comparison
 from activation.jobs.worker import Worker
+from activation.lifecycle.assignment import billing_record
 from activation.parties.switching import definition
 from activation.queue import activities
 from activation.services import Services
@@ -50,17 +52,32 @@ def esn(mid: str) -> str:
     return "1" + mid
 
 
-def activate(session, mid: str, plan: str = "10", handset: str = "") -> None:
-    """Make a MID active in CAS for a transaction of its own."""
+def code_of(mid: str) -> str:
+    """The eight-digit transaction code of the line planted on a MID."""
+    return f"{mid[0]}{mid[-7:]}"
+
+
+SWITCH_OF = {"713555": "HOU1", "281555": "HOU2", "832555": "HOU3"}
+
+
+def activate(
+    session, mid: str, plan: str = "10", handset: str = "", status: str = "active"
+) -> Transaction:
+    """Make a MID a line in service in CAS (active, or suspended) for a transaction of its own."""
     tx = Transaction(
-        code=f"C{mid[0]}{mid[-6:]}",
+        code=code_of(mid),
         agent_id=1,
-        status="active",
+        status=status,
         step="done",
         esn=handset or esn(mid),
         rate_plan_code=plan,
         npa_nxx=mid[:6],
         mid=mid,
+        switch_name=SWITCH_OF[mid[:6]],
+        bureau_name="Jane Q Public",
+        bureau_address="12 Main Street, Houston, Texas",
+        deposit_cents=0,
+        deposit_method="",
     )
     session.add(tx)
     session.flush()
@@ -69,13 +86,14 @@ def activate(session, mid: str, plan: str = "10", handset: str = "") -> None:
         .where(TelephoneNumber.mid == mid)
         .values(status="active", transaction_id=tx.id)
     )
+    return tx
 
 
 def queue_insert(session, mid: str, switch: str) -> int:
     """Reserve a MID for a transaction whose switch insertion is still queued."""
     switch_id = session.scalar(select(Switch.id).where(Switch.name == switch))
     tx = Transaction(
-        code=f"Q{mid[0]}{mid[-6:]}",
+        code=f"9{mid[0]}{mid[-6:]}",
         agent_id=1,
         status="assigning",
         step="number",
@@ -137,6 +155,16 @@ def switches(services: Services, tmp_path: Path) -> Iterator[Switches]:
         yield Switches(services, tmp_path, stack)
 
 
+def bill_every_line(services: Services) -> None:
+    """Give billing the record of every line in service, as the activations would have."""
+    with services.db.read() as session:
+        lines = session.scalars(
+            select(Transaction).where(Transaction.status.in_(("active", "suspended")))
+        ).all()
+        for tx in lines:
+            services.billing.submit(billing_record(tx))
+
+
 def findings(services: Services, run_id: int) -> set[tuple[str, str, str]]:
     with services.db.transaction() as session:
         rows = session.execute(
@@ -181,6 +209,7 @@ def seed_every_kind(services: Services, switches: Switches) -> None:
         queue_insert(session, HOU1 + "0007", "HOU1")  # not on the switch yet
         activate(session, HOU2 + "0001")
         activate(session, HOU2 + "9999", plan="20")
+    bill_every_line(services)
     switches.start(
         "HOU1",
         [
@@ -206,10 +235,11 @@ def test_a_dry_run_finds_every_kind_exactly_and_changes_nothing(services, switch
     assert findings(services, result.run_id) == EXPECTED
     assert result.unreadable == {}
     assert result.discrepancies == 11
-    assert {r.name: (r.cas_numbers, r.switch_lines) for r in result.switches} == {
+    assert {r.name: (r.cas_numbers, r.switch_lines) for r in result.sides} == {
         "HOU1": (5, 6),
         "HOU2": (2, 0),
         "HOU3": (0, 3),
+        "billing": (7, 7),
     }
     assert (count(services, Activity), count(services, Escalation)) == (queued, escalated)
 
@@ -227,15 +257,15 @@ def test_a_dry_run_finds_every_kind_exactly_and_changes_nothing(services, switch
         assert run.report_path == str(result.files["csv"])
     with result.files["csv"].open() as fh:
         rows = list(csv.DictReader(fh))
-    assert [(r["switch"], r["mid"]) for r in rows] == sorted((s, m) for s, _, m in EXPECTED)
+    assert [(r["side"], r["mid"]) for r in rows] == sorted((s, m) for s, _, m in EXPECTED)
     details = {r["mid"]: r["detail"] for r in rows if r["kind"] == "unknown_to_cas"}
     assert details[HOU1 + "0000"] == "not in CAS's number inventory"
     assert details[HOU1 + "0005"] == "free in CAS"
     esn_row = next(r for r in rows if r["kind"] == "esn_mismatch")
-    assert (esn_row["cas_esn"], esn_row["switch_esn"], esn_row["transaction"]) == (
+    assert (esn_row["cas_esn"], esn_row["side_esn"], esn_row["transaction"]) == (
         esn(HOU1 + "0003"),
         "13899999999",
-        "C7550003",
+        code_of(HOU1 + "0003"),
     )
     assert result.files["txt"].read_text() == result.summary
     assert "HOU1" in result.summary and "dry run" in result.summary

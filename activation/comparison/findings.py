@@ -1,8 +1,8 @@
-"""One switch's findings of a comparison run, collected and written in batches.
+"""One side's findings of a comparison run, collected and written in batches.
 
-The merge hands over records, (MID, ESN, features), never ORM rows: what a finding needs besides
-(the transaction behind a MID CAS holds, how CAS holds a MID it does not hold active) is looked
-up once per batch of findings, when they are written.
+The merge hands over records, (MID, ESN, features, state), never ORM rows: what a finding needs
+besides (the transaction behind a MID CAS holds, how CAS holds a MID it does not hold active)
+is looked up once per batch of findings, when they are written.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from activation.store.comparison import (
     FEATURE_MISMATCH,
     IN_FLIGHT,
     MISSING_ON_SWITCH,
+    STATE_MISMATCH,
     UNKNOWN_TO_CAS,
     ComparisonFinding,
 )
@@ -29,9 +30,10 @@ FLUSH = 1000  # findings written at a time
 
 
 class Findings:
-    """Collects one switch's findings and writes them in batches."""
+    """Collects one side's findings (a switch's here) and writes them in batches."""
 
-    def __init__(self, db: Database, run_id: int, switch: str, in_flight: dict[str, int]):
+    def __init__(self, db: Database, run_id: int, switch: str, in_flight: dict[str, str]):
+        """`in_flight`: the MIDs with work under way, each with what is (in_flight.switch_work)."""
         self.db = db
         self.run_id = run_id
         self.switch = switch
@@ -40,9 +42,17 @@ class Findings:
         self.pending: list[dict[str, Any]] = []
 
     def add(
-        self, kind: str, mid: str, cas: Record | None, sub: Record | None, detail: str = ""
+        self,
+        kind: str,
+        mid: str,
+        cas: Record | None,
+        sub: Record | None,
+        detail: str = "",
+        *,
+        transaction_id: int | None = None,
+        billed_code: str | None = None,
     ) -> None:
-        """Record one finding: CAS's record of the MID and the switch's, where they have one."""
+        """Record one finding: CAS's record of the MID and the side's, where they have one."""
         self.pending.append(
             {
                 "run_id": self.run_id,
@@ -53,7 +63,10 @@ class Findings:
                 "switch_esn": sub[1][:18] if sub else None,
                 "cas_features": (cas[2] or None) if cas else None,
                 "switch_features": sub[2][:80] if sub else None,
-                "transaction_id": None,
+                "cas_state": cas[3] if cas else None,
+                "switch_state": sub[3][:12] if sub else None,
+                "billed_code": billed_code,
+                "transaction_id": transaction_id,
                 "repair": "",
                 "repair_ref": "",
                 "detail": detail[:200],
@@ -100,10 +113,9 @@ class Findings:
     def flying(
         self, mid: str, where: str, cas: Record | None = None, sub: Record | None = None
     ) -> None:
-        """Record a MID whose insertion is still under way."""
+        """Record a MID with work under way on it."""
         self.in_flight_seen.add(mid)
-        activity = self.in_flight[mid]
-        self.add(IN_FLIGHT, mid, cas, sub, f"switch_insert activity {activity}; {where}")
+        self.add(IN_FLIGHT, mid, cas, sub, f"{self.in_flight[mid]}; {where}")
 
     def cas_only(self, cas: Record) -> None:
         """CAS holds the MID active; the switch does not."""
@@ -128,10 +140,12 @@ class Findings:
             self.add(ESN_MISMATCH, sub[0], cas, sub)
         if keeps_features and cas[2] != sub[2]:
             self.add(FEATURE_MISMATCH, sub[0], cas, sub)
+        if cas[3] != sub[3]:
+            self.add(STATE_MISMATCH, sub[0], cas, sub, f"{cas[3]} in CAS, {sub[3]} on the switch")
 
     def duplicate(self, sub: Record, first: Record) -> None:
         """The dump gave a MID again."""
-        same = tuple(sub[:3]) == tuple(first[:3])
+        same = tuple(sub) == tuple(first)
         detail = "line repeated" if same else "repeated with other values; the first compared"
         self.add(DUPLICATE, sub[0], None, sub, detail)
 

@@ -2,15 +2,17 @@
 
 Rules of the merge, one switch at a time:
 
-- Both sides come ordered by MID as batches of records, (MID, ESN, features), and are read
+- Both sides come ordered by MID as batches of records, (MID, ESN, features, state), and are read
   once, in step; neither is ever held whole in memory (CAS's side through a streaming cursor,
-  comparison_cas; the switch's through its adapter's dump). Memory is what the in-flight
-  insertions, a batch of each side and a batch of findings take.
-- A MID only CAS holds active is missing on the switch; one only the switch holds is unknown
-  to CAS; one both hold is checked for ESN and (where the switch keeps them) features, CAS's
-  features being the transaction's rate plan code, which is what the insertion sent.
-- A MID with a switch insertion still queued or running, or one that finished while the run
-  was under way, is in flight: reported, never a discrepancy.
+  comparison.cas_side; the switch's through its adapter's dump). Memory is what the MIDs in
+  flight, a batch of each side and a batch of findings take.
+- A MID only CAS holds in service is missing on the switch; one only the switch holds is
+  unknown to CAS; one both hold is checked for ESN, (where the switch keeps them) features, and
+  state: CAS's features are the line's rate plan code, its state suspended for a suspended
+  line and active otherwise, the values as the line's last completed order left them.
+- A MID with switch work queued or running (an insertion, a change, a removal), or queued
+  while the run was under way, or whose line has an order open, is in flight: reported, never
+  a discrepancy (comparison.in_flight).
 - A MID the dump repeats is reported once per repeat; only its first line is compared.
 - A switch that cannot be opened, or whose dump breaks, comes out of order or is garbled, is
   unreadable: named in the report, and since the part read may lack lines, nothing it did
@@ -175,6 +177,7 @@ class _Merge:
             if (
                 cas[1] != sub[1]
                 or (self.keeps_features and cas[2] != sub[2])
+                or cas[3] != sub[3]
                 or sub[0] in out.in_flight
             ):
                 out.both(cas, sub, self.keeps_features)

@@ -16,12 +16,22 @@ class Progress(Protocol):
     """What a comparison tells whoever watches it."""
 
     def event(self, name: str, **fields: Any) -> None:
-        """A step of the run: run_started, switch_started, switch_finished, run_finished."""
+        """A step of the run: run_started, switch_started, switch_finished (one pair a switch,
+        `switch` naming it), billing_started, billing_finished (`side` is "billing"),
+        run_finished."""
         ...
 
     def advanced(self, switch: str, done: int, expected: int) -> None:
-        """How far the merge of one switch has come (numbers of CAS's side taken)."""
+        """How far the merge of one side (a switch, or "billing") has come, in CAS's numbers."""
         ...
+
+
+STARTED = ("switch_started", "billing_started")
+FINISHED = ("switch_finished", "billing_finished")
+
+
+def _side(fields: dict[str, Any]) -> str:
+    return str(fields.get("switch") or fields.get("side") or "")
 
 
 class JsonLines:
@@ -35,8 +45,8 @@ class JsonLines:
 
     def event(self, name: str, **fields: Any) -> None:
         """Write one event line."""
-        if name == "switch_started":
-            self._started[fields["switch"]] = time.monotonic()
+        if name in STARTED:
+            self._started[_side(fields)] = time.monotonic()
             self._last = time.monotonic()
         self._line({"event": name, **fields})
 
@@ -71,7 +81,7 @@ def logged() -> JsonLines:
 
 
 class RichBar:
-    """A progress bar per switch with rate and time left, for a person at a terminal."""
+    """A progress bar per side with rate and time left, for a person at a terminal."""
 
     def __init__(self, console: Any = None) -> None:
         from rich.console import Console
@@ -106,14 +116,14 @@ class RichBar:
         self.bar.stop()
 
     def event(self, name: str, **fields: Any) -> None:
-        """Open a bar when a switch starts; print the outcome when it ends."""
-        if name == "switch_started":
-            switch = fields["switch"]
+        """Open a bar when a side starts; print the outcome when it ends."""
+        if name in STARTED:
+            switch = _side(fields)
             self._tasks[switch] = self.bar.add_task(
                 switch, total=max(fields.get("expected", 0), 1), rate=""
             )
-        elif name == "switch_finished":
-            switch = fields["switch"]
+        elif name in FINISHED:
+            switch = _side(fields)
             task = self._tasks.get(switch)
             if task is not None:
                 self.bar.update(task, completed=self.bar.tasks[task].total)

@@ -1,9 +1,12 @@
-"""Turn a run's findings into work: re-insert what the switch lacks, flag the rest for a CSR.
+"""Turn a switch's findings into work: re-insert what it lacks, restate what it holds in another
+state, flag the rest for a CSR.
 
-A MID CAS holds active and the switch lacks gets a switch_insert activity like the one the
-activation queued, for the same MID, ESN and rate plan (never a new number). What only the
-switch holds, or holds with another handset or plan, needs a person: it is escalated to a CSR,
-with the transaction when there is one. Every finding records what was done about it.
+A MID CAS holds in service and the switch lacks gets a switch_insert activity like the one the
+activation queued, for the same MID, ESN and rate plan (never a new number). A line the switch
+holds active while CAS holds it suspended (or the other way round) gets the switch_change that
+suspends (or restores) it, outside any order: CAS's state is the one its orders left. What only
+the switch holds, or holds with another handset or plan, needs a person: it is escalated to a
+CSR, with the transaction when there is one. Every finding records what was done about it.
 """
 
 from __future__ import annotations
@@ -15,13 +18,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from activation.lifecycle.escalations import escalate
+from activation.lifecycle.states import IN_SERVICE, TxStatus
 from activation.queue import activities
 from activation.store import audit
 from activation.store.comparison import (
-    DISCREPANCIES,
     ESN_MISMATCH,
     FEATURE_MISMATCH,
     MISSING_ON_SWITCH,
+    STATE_MISMATCH,
+    SWITCH_DISCREPANCIES,
     UNKNOWN_TO_CAS,
     ComparisonFinding,
 )
@@ -51,7 +56,7 @@ def repair_switch(
                     .where(
                         ComparisonFinding.run_id == run_id,
                         ComparisonFinding.switch_name == switch_name,
-                        ComparisonFinding.kind.in_(DISCREPANCIES),
+                        ComparisonFinding.kind.in_(SWITCH_DISCREPANCIES),
                         ComparisonFinding.repair == "",
                         ComparisonFinding.id > after,
                     )
@@ -75,7 +80,7 @@ def repair_switch(
                 None,
                 "repaired",
                 ACTOR,
-                f"{switch_name}: {done['queued']} re-inserts queued, {done['flagged']} flagged",
+                f"{switch_name}: {done['queued']} repairs queued, {done['flagged']} flagged",
             )
     return dict(done)
 
@@ -97,7 +102,24 @@ def repair(session: Session, finding: ComparisonFinding, switch_id: int) -> str:
         )
         finding.repair, finding.repair_ref = "queued", f"activity {activity.id}"
         return "queued"
-    escalation = _flag(session, _reason(finding, tx), tx)
+    if finding.kind == STATE_MISMATCH and holds(tx, finding.mid):
+        assert tx is not None
+        command = "suspend" if tx.status == TxStatus.SUSPENDED else "restore"
+        activity = _queued_change(session, tx, command) or activities.enqueue(
+            session,
+            "switch_change",
+            {
+                "switch_id": switch_id,
+                "mid": tx.mid,
+                "command": command,
+                "repair_of_run": finding.run_id,
+            },
+            target=finding.switch_name,
+            transaction_id=tx.id,
+        )
+        finding.repair, finding.repair_ref = "queued", f"activity {activity.id}"
+        return "queued"
+    escalation = flag(session, _reason(finding, tx), tx)
     finding.repair, finding.repair_ref = "flagged", f"escalation {escalation}"
     return "flagged"
 
@@ -112,20 +134,47 @@ def _reason(finding: ComparisonFinding, tx: Transaction | None) -> str:
         return f"{where} has other features on {mid}"
     if tx is None:
         return f"{mid} active in CAS without its transaction"
+    if finding.kind == STATE_MISMATCH:
+        return f"{where} holds {mid} {finding.switch_state}; the line is {tx.status}"
     return f"{mid} missing on {where}"
 
 
+def holds(tx: Transaction | None, mid: str) -> bool:
+    """Tell whether the transaction is the line in service on the MID."""
+    return tx is not None and tx.mid == mid and tx.status in IN_SERVICE
+
+
 def _queued_insert(session: Session, tx: Transaction) -> Activity | None:
-    return session.scalar(
+    return queued(session, tx, "switch_insert")
+
+
+def _queued_change(session: Session, tx: Transaction, command: str) -> Activity | None:
+    """A repair's switch change of the line to that state not yet carried out."""
+    pending = session.scalars(
         select(Activity).where(
             Activity.transaction_id == tx.id,
-            Activity.type == "switch_insert",
+            Activity.type == "switch_change",
+            Activity.order_id.is_(None),
             Activity.state.in_(("pending", "running")),
         )
     )
+    return next((a for a in pending if a.payload.get("command") == command), None)
 
 
-def _flag(session: Session, reason: str, tx: Transaction | None) -> int:
+def queued(session: Session, tx: Transaction, type_: str) -> Activity | None:
+    """The transaction's activity of that type not yet carried out, if there is one."""
+    return session.scalar(
+        select(Activity)
+        .where(
+            Activity.transaction_id == tx.id,
+            Activity.type == type_,
+            Activity.state.in_(("pending", "running")),
+        )
+        .limit(1)
+    )
+
+
+def flag(session: Session, reason: str, tx: Transaction | None) -> int:
     """Escalate to a CSR once per reason (and transaction); return the escalation's id."""
     reason = reason[:80]
     owner = Escalation.transaction_id == tx.id if tx else Escalation.transaction_id.is_(None)
@@ -144,4 +193,4 @@ def _flag(session: Session, reason: str, tx: Transaction | None) -> int:
     return found
 
 
-__all__ = ["BATCH", "repair", "repair_switch"]
+__all__ = ["BATCH", "flag", "holds", "queued", "repair", "repair_switch"]

@@ -2,6 +2,8 @@
 
 The files go side by side into the report directory as comparison-<run>.csv, .txt and .svg;
 the summary is kept on the run's row as well, so the console can show it without the files.
+Billing is a side of its own: its row in the CSV says `billing`, the summary gives it a table
+of its own kinds, and the chart names its kinds as billing's.
 """
 
 from __future__ import annotations
@@ -16,12 +18,22 @@ from pathlib import Path
 from sqlalchemy import Connection, select
 
 from activation.store.comparison import (
+    BILLING,
+    BILLING_DISCREPANCIES,
+    BILLING_ESN,
+    BILLING_PLAN,
+    BILLING_STATE,
     DISCREPANCIES,
     DUPLICATE,
     ESN_MISMATCH,
+    EXTRA_IN_BILLING,
     FEATURE_MISMATCH,
     IN_FLIGHT,
+    MISSING_IN_BILLING,
     MISSING_ON_SWITCH,
+    OTHER_TRANSACTION,
+    STATE_MISMATCH,
+    SWITCH_DISCREPANCIES,
     UNKNOWN_TO_CAS,
     ComparisonFinding,
     ComparisonRun,
@@ -29,32 +41,60 @@ from activation.store.comparison import (
 from activation.store.models import Transaction
 
 HISTORY = 14  # runs the chart shows
+# "side" is a switch's name or `billing`; side_* are that side's values (a switch's line,
+# billing's record), billed_code the transaction code billing's record carries.
 CSV_COLUMNS = (
-    "switch",
+    "side",
     "kind",
     "mid",
     "cas_esn",
-    "switch_esn",
+    "side_esn",
     "cas_features",
-    "switch_features",
+    "side_features",
+    "cas_state",
+    "side_state",
     "transaction",
+    "billed_code",
     "repair",
     "repair_ref",
     "detail",
 )
-HEADINGS = {
+# The summary's columns, for the switches and for billing.
+SWITCH_HEADINGS = {
     MISSING_ON_SWITCH: "missing",
     UNKNOWN_TO_CAS: "unknown",
     ESN_MISMATCH: "ESN",
     FEATURE_MISMATCH: "features",
+    STATE_MISMATCH: "state",
     DUPLICATE: "duplicate",
     IN_FLIGHT: "in flight",
+}
+BILLING_HEADINGS = {
+    MISSING_IN_BILLING: "missing",
+    EXTRA_IN_BILLING: "extra",
+    OTHER_TRANSACTION: "other tx",
+    BILLING_ESN: "ESN",
+    BILLING_PLAN: "plan",
+    BILLING_STATE: "state",
+    IN_FLIGHT: "in flight",
+}
+# The chart's legend: billing's kinds are named as billing's.
+LEGEND = {
+    **{kind: SWITCH_HEADINGS[kind] for kind in SWITCH_DISCREPANCIES},
+    **{kind: f"billing: {BILLING_HEADINGS[kind]}" for kind in BILLING_DISCREPANCIES},
 }
 COLOURS = {
     MISSING_ON_SWITCH: "#d62728",
     UNKNOWN_TO_CAS: "#ff7f0e",
     ESN_MISMATCH: "#9467bd",
     FEATURE_MISMATCH: "#1f77b4",
+    STATE_MISMATCH: "#17becf",
+    MISSING_IN_BILLING: "#8c564b",
+    EXTRA_IN_BILLING: "#e377c2",
+    OTHER_TRANSACTION: "#7f7f7f",
+    BILLING_ESN: "#bcbd22",
+    BILLING_PLAN: "#2ca02c",
+    BILLING_STATE: "#393b79",
 }
 
 
@@ -80,7 +120,7 @@ def paths(report_dir: Path, run_id: int) -> dict[str, Path]:
 
 
 def write_csv(conn: Connection, run_id: int, path: Path) -> int:
-    """Write every finding of the run, by switch and MID, streamed; return how many."""
+    """Write every finding of the run, by side and MID, streamed; return how many."""
     query = (
         select(
             ComparisonFinding.switch_name,
@@ -90,7 +130,10 @@ def write_csv(conn: Connection, run_id: int, path: Path) -> int:
             ComparisonFinding.switch_esn,
             ComparisonFinding.cas_features,
             ComparisonFinding.switch_features,
+            ComparisonFinding.cas_state,
+            ComparisonFinding.switch_state,
             Transaction.code,
+            ComparisonFinding.billed_code,
             ComparisonFinding.repair,
             ComparisonFinding.repair_ref,
             ComparisonFinding.detail,
@@ -135,17 +178,28 @@ def history(conn: Connection, up_to: int, runs: int = HISTORY) -> list[RunPoint]
 
 
 def summary(run: ComparisonRun, points: list[RunPoint], files: dict[str, Path]) -> str:
-    """The text a person reads first: counts per switch and kind, the unreadable, the trend."""
+    """The text a person reads first: counts per side and kind, the unreadable, the trend."""
     took = (run.finished_at - run.started_at).total_seconds() if run.finished_at else 0.0
+    switches = [name for name in run.switches if name != BILLING]
     lines = [
         f"CAS telephone-number comparison, run {run.id}",
         f"started {run.started_at:%Y-%m-%d %H:%M:%S} UTC, took {took:.1f} s, "
         + ("repairs queued" if run.repair else "dry run (nothing changed)"),
-        f"CAS numbers compared: {run.cas_numbers:,}; switch lines read: {run.switch_numbers:,}",
-        f"discrepancies: {run.discrepancies:,}; switches unreadable: {len(run.unreadable)}",
-        "",
     ]
-    lines += _table(run.switches, run.counts, run.unreadable)
+    if switches:
+        lines.append(
+            f"CAS numbers compared: {run.cas_numbers:,}; switch lines read: {run.switch_numbers:,}"
+        )
+    if BILLING in run.switches:
+        lines.append(
+            f"CAS lines compared with billing: {run.billing_lines:,}; "
+            f"billing records read: {run.billing_records:,}"
+        )
+    lines += [f"discrepancies: {run.discrepancies:,}; sides unreadable: {len(run.unreadable)}"]
+    if switches:
+        lines += ["", *_table("switch", SWITCH_HEADINGS, switches, run.counts, run.unreadable)]
+    if BILLING in run.switches:
+        lines += ["", *_table("billing", BILLING_HEADINGS, [BILLING], run.counts, run.unreadable)]
     if run.unreadable:
         lines += ["", "Could not be read (nothing reported missing on them):"]
         lines += [f"  {name:<8} {why}" for name, why in sorted(run.unreadable.items())]
@@ -155,25 +209,33 @@ def summary(run: ComparisonRun, points: list[RunPoint], files: dict[str, Path]) 
     return "\n".join(lines) + "\n"
 
 
-def _table(switches: Iterable[str], counts: dict, unreadable: dict) -> list[str]:
-    widths = {kind: max(len(heading), 6) for kind, heading in HEADINGS.items()}
+def _table(
+    title: str,
+    headings: dict[str, str],
+    sides: Iterable[str],
+    counts: dict,
+    unreadable: dict,
+) -> list[str]:
+    widths = {kind: max(len(heading), 6) for kind, heading in headings.items()}
     kinds = list(widths)
-    head = f"{'switch':<8} " + " ".join(f"{HEADINGS[k]:>{widths[k]}}" for k in kinds)
+    head = f"{title:<8} " + " ".join(f"{headings[k]:>{widths[k]}}" for k in kinds)
     rows = [head + "  readable", "-" * (len(head) + 10)]
     totals = dict.fromkeys(kinds, 0)
-    for name in switches:
+    names = list(sides)
+    for name in names:
         per = counts.get(name, {})
         for kind in kinds:
             totals[kind] += per.get(kind, 0)
         cells = " ".join(f"{per.get(k, 0):>{widths[k]},}" for k in kinds)
         rows.append(f"{name:<8} {cells}  {'NO' if name in unreadable else 'yes'}")
-    cells = " ".join(f"{totals[k]:>{widths[k]},}" for k in kinds)
-    rows.append(f"{'total':<8} {cells}")
+    if len(names) > 1:
+        cells = " ".join(f"{totals[k]:>{widths[k]},}" for k in kinds)
+        rows.append(f"{'total':<8} {cells}")
     return rows
 
 
 def text_chart(points: list[RunPoint], width: int = 40) -> list[str]:
-    """One bar per run, scaled to the largest; '!' marks runs with an unreadable switch."""
+    """One bar per run, scaled to the largest; '!' marks runs with an unreadable side."""
     top = max((p.discrepancies for p in points), default=0) or 1
     rows = []
     for p in points:
@@ -224,7 +286,7 @@ def svg_chart(points: list[RunPoint]) -> str:
         if p.unreadable:
             parts.append(
                 f'<text x="{x + bar_w / 2}" y="{label_y + 27}" text-anchor="middle" '
-                f'fill="#d62728" font-weight="bold">!<title>{p.unreadable} switch(es) '
+                f'fill="#d62728" font-weight="bold">!<title>{p.unreadable} side(s) '
                 "unreadable</title></text>"
             )
     legend_x = width - 140
@@ -233,10 +295,9 @@ def svg_chart(points: list[RunPoint]) -> str:
         parts.append(
             f'<rect x="{legend_x}" y="{y}" width="12" height="12" fill="{COLOURS[kind]}"/>'
         )
-        parts.append(f'<text x="{legend_x + 18}" y="{y + 10}">{HEADINGS[kind]}</text>')
-    parts.append(
-        f'<text x="{legend_x}" y="{top_pad + 4 * 18 + 10}" fill="#d62728">! unreadable</text>'
-    )
+        parts.append(f'<text x="{legend_x + 18}" y="{y + 10}">{escape(LEGEND[kind])}</text>')
+    below = top_pad + len(DISCREPANCIES) * 18 + 10
+    parts.append(f'<text x="{legend_x}" y="{below}" fill="#d62728">! unreadable</text>')
     parts.append("</svg>")
     return "\n".join(parts) + "\n"
 
@@ -255,7 +316,10 @@ def write_report(conn: Connection, run: ComparisonRun, report_dir: Path) -> dict
 
 
 __all__ = [
+    "BILLING_HEADINGS",
     "CSV_COLUMNS",
+    "LEGEND",
+    "SWITCH_HEADINGS",
     "RunPoint",
     "history",
     "paths",

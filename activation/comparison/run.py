@@ -1,10 +1,11 @@
-"""The nightly telephone-number comparison: every switch against CAS, a report, repairs.
+"""The nightly comparison: every switch and billing against CAS, a report, repairs.
 
-One run at a time (comparison_lock), switch after switch: CAS's active MIDs (comparison_cas)
-and the switch's dump are merged in one pass (comparison_merge), the findings are stored with
-the run (comparison_findings), the report is written (comparison_report), and with `repair`
-the findings become activities and escalations (comparison_repair). Without `repair` nothing
-else in CAS changes.
+One run at a time (comparison.lock), side after side: for each switch, CAS's MIDs of its blocks
+(comparison.cas_side) and the switch's dump are merged in one pass (comparison.merge); then
+CAS's lines in service and billing's records (comparison.billing_side). The findings are stored
+with the run (comparison.findings), the report is written (comparison.report), and with
+`repair` the findings become activities and escalations (comparison.repair,
+comparison.billing_repair). Without `repair` nothing else in CAS changes.
 """
 
 from __future__ import annotations
@@ -15,29 +16,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import select, update
 
-from activation.comparison.cas_side import (
-    active_records,
-    count_active,
-    inserts_under_way,
-    last_activity_id,
-    reader,
-)
+from activation.comparison.cas_side import active_records, count_active, reader
 from activation.comparison.findings import Findings
+from activation.comparison.in_flight import last_activity_id, switch_work
 from activation.comparison.lock import ComparisonRunning, RunLock
 from activation.comparison.merge import DumpFailed, Tally, dump_records, guarded, merge
 from activation.comparison.progress import Progress, logged
+from activation.comparison.side import SideResult, counts_of, settle_late, withhold_missing
 from activation.parties.switching import definition
 from activation.secrets import Vault
 from activation.services import Services
 from activation.store import audit
 from activation.store.comparison import (
+    BILLING,
     DISCREPANCIES,
-    IN_FLIGHT,
     MISSING_ON_SWITCH,
     UNREADABLE,
-    ComparisonFinding,
     ComparisonRun,
 )
 from activation.store.db import Database
@@ -57,53 +53,58 @@ class SwitchPlan:
     blocks: tuple[str, ...]
 
 
-@dataclass
-class SwitchResult:
-    """What the comparison of one switch came to."""
-
-    name: str
-    cas_numbers: int = 0
-    switch_lines: int = 0
-    last_mid: str = ""
-    counts: dict[str, int] = field(default_factory=dict)
-    unreadable: str | None = None
-    seconds: float = 0.0
-    repairs: dict[str, int] = field(default_factory=dict)
+SwitchResult = SideResult  # what the comparison of one switch came to
 
 
 @dataclass
 class ComparisonResult:
-    """A finished run: per-switch results, the report files and the summary text."""
+    """A finished run: per-side results (switches, then billing), the report and its summary."""
 
     run_id: int
-    switches: list[SwitchResult]
+    sides: list[SideResult]
     summary: str = ""
     files: dict[str, Path] = field(default_factory=dict)
 
     @property
+    def switches(self) -> list[SideResult]:
+        """The switches' results, by name."""
+        return [r for r in self.sides if r.name != BILLING]
+
+    @property
+    def billing(self) -> SideResult | None:
+        """Billing's result, when billing was compared."""
+        return next((r for r in self.sides if r.name == BILLING), None)
+
+    @property
     def discrepancies(self) -> int:
         """How many findings call for a repair."""
-        return sum(r.counts.get(k, 0) for r in self.switches for k in DISCREPANCIES)
+        return sum(r.counts.get(k, 0) for r in self.sides for k in DISCREPANCIES)
 
     @property
     def unreadable(self) -> dict[str, str]:
-        """The switches that could not be read, and why."""
-        return {r.name: r.unreadable for r in self.switches if r.unreadable is not None}
+        """The sides that could not be read, and why."""
+        return {r.name: r.unreadable for r in self.sides if r.unreadable is not None}
 
 
 # -- a run -------------------------------------------------------------------------------------
 
 
 def plan(db: Database, vault: Vault, names: Sequence[str] | None = None) -> list[SwitchPlan]:
-    """The switches to compare: those named, or every active one; by name."""
+    """The switches to compare: those named, or every active one; by name.
+
+    `billing` among the names is the billing side, not a switch: it is left out here.
+    """
+    wanted = [name for name in names or () if name != BILLING]
+    if names and not wanted:
+        return []  # billing alone
     with db.read() as session:
         query = select(Switch).order_by(Switch.name)
-        if names:
-            query = query.where(Switch.name.in_(names))
+        if wanted:
+            query = query.where(Switch.name.in_(wanted))
         else:
             query = query.where(Switch.active.is_(True))
         switches = list(session.scalars(query))
-        unknown = sorted(set(names or ()) - {s.name for s in switches})
+        unknown = sorted(set(wanted) - {s.name for s in switches})
         if unknown:
             raise ValueError(f"no such switch: {', '.join(unknown)}")
         plans = []
@@ -115,6 +116,11 @@ def plan(db: Database, vault: Vault, names: Sequence[str] | None = None) -> list
         return plans
 
 
+def compares_billing(names: Sequence[str] | None) -> bool:
+    """Billing is compared by default, and when named; naming only switches leaves it out."""
+    return not names or BILLING in names
+
+
 def compare_switch(
     services: Services,
     run: ComparisonRun,
@@ -124,13 +130,13 @@ def compare_switch(
 ) -> SwitchResult:
     """Merge one switch's dump with CAS's side and record the findings of this run."""
     db = services.db
-    result = SwitchResult(target.name)
+    result = SideResult(target.name)
     began = time.monotonic()
     expected = count_active(db, target.blocks)
     progress.event("switch_started", run=run.id, switch=target.name, expected=expected)
-    # Insertions queued now are in flight; those queued later are found after the merge.
+    # Work under way now is in flight; work queued later is found after the merge.
     before = last_activity_id(db)
-    out = Findings(db, run.id, target.name, inserts_under_way(db, target.id))
+    out = Findings(db, run.id, target.name, switch_work(db, target.id, target.name))
     tally = Tally()
 
     def tick(done: int) -> None:
@@ -162,74 +168,19 @@ def compare_switch(
             out.flying(mid, "on neither side yet")
     out.flush()
     if result.unreadable is not None:
-        withheld = _withhold_missing(db, run.id, target.name)
+        withheld = withhold_missing(db, run.id, target.name, MISSING_ON_SWITCH)
         if withheld:
             result.unreadable += f"; {withheld:,} missing not confirmed"
         out.add(UNREADABLE, tally.last_mid, None, None, result.unreadable)
         out.flush()
-    _settle_late(db, run.id, target, inserts_under_way(db, target.id, after_id=before))
+    late = switch_work(db, target.id, target.name, after_id=before)
+    if late:
+        settle_late(db, run.id, target.name, lambda mid, _code, _tx: late.get(mid))
     result.cas_numbers, result.switch_lines = tally.cas, tally.lines
     result.last_mid = tally.last_mid
     result.counts = counts_of(db, run.id, target.name)
     result.seconds = time.monotonic() - began
     return result
-
-
-def _withhold_missing(db: Database, run_id: int, switch: str) -> int:
-    """Drop a broken dump's 'missing' findings: lines it never sent prove nothing."""
-    with db.transaction() as session:
-        gone = session.execute(
-            delete(ComparisonFinding).where(
-                ComparisonFinding.run_id == run_id,
-                ComparisonFinding.switch_name == switch,
-                ComparisonFinding.kind == MISSING_ON_SWITCH,
-            )
-        )
-        return int(gone.rowcount)  # type: ignore[attr-defined]
-
-
-def _settle_late(db: Database, run_id: int, target: SwitchPlan, late: dict[str, int]) -> None:
-    """Make discrepancies of MIDs whose insertion was queued during the merge in-flight ones.
-
-    An activation that went through while the switch was being read shows on one side only,
-    depending on which side was read first: that is a number in flight, not a discrepancy.
-    """
-    if not late:
-        return
-    with db.transaction() as session:
-        rows = session.execute(
-            select(ComparisonFinding.id, ComparisonFinding.mid).where(
-                ComparisonFinding.run_id == run_id,
-                ComparisonFinding.switch_name == target.name,
-                ComparisonFinding.kind.in_(DISCREPANCIES),
-                ComparisonFinding.mid.in_(sorted(late)),
-            )
-        ).all()
-        settled: set[str] = set()
-        for finding_id, mid in rows:
-            if mid in settled:  # ESN and features both differed: one in-flight row is enough
-                session.execute(delete(ComparisonFinding).where(ComparisonFinding.id == finding_id))
-                continue
-            settled.add(mid)
-            session.execute(
-                update(ComparisonFinding)
-                .where(ComparisonFinding.id == finding_id)
-                .values(
-                    kind=IN_FLIGHT,
-                    detail=f"switch_insert activity {late[mid]} queued during the run",
-                )
-            )
-
-
-def counts_of(db: Database, run_id: int, switch: str) -> dict[str, int]:
-    """Count one switch's findings in a run by kind."""
-    with db.read() as session:
-        rows = session.execute(
-            select(ComparisonFinding.kind, func.count())
-            .where(ComparisonFinding.run_id == run_id, ComparisonFinding.switch_name == switch)
-            .group_by(ComparisonFinding.kind)
-        )
-        return {kind: int(n) for kind, n in rows}
 
 
 def run_comparison(
@@ -239,12 +190,15 @@ def run_comparison(
     repair: bool = False,
     progress: Progress | None = None,
 ) -> ComparisonResult:
-    """Compare CAS with the switches (all active ones by default), report, optionally repair.
+    """Compare CAS with its sides, report, optionally repair.
 
-    Raises ComparisonRunning when another run holds the lock, and ValueError for a switch name
-    CAS does not know. Without `repair` nothing but the run, its findings and the report is
-    written.
+    The sides are the switches named in `switches` and billing when `billing` is among them;
+    every active switch and billing by default. Raises ComparisonRunning when another run holds
+    the lock, and ValueError for a switch name CAS does not know. Without `repair` nothing but
+    the run, its findings and the report is written.
     """
+    from activation.comparison.billing_repair import repair_billing
+    from activation.comparison.billing_side import compare_billing
     from activation.comparison.repair import repair_switch
     from activation.comparison.report import write_report
 
@@ -252,13 +206,13 @@ def run_comparison(
     report_dir = report_dir or services.settings.data_dir / "comparisons"
     db = services.db
     targets = plan(db, services.vault, switches)
+    with_billing = compares_billing(switches)
+    sides = [t.name for t in targets] + ([BILLING] if with_billing else [])
     lock = RunLock(db)
     lock.acquire()
     try:
         with db.transaction() as session:
-            run = ComparisonRun(
-                started_by=lock.holder, repair=repair, switches=[t.name for t in targets]
-            )
+            run = ComparisonRun(started_by=lock.holder, repair=repair, switches=sides)
             session.add(run)
             session.flush()
         lock.renew(run.id, force=True)
@@ -276,6 +230,22 @@ def run_comparison(
                     switch=target.name,
                     cas_numbers=outcome.cas_numbers,
                     switch_lines=outcome.switch_lines,
+                    counts=outcome.counts,
+                    repairs=outcome.repairs,
+                    unreadable=outcome.unreadable,
+                    seconds=round(outcome.seconds, 2),
+                )
+            if with_billing:
+                outcome = compare_billing(services, run.id, progress, lock)
+                if repair:
+                    outcome.repairs = repair_billing(db, run.id, lock.renew)
+                results.append(outcome)
+                progress.event(
+                    "billing_finished",
+                    run=run.id,
+                    side=BILLING,
+                    cas_lines=outcome.cas_numbers,
+                    billing_records=outcome.switch_lines,
                     counts=outcome.counts,
                     repairs=outcome.repairs,
                     unreadable=outcome.unreadable,
@@ -316,10 +286,13 @@ def _finish(db: Database, run: ComparisonRun, result: ComparisonResult) -> None:
     """Mark the run done with its counts, and audit it."""
     run.state = "done"
     run.finished_at = utcnow()
-    run.counts = {r.name: r.counts for r in result.switches}
+    run.counts = {r.name: r.counts for r in result.sides}
     run.unreadable = result.unreadable
     run.cas_numbers = sum(r.cas_numbers for r in result.switches)
     run.switch_numbers = sum(r.switch_lines for r in result.switches)
+    billing = result.billing
+    if billing is not None:
+        run.billing_lines, run.billing_records = billing.cas_numbers, billing.switch_lines
     run.discrepancies = result.discrepancies
     with db.transaction() as session:
         session.merge(run)
@@ -330,12 +303,13 @@ def _finish(db: Database, run: ComparisonRun, result: ComparisonResult) -> None:
             "running",
             "done",
             "comparison",
-            f"{run.discrepancies} discrepancies, {len(run.unreadable)} switches unreadable",
+            f"{run.discrepancies} discrepancies, {len(run.unreadable)} sides unreadable",
         )
 
 
 __all__ = [
     "ComparisonResult",
+    "SideResult",
     "ComparisonRunning",
     "DumpFailed",
     "Findings",
@@ -343,6 +317,7 @@ __all__ = [
     "SwitchResult",
     "Tally",
     "compare_switch",
+    "compares_billing",
     "merge",
     "plan",
     "run_comparison",

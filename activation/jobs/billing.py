@@ -1,8 +1,11 @@
 """Billing records: sent once a MID is active, withdrawn when the MID is given back.
 
-A record bills the number its transaction holds when it is sent: one queued for a number the
-transaction no longer holds (denied on the call-back, or taken back by a CSR) is withdrawn,
-never sent.
+A record bills the number its transaction holds when it is sent, as the line stands then: one
+queued for a number the transaction no longer holds (denied on the call-back, or taken back by
+a CSR) is withdrawn, never sent. The nightly comparison's re-sends (`repair_of_run`) are sent
+the same way, for a suspended line too, and a disconnected line's final record; they are
+withdrawn while an order is open on the line (its own update carries the record) and never
+write a welcome letter.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from activation.followup import letters
 from activation.lifecycle import states
-from activation.lifecycle.states import TxStatus
+from activation.lifecycle.assignment import billing_record
+from activation.lifecycle.states import IN_SERVICE, TxStatus
 from activation.parties.ports import BillingRecord, BillingUnavailable
 from activation.services import Services
 from activation.store.models import Activity, Transaction
@@ -35,11 +39,20 @@ class BillingRecordJob:
     awaits_report: timedelta | None = None
 
     def prepare(self, session: Session, activity: Activity, services: Services) -> Any:
-        record = BillingRecord(**activity.payload)
+        fields = {k: v for k, v in activity.payload.items() if k != "repair_of_run"}
+        record = BillingRecord(**fields)
         tx = session.get(Transaction, activity.transaction_id) if activity.transaction_id else None
-        if tx is not None and (tx.status != TxStatus.ACTIVE or tx.mid != record.mid):
-            return f"MID {record.mid} no longer held by transaction {tx.code} ({tx.status})"
-        return record
+        if tx is None:
+            return record
+        repair = "repair_of_run" in activity.payload
+        if repair and tx.open_order_id is not None:
+            return f"an order is open on {record.mid}: its update carries the record"
+        if tx.status in IN_SERVICE and tx.mid == record.mid:
+            return billing_record(tx)
+        final = record.line_state == "disconnected" and tx.status == TxStatus.DISCONNECTED
+        if repair and final and tx.former_mid == record.mid:
+            return record
+        return f"MID {record.mid} no longer held by transaction {tx.code} ({tx.status})"
 
     def perform(self, work: Any, attempt: int, services: Services) -> dict[str, Any]:
         return send(work, services)
@@ -52,7 +65,8 @@ class BillingRecordJob:
             if tx is not None:
                 states.note(session, tx, "worker", f"billing record withdrawn: {result['why']}")
             return
-        if services.settings.letters_online and tx is not None:
+        repair = "repair_of_run" in activity.payload
+        if services.settings.letters_online and tx is not None and not repair:
             letters.enqueue(session, tx.id)
 
 

@@ -3,6 +3,10 @@
 Each is one activity of the order. When the last of them is done the line changes in CAS
 (`orders.finish_if_done`); a switch that refuses, or work that fails for good, holds the order
 for a CSR. A repeated switch attempt asks the switch first and counts what it already holds.
+
+The nightly comparison queues a switch change outside any order (`repair_of_run`) to bring a
+switch to the state CAS holds the line in: it is withdrawn unless the line still wants it, and
+what the switch refuses goes to a CSR.
 """
 
 from __future__ import annotations
@@ -13,7 +17,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from activation.jobs import billing
-from activation.lifecycle import orders
+from activation.lifecycle import orders, states
+from activation.lifecycle.escalations import escalate
+from activation.lifecycle.states import IN_SERVICE, TxStatus
 from activation.parties.ports import BillingRecord
 from activation.parties.switching import definition
 from activation.services import Services
@@ -42,16 +48,30 @@ def _order(session: Session, activity: Activity) -> Order:
     return session.get_one(Order, activity.order_id)
 
 
+def _state_wanted(tx: Transaction | None, mid: str) -> str | None:
+    """The command that brings the switch to the line's state, or None if nothing should."""
+    if tx is None or tx.mid != mid or tx.status not in IN_SERVICE or tx.open_order_id:
+        return None
+    return "suspend" if tx.status == TxStatus.SUSPENDED else "restore"
+
+
 class SwitchChange:
     """Modify, suspend, restore or delete the line on its switch."""
 
     awaits_report: timedelta | None = None
 
     def prepare(self, session: Session, activity: Activity, services: Services) -> Any:
-        switch = session.get_one(Switch, activity.payload["switch_id"])
-        return definition(switch, services.vault), dict(activity.payload)
+        change = dict(activity.payload)
+        if activity.order_id is None:  # a comparison's repair: only while the line wants it
+            tx = session.get(Transaction, activity.transaction_id or 0)
+            if _state_wanted(tx, change["mid"]) != change["command"]:
+                return f"the line no longer wants {change['command']} on {change['mid']}"
+        switch = session.get_one(Switch, change["switch_id"])
+        return definition(switch, services.vault), change
 
     def perform(self, work: Any, attempt: int, services: Services) -> dict[str, Any]:
+        if isinstance(work, str):
+            return {"outcome": "withdrawn", "why": work}
         defn, change = work
         mid = change["mid"]
         line = services.switches.open(defn)
@@ -74,6 +94,9 @@ class SwitchChange:
     def apply(
         self, session: Session, activity: Activity, result: dict[str, Any], services: Services
     ) -> None:
+        if activity.order_id is None:
+            _settle_repair(session, activity, result)
+            return
         order = _order(session, activity)
         if result["outcome"] == "denied":
             orders.hold(session, order, f"switch refused: {result['reason']}")
@@ -81,7 +104,27 @@ class SwitchChange:
         orders.finish_if_done(session, order, services.settings.number_aging_days)
 
     def failed(self, session: Session, activity: Activity, error: str) -> None:
+        if activity.order_id is None:
+            tx = session.get(Transaction, activity.transaction_id or 0)
+            reason = f"repair gave up: {error}"[:80]
+            escalate(session, reason, "comparison", tx=tx, actor="worker", kind="comparison")
+            return
         orders.hold(session, _order(session, activity), f"switch gave up: {error}")
+
+
+def _settle_repair(session: Session, activity: Activity, result: dict[str, Any]) -> None:
+    """A comparison's switch change came back: note it, or hand a refusal to a CSR."""
+    tx = session.get(Transaction, activity.transaction_id or 0)
+    change, outcome = activity.payload, result["outcome"]
+    if outcome == "denied":
+        reason = f"repair refused: {result.get('reason', '')}"[:80]
+        escalate(session, reason, "comparison", tx=tx, actor="worker", kind="comparison")
+        return
+    if tx is not None:
+        what = f"{change['command']} of {change['mid']} on {activity.target}"
+        note = result["why"] if outcome == "withdrawn" else f"{what} done"
+        run = change.get("repair_of_run")
+        states.note(session, tx, "worker", f"{note} (comparison run {run})")
 
 
 class BillingUpdate:

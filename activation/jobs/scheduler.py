@@ -112,7 +112,7 @@ def nightly_letters() -> str | None:
 
 
 def nightly_comparison() -> str | None:
-    """Compare CAS's numbers with every switch, once per planned run."""
+    """Compare CAS's lines with every switch and billing, once per planned run."""
     services = _current()
     if services is None:
         return None

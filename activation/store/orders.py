@@ -24,7 +24,8 @@ class Order(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(8), unique=True)
     type: Mapped[str] = mapped_column(String(12))
-    status: Mapped[str] = mapped_column(String(14))
+    # Indexed: the comparison asks for the few open orders among all ever placed.
+    status: Mapped[str] = mapped_column(String(14), index=True)
     # The line: its activation transaction (for an activate order, the transaction itself).
     transaction_id: Mapped[int | None] = mapped_column(ForeignKey("transactions.id"), index=True)
     mid: Mapped[str | None] = mapped_column(String(10), index=True)

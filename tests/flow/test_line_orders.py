@@ -53,7 +53,7 @@ def _to_order_menu(phone: Softphone, mid: str) -> Any:
     return call
 
 
-def test_a_plan_change_and_a_suspension_by_phone(line):
+def test_a_plan_change_a_suspension_and_a_restore_by_phone(line):
     services, phone, switch, mid = line
     call = _to_order_menu(phone, mid)
     call.press("2")
@@ -69,13 +69,22 @@ def test_a_plan_change_and_a_suspension_by_phone(line):
     assert "Suspend 7 1 3, 5 5 5" in call.last_prompt and "stolen" in call.last_prompt
     call.press("1")
     assert "The order is complete." in call.last_prompt
-    assert "Goodbye" in call.press("2") and call.ended
     with services.db.read() as session:
         tx = session.scalar(select(Transaction).where(Transaction.mid == mid))
         assert (tx.status, tx.rate_plan_code, tx.suspend_reason) == ("suspended", "20", "stolen")
-        placed = session.scalars(select(Order.placed_by)).all()
-        assert placed == ["agent 1001", "agent 1001"]
     assert mid in switch.suspended
+    call.press("1")  # and the customer found the handset: restore the line
+    call.press("4")
+    assert "Restore 7 1 3, 5 5 5" in call.last_prompt
+    call.press("1")
+    assert "The order is complete." in call.last_prompt
+    assert "Goodbye" in call.press("2") and call.ended
+    with services.db.read() as session:
+        tx = session.scalar(select(Transaction).where(Transaction.mid == mid))
+        assert (tx.status, tx.suspend_reason) == ("active", None)
+        placed = session.scalars(select(Order.placed_by)).all()
+        assert placed == ["agent 1001"] * 3
+    assert mid not in switch.suspended
 
 
 def test_a_handset_swap_is_read_back_and_can_be_declined(line):

@@ -1,6 +1,7 @@
 """Billing records: sent once a MID is active, withdrawn when the MID is given back.
 
-A record bills the number its transaction holds when it is sent, as the line stands then: one
+A record bills the number its transaction holds when it is sent, as the line stands then (or as
+its open order will leave it): one
 queued for a number the transaction no longer holds (denied on the call-back, or taken back by
 a CSR) is withdrawn, never sent. The nightly comparison's re-sends (`repair_of_run`) are sent
 the same way, for a suspended line too, and a disconnected line's final record; they are
@@ -19,10 +20,12 @@ from sqlalchemy.orm import Session
 from activation.followup import letters
 from activation.lifecycle import states
 from activation.lifecycle.assignment import billing_record
+from activation.lifecycle.orders import billed_after
 from activation.lifecycle.states import IN_SERVICE, TxStatus
 from activation.parties.ports import BillingRecord, BillingUnavailable
 from activation.services import Services
 from activation.store.models import Activity, Transaction
+from activation.store.orders import Order
 
 
 def send(work: BillingRecord | str, services: Services) -> dict[str, Any]:
@@ -48,7 +51,10 @@ class BillingRecordJob:
         if repair and tx.open_order_id is not None:
             return f"an order is open on {record.mid}: its update carries the record"
         if tx.status in IN_SERVICE and tx.mid == record.mid:
-            return billing_record(tx)
+            order = session.get(Order, tx.open_order_id) if tx.open_order_id else None
+            # With an order on its way, bill the line as the order leaves it (as the order's
+            # own update does), so a record that waited for billing never undoes the order.
+            return billing_record(tx) if order is None else billed_after(tx, order)
         final = record.line_state == "disconnected" and tx.status == TxStatus.DISCONNECTED
         if repair and final and tx.former_mid == record.mid:
             return record

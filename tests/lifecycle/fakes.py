@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
-from activation.parties.ports import BillingRecord
+from activation.parties.ports import BillingRecord, BillingUnavailable
 from activation.services import Services
 from activation.store.models import Transaction
 from switch_adapters.port import LineDown, Subscriber, SwitchDenied, SwitchTimeout
@@ -122,9 +122,13 @@ class CheckingBilling:
         self.records: dict[str, BillingRecord] = {}
         self.violations: list[str] = []
         self.services: Services | None = None
+        self.down = 0  # records refused (billing unreachable) before it answers again
 
     def submit(self, record: BillingRecord) -> None:
         assert self.services is not None
+        if self.down:
+            self.down -= 1
+            raise BillingUnavailable("billing is down")
         with self.services.db.read() as session:
             tx = session.scalar(
                 select(Transaction).where(Transaction.code == record.transaction_code)

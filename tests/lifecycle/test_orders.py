@@ -240,6 +240,29 @@ def test_work_that_fails_for_good_holds_then_a_retry_resumes(cas):
     assert switch.features[mid] == "20"
 
 
+def test_an_activation_record_sent_late_bills_the_line_as_its_open_order_leaves_it(cas):
+    services, switch, billing = cas
+    billing.down = 1  # the activation's billing record waits for billing to come back
+    mid = activate(services)
+    code = place(services, mid, "change_plan", rate_plan="20")
+    start = utcnow()
+    worker = Worker(services, "test", clock=lambda: now)
+    switch.faults.extend(["down", "down"])  # the switch change takes a while
+    for seconds in (0, 3, 6):  # the order's record goes, then the activation's late one
+        now = start + timedelta(seconds=seconds)
+        while worker.run_once():
+            pass
+    assert line_orders.find(services, code).state == "inProgress"
+    now = start + timedelta(minutes=5)
+    while worker.run_once():
+        pass
+    assert line_orders.find(services, code).state == "completed"
+    assert switch.features[mid] == "20"
+    tx = line(services)
+    assert billing.records[tx.code].rate_plan == "20"
+    assert billing.violations == []
+
+
 EVERY_PAIR = list(itertools.product(OrderStatus, OrderMove))
 
 

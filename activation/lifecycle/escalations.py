@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from activation.lifecycle import states
 from activation.lifecycle.states import Move
+from activation.store import audit
 from activation.store.models import Escalation, Transaction
 
 KINDS = (
@@ -73,3 +74,19 @@ def escalate(
             kind=kind,
         )
     )
+
+
+def settle(
+    session: Session, transaction_id: int, reason_prefix: str, actor: str, detail: str
+) -> None:
+    """Close the open escalations of a transaction whose reason starts so: what they asked a
+    CSR to decide has been decided."""
+    for esc in session.scalars(
+        select(Escalation).where(
+            Escalation.transaction_id == transaction_id,
+            Escalation.state == "open",
+            Escalation.reason.startswith(reason_prefix, autoescape=True),
+        )
+    ):
+        audit.record(session, "escalation", str(esc.id), esc.state, "closed", actor, detail)
+        esc.state = "closed"

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from activation.lifecycle import numbers, states
 from activation.lifecycle.assignment import billing_record
-from activation.lifecycle.escalations import escalate
+from activation.lifecycle.escalations import escalate, settle
 from activation.lifecycle.order_states import (
     OrderMove,
     OrderStatus,
@@ -297,11 +297,19 @@ def resume_held(session: Session, order_id: int | None, actor: str) -> None:
     order = session.get(Order, order_id) if order_id is not None else None
     if order is not None and order_allowed(order.status, OrderMove.RETRY):
         move_order(session, order, OrderMove.RETRY, actor, "work retried")
+        _settle_hold(session, order, actor, "work retried")
+
+
+def _settle_hold(session: Session, order: Order, actor: str, detail: str) -> None:
+    """A CSR decided on a held order: its escalations leave the open list."""
+    if order.transaction_id is not None:
+        settle(session, order.transaction_id, f"order {order.code}:", actor, detail)
 
 
 def give_up(session: Session, order: Order, reason: str, actor: str) -> None:
     """A CSR ends a held order: the line stays as the network left it, freed for other orders."""
     move_order(session, order, OrderMove.FAIL, actor, reason)
+    _settle_hold(session, order, actor, f"order given up: {reason}")
     for activity in session.scalars(
         select(Activity).where(
             Activity.order_id == order.id, Activity.state.in_(("pending", "failed"))

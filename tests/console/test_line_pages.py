@@ -197,6 +197,8 @@ def test_a_held_order_shows_why_and_only_a_supervisor_gives_it_up(line_cas):
     assert f"Order {code} given up." in page
     assert '<span class="state failed">failed</span>' in page
     assert "suspend" in offered(page) and line_tx(cas).status == "active"
+    with cas.services.db.read() as session:  # decided: off the open escalations
+        assert session.get(Escalation, esc).state == "closed"
     page = boss.post(f"{url}/orders/{code}/give-up", reason="again")
     assert f"Order {code} is failed." in page
 

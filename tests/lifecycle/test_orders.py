@@ -223,6 +223,15 @@ def test_a_refusing_switch_holds_the_order_for_a_csr(cas):
     place(services, mid, "suspend", reason="lost")  # the line takes orders again
 
 
+def _escalations(services: Services) -> list[tuple[str, str, str]]:
+    """Each escalation's reason, kind and state."""
+    with services.db.read() as session:
+        rows = session.execute(
+            select(Escalation.reason, Escalation.kind, Escalation.state).order_by(Escalation.id)
+        )
+        return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
 def test_work_that_fails_for_good_holds_then_a_retry_resumes(cas):
     services, switch, _billing = cas
     mid = activate(services)
@@ -231,10 +240,17 @@ def test_work_that_fails_for_good_holds_then_a_retry_resumes(cas):
         switch.faults.append("down")
     drain(services, waits=True)
     assert line_orders.find(services, code).state == "held"
+    [(reason, kind, state)] = _escalations(services)
+    assert (reason.startswith(f"order {code}: switch gave up"), kind, state) == (
+        True,
+        "order",
+        "open",
+    )
     with services.db.read() as session:
         failed = session.scalar(select(Activity.id).where(Activity.state == "failed"))
     csr.retry_activity(services, failed, "switch is back", "supervisor")
     assert line_orders.find(services, code).state == "inProgress"
+    assert [state for _, _, state in _escalations(services)] == ["closed"]
     drain(services, waits=True)
     assert line_orders.find(services, code).state == "completed"
     assert switch.features[mid] == "20"

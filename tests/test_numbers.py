@@ -98,3 +98,15 @@ def test_four_processes_on_postgres_never_share_a_mid():
         mids = _race(url, 4, 100)
         assert len(mids) == 400
         _check(url, mids, 400)
+
+
+def test_no_switch_may_take_the_billing_sides_name(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'cas.sqlite3'}"
+    schema.upgrade(url)
+    db = Database(url)
+    row = {"name": "Billing", "dialect": "tl1", "primary_url": "loop://", "npa_nxx": [BLOCK]}
+    with pytest.raises(ValueError, match="billing side"), db.transaction() as session:
+        add_switch(session, Vault("test"), row)
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Switch)) == 0
+    db.dispose()

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from activation.secrets import Vault, hash_pin
 from activation.settings import DATA_DIR
+from activation.store.comparison import BILLING
 from activation.store.models import (
     Agent,
     DepositRule,
@@ -53,6 +54,9 @@ def add_switch(
 ) -> Switch:
     """Add a switch with its NPA-NXX blocks and their free numbers."""
     from switch_adapters import default_commands
+
+    if row["name"].strip().lower() == BILLING:
+        raise ValueError(f"a switch may not be named {BILLING!r}: the comparison's billing side is")
 
     commands = row.get("commands") or {
         name: {"format": tpl.format, "expect": tpl.expect}

@@ -26,16 +26,15 @@ from switch_adapters.osmo_ctrl import (
     strip_telnet,
     take_frame,
 )
-from switch_adapters.osmo_hlr import (
-    DEFAULT_COMMANDS,
-    OsmoHlrSession,
+from switch_adapters.osmo_hlr import DEFAULT_COMMANDS, OsmoHlrSession
+from switch_adapters.osmo_hlr_daemon import OsmoHlrDaemon, OsmoHlrMissing
+from switch_adapters.osmo_subscriber import (
     esn_from_imei,
     imei_from_esn,
     imsi_for,
     luhn_digit,
     plmn_from_code,
 )
-from switch_adapters.osmo_hlr_daemon import OsmoHlrDaemon, OsmoHlrMissing
 from switch_adapters.port import (
     CommandTemplate,
     Garbled,

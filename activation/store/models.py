@@ -175,6 +175,8 @@ class Transaction(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(8), unique=True)
     agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    # Who sold it, when the agent has salespeople.
+    salesperson_id: Mapped[int | None] = mapped_column(ForeignKey("salespeople.id"), index=True)
     # activation.lifecycle.states.TxStatus: being activated, then the line's life
     status: Mapped[str] = mapped_column(String(12), default="incomplete")
     step: Mapped[str] = mapped_column(String(20), default="esn")
@@ -219,6 +221,8 @@ class Call(Base):
     from_number: Mapped[str] = mapped_column(String(20), default="")
     agent_code: Mapped[str | None] = mapped_column(String(8))  # as keyed, before the PIN
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    salesperson_code: Mapped[str | None] = mapped_column(String(8))  # as keyed, before the PIN
+    salesperson_id: Mapped[int | None] = mapped_column(ForeignKey("salespeople.id"))
     transaction_id: Mapped[int | None] = mapped_column(ForeignKey("transactions.id"))
     step: Mapped[str] = mapped_column(String(20), default="agent_id")
     # Bad entries per step over the whole call (a step re-entered keeps its count).

@@ -22,6 +22,7 @@ from activation.store.models import (
     Switch,
     TelephoneNumber,
 )
+from activation.store.salespeople import Salesperson
 
 
 def _json(path: Path) -> Any:
@@ -114,6 +115,16 @@ def load_demo(session: Session, vault: Vault, data_dir: Path = DATA_DIR) -> None
         session.add(agent)
     session.flush()
     for row in agent_rows:
+        for person in row.get("salespeople", []):
+            session.add(
+                Salesperson(
+                    agent_id=agents[row["agent_code"]].id,
+                    code=person["code"],
+                    name=person["name"],
+                    pin_hash=hash_pin(person["pin"]),
+                    restrictions=person.get("restrictions", {}),
+                )
+            )
         for product, level in row.get("stock_levels", {}).items():
             session.add(
                 StockLevel(

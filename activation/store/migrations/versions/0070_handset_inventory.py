@@ -1,4 +1,5 @@
-"""handset inventory: products, where each handset is, movements, deliveries, re-orders
+"""handset inventory: products, where each handset is, movements, deliveries, re-orders;
+salespeople under each agent
 
 Revision ID: 0070
 Revises: 0051
@@ -8,7 +9,8 @@ Every handset gets a product code and a location (headquarters, in transit, at a
 sold, returned, lost) with the agent holding it; each move is a row of handset_movements.
 Agents hold stock against a minimum per product; a shortfall opens one re-order to
 headquarters (one open per agent and product: reorders.open_key is unique). Handsets already
-known keep their place: one in service is sold, the others wait at headquarters.
+known keep their place: one in service is sold, the others wait at headquarters. Salespeople
+log on under their agent; a transaction records who sold it.
 """
 
 import sqlalchemy as sa
@@ -120,6 +122,32 @@ def upgrade() -> None:
         batch_op.create_index("ix_handsets_stock", ["agent_id", "location", "product_code"])
     op.execute("UPDATE handsets SET location = 'sold' WHERE status = 'active'")
     op.execute("UPDATE handsets SET location = 'lost' WHERE status = 'lost'")
+    op.create_table(
+        "salespeople",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("agent_id", sa.Integer(), nullable=False),
+        sa.Column("code", sa.String(length=8), nullable=False),
+        sa.Column("name", sa.String(length=80), nullable=False),
+        sa.Column("pin_hash", sa.String(length=200), nullable=False),
+        sa.Column("restrictions", sa.JSON(), nullable=False),
+        sa.Column("failed_attempts", sa.Integer(), nullable=False),
+        sa.Column("locked", sa.Boolean(), nullable=False),
+        sa.ForeignKeyConstraint(["agent_id"], ["agents.id"]),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("agent_id", "code", name="uq_salespeople_code"),
+    )
+    with op.batch_alter_table("transactions") as batch_op:
+        batch_op.add_column(sa.Column("salesperson_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            "fk_transactions_salesperson_id", "salespeople", ["salesperson_id"], ["id"]
+        )
+        batch_op.create_index("ix_transactions_salesperson_id", ["salesperson_id"])
+    with op.batch_alter_table("calls") as batch_op:
+        batch_op.add_column(sa.Column("salesperson_code", sa.String(length=8), nullable=True))
+        batch_op.add_column(sa.Column("salesperson_id", sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(
+            "fk_calls_salesperson_id", "salespeople", ["salesperson_id"], ["id"]
+        )
     with op.batch_alter_table("agents") as batch_op:
         batch_op.add_column(
             sa.Column(
@@ -134,6 +162,15 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("agents") as batch_op:
         batch_op.drop_column("unstocked_esn")
+    with op.batch_alter_table("calls") as batch_op:
+        batch_op.drop_constraint("fk_calls_salesperson_id", type_="foreignkey")
+        batch_op.drop_column("salesperson_id")
+        batch_op.drop_column("salesperson_code")
+    with op.batch_alter_table("transactions") as batch_op:
+        batch_op.drop_index("ix_transactions_salesperson_id")
+        batch_op.drop_constraint("fk_transactions_salesperson_id", type_="foreignkey")
+        batch_op.drop_column("salesperson_id")
+    op.drop_table("salespeople")
     with op.batch_alter_table("handsets") as batch_op:
         batch_op.drop_index("ix_handsets_stock")
         batch_op.drop_constraint("fk_handsets_delivery_id", type_="foreignkey")

@@ -17,6 +17,8 @@ PAGES = {
     "/console/escalations/rows": "csr",
     "/console/lookup?by=agent&q=1001": "csr",
     "/console/queue": "csr",
+    "/console/inventory": "csr",
+    "/console/inventory/sales": "csr",
     "/console/billing": "supervisor",
     "/console/admin/agents": "admin",
     "/console/admin/agents/1001": "admin",

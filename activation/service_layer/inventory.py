@@ -19,7 +19,11 @@ from activation.store.models import Agent, Handset
 
 CSV_COLUMNS = ("agent_code", "esn", "product_code")
 
-__all__ = ["DeliveryRefused", "ShipmentRefused"]
+__all__ = ["DeliveryRefused", "ShipmentRefused", "UnknownAgent"]
+
+
+class UnknownAgent(ShipmentRefused):
+    """The shipment names an agent CAS does not have."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,7 @@ class StockLine:
 def _agent(session: Session, agent_code: str) -> Agent:
     agent = session.scalar(select(Agent).where(Agent.agent_code == agent_code))
     if agent is None:
-        raise ShipmentRefused(f"no agent {agent_code}")
+        raise UnknownAgent(f"no agent {agent_code}")
     return agent
 
 

@@ -13,7 +13,7 @@ from activation.keyed import is_digits, is_keys
 from activation.service_layer import console_admin
 from activation.service_layer.api_sessions import ApiFlow, ApiRefused, Partner
 from activation.services import Services
-from ivr.api import order_views
+from ivr.api import inventory_views, order_views
 from ivr.api.bodies import parsed_json
 from ivr.api.openapi import document
 from ivr.logging_json import bind_transaction, redact
@@ -126,6 +126,7 @@ def make_blueprint() -> Blueprint:
         return _error(500, "internal error; the request may be retried")
 
     order_views.register(bp)
+    inventory_views.register(bp)
 
     @bp.get("/openapi.json")
     def openapi() -> Any:

@@ -45,6 +45,16 @@ SCHEMAS: dict[str, Any] = {
             "agent": {"type": "string", "pattern": "^[0-9]{1,8}$", "description": "agent ID"},
             "pin": {"type": "string", "pattern": "^[0-9]{4,8}$", "description": "agent's PIN"},
             "code": {**DIGITS_8, "description": "resume this transaction instead"},
+            "salesperson": {
+                "type": "string",
+                "pattern": "^[0-9]{1,8}$",
+                "description": "salesperson ID, for an agent with salespeople",
+            },
+            "salesperson_pin": {
+                "type": "string",
+                "pattern": "^[0-9]{4,8}$",
+                "description": "the salesperson's PIN (with salesperson)",
+            },
         },
     },
     "Entry": {

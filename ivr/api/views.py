@@ -140,8 +140,11 @@ def make_blueprint() -> Blueprint:
         agent = _text(body, "agent", AGENT, True)
         pin = _text(body, "pin", PIN, True)
         code = _text(body, "code", CODE, False)
+        seller = _text(body, "salesperson", AGENT, False)
+        seller_pin = _text(body, "salesperson_pin", PIN, seller is not None)
         assert agent is not None and pin is not None
-        state = _flow().open(g.partner, agent, pin, code)
+        salesperson = (seller, seller_pin) if seller and seller_pin else None
+        state = _flow().open(g.partner, agent, pin, code, salesperson)
         return _reply(state, 201)
 
     @bp.get("/transactions/<code>")

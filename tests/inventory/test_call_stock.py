@@ -3,6 +3,8 @@ noted or sent to a CSR, as the agent's setting says, and the prompt says which."
 
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import select
 
 from activation.store.inventory import HandsetMovement, Reorder
@@ -46,6 +48,14 @@ def test_activations_by_phone_consume_stock_and_a_shortfall_reorders(
         # 1001 held 4 MT100 against a minimum of 3: the second sale is the shortfall.
         reorder = session.scalar(select(Reorder))
         assert (reorder.product_code, reorder.quantity, reorder.stock_at_order) == ("MT100", 5, 2)
+    # The worker sends it to the warehouse, which holds it under CAS's reference.
+    deadline = time.monotonic() + 20
+    while not services.warehouse.reorders() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    taken = services.warehouse.reorders()
+    assert [(r.reference, r.agent_code, r.product_code, r.quantity) for r in taken] == [
+        (f"CAS-R{reorder.id}", "1001", "MT100", 5)
+    ]
 
 
 def test_an_esn_from_elsewhere_is_noted_and_the_call_goes_on(phone, services):  # noqa: F811

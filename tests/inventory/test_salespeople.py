@@ -72,3 +72,32 @@ def test_a_salespersons_restrictions_are_enforced_with_a_clear_prompt(phone, ser
 def test_an_agent_without_salespeople_goes_straight_to_the_menu(phone):  # noqa: F811
     call = log_on(phone)
     assert "salesperson" not in call.last_prompt and "press pound" in call.last_prompt
+
+
+def test_by_api_an_agent_with_salespeople_needs_the_salespersons_log_on(app, services):  # noqa: F811
+    from activation.service_layer.staff import add_api_key
+
+    with services.db.transaction() as session:
+        key = add_api_key(session, "shop")
+    client = app.test_client()
+    headers = {"Authorization": f"Bearer {key}"}
+    alone = client.post("/api/transactions", json={"agent": "1004", "pin": "8642"}, headers=headers)
+    assert alone.status_code == 403 and "sells through salespeople" in alone.get_json()["error"]
+    wrong = client.post(
+        "/api/transactions",
+        json={"agent": "1004", "pin": "8642", "salesperson": "12", "salesperson_pin": "9999"},
+        headers=headers,
+    )
+    assert wrong.status_code == 403
+    assert wrong.get_json()["error"] == "that salesperson ID and PIN do not match"
+    ok = client.post(
+        "/api/transactions",
+        json={"agent": "1004", "pin": "8642", "salesperson": "12", "salesperson_pin": "2222"},
+        headers=headers,
+    )
+    assert ok.status_code == 201, ok.get_json()
+    code = ok.get_json()["transaction_code"]
+    with services.db.transaction() as session:
+        tx = session.scalar(select(Transaction).where(Transaction.code == code))
+        alex = session.scalar(select(Salesperson).where(Salesperson.code == "12"))
+        assert tx.salesperson_id == alex.id

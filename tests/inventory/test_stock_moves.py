@@ -197,3 +197,23 @@ def test_the_reorder_reaches_the_warehouse_under_its_reference(services):
     assert [(r.reference, r.agent_code, r.product_code, r.quantity) for r in taken] == [
         (f"CAS-R{reorder.id}", "1003", "MT100", 2)
     ]
+
+
+def test_a_swap_that_brings_stock_below_the_minimum_reorders(services):
+    with services.db.transaction() as session:
+        agent = _agent(session, "1001")  # ST200: 3 in stock, minimum 2
+        tx = _sold_line(session, "50000008", "7135550108", "13803186457")
+        for esn in ("13803186501", "13803186502"):
+            order = orders.place(
+                session,
+                tx,
+                "change_esn",
+                {"esn": esn, "old_handset": "stock"},
+                channel="phone",
+                placed_by="t",
+            )
+            for activity in session.scalars(select(Activity).where(Activity.order_id == order.id)):
+                activity.state = "done"
+            assert orders.finish_if_done(session, order, 45)
+        reorder = reorders.open_reorder(session, agent.id, "ST200")
+        assert (reorder.quantity, reorder.stock_at_order) == (3, 1)

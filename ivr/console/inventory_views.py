@@ -20,6 +20,7 @@ from ivr.console import charts
 from ivr.console.auth import requires, services
 
 CHART_DAYS = 14
+MOST_ESNS = 500  # one shipment from the form
 
 
 def _day(raw: str, default: date) -> date | None:
@@ -65,12 +66,12 @@ def ship() -> Any:
     agent = request.form.get("agent", "").strip()[:8]
     product = request.form.get("product", "").strip()[:12] or None
     esns = request.form.get("esns", "").replace(",", " ").split()
-    if not agent or not esns:
-        flash("Give the agent and at least one ESN.", "error")
+    if not agent or not esns or len(esns) > MOST_ESNS:
+        flash(f"Give the agent and 1 to {MOST_ESNS} ESNs.", "error")
         return redirect(url_for("console.inventory"))
     try:
         shipped = inventory.ship(
-            services(), agent, [Item(e[:20], product) for e in esns[:500]], g.user.name, "console"
+            services(), agent, [Item(e[:20], product) for e in esns], g.user.name, "console"
         )
     except ShipmentRefused as refused:
         flash(f"Nothing shipped: {refused}", "error")

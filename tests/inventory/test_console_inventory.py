@@ -1,5 +1,6 @@
 """The inventory pages: stock against minimums, open re-orders, deliveries to receive, the
-stock chart, sales per agent and salesperson with CSV export; in Chromium at two widths."""
+stock chart, sales per agent and salesperson with CSV export (the browser test is
+tests/console/test_inventory_browser.py, beside the console's shared Chromium)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,10 @@ from activation.inventory import sales
 from activation.store.inventory import Delivery
 from activation.store.models import Handset, Transaction, utcnow
 from activation.store.salespeople import Salesperson
-from tests.console.conftest import DESKTOP, PHONE, csrf_of, log_in, users  # noqa: F401
-from tests.console.conftest import live as live  # noqa: F401
-from tests.console.test_console_browser import log_in as browser_log_in
-from tests.console.test_console_browser import open_page, shoot
+from tests.console.conftest import csrf_of, log_in, users  # noqa: F401
 from tests.queue.conftest import active_transaction
 
-from ..console.conftest import app, chromium, screenshots  # noqa: F401
+from ..console.conftest import app  # noqa: F401
 
 _MIDS = itertools.count(300)
 
@@ -114,42 +112,3 @@ def test_sales_per_agent_and_salesperson_export_as_csv(app, users, services):  #
     assert "A period is two dates" in bad
     with services.db.read() as session:
         assert session.scalar(select(Transaction).where(Transaction.salesperson_id.is_not(None)))
-
-
-def test_the_inventory_pages_in_a_browser_at_desktop_and_phone_widths(
-    chromium,  # noqa: F811
-    live,  # noqa: F811
-    users,  # noqa: F811
-    services,
-    screenshots,  # noqa: F811
-):
-    _sell(services, ["13803186457", "13803186458"])
-    for width, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
-        page = open_page(chromium, viewport)
-        browser_log_in(page, live, "supervisor", users["supervisor"])
-        page.goto(f"{live.url}/console/inventory")
-        assert "re-order open" in page.inner_text("#stock-1001-MT100")
-        assert page.locator("svg.chart").count() == 1
-        shoot(page, screenshots, f"inventory-{width}")
-        page.goto(f"{live.url}/console/inventory/sales")
-        shoot(page, screenshots, f"sales-{width}")
-        assert page.refused == []
-        page.context.close()
-    page = open_page(chromium)
-    browser_log_in(page, live, "supervisor", users["supervisor"])
-    page.goto(f"{live.url}/console/inventory")
-    page.fill("input[name=agent]", "1002")
-    page.fill("textarea[name=esns]", "13803186803")
-    page.click("button:has-text('Ship')")
-    assert "1 handsets in transit to agent 1002" in page.inner_text("body")
-    page.click("#deliveries button:has-text('Receive')")
-    assert "received: 1 handsets in stock" in page.inner_text("body")
-    shoot(page, screenshots, "inventory-received")
-    page.context.close()
-    assert sorted(p.name for p in screenshots.iterdir()) == [
-        "inventory-desktop.png",
-        "inventory-phone.png",
-        "inventory-received.png",
-        "sales-desktop.png",
-        "sales-phone.png",
-    ]

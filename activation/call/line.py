@@ -13,6 +13,7 @@ from sqlalchemy import select
 from activation.call.context import Ctx, Step
 from activation.call.customer import PvsAnswer, ask_pvs
 from activation.call.outcomes import Outcome
+from activation.call.salesperson import restriction
 from activation.call.speech import digits, phone_number, say
 from activation.lifecycle import orders, states
 from activation.lifecycle.orders import LineRefused
@@ -114,6 +115,10 @@ def _order_plan(ctx: Ctx, entry: str) -> Outcome:
         return ctx.fail(
             "order_plan", "rate plan not available", say("rate_plan_unknown", code=digits(entry))
         )
+    person = restriction(ctx, "rate_plans", entry)
+    if person is not None:
+        heard = say("rate_plan_not_yours", code=digits(entry), name=person.name)
+        return ctx.fail("order_plan", "rate plan not the salesperson's to sell", heard)
     _keep(ctx, rate_plan=entry)
     return ctx.prompt("order_confirm")
 

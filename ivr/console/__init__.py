@@ -31,6 +31,7 @@ def _page_helpers() -> dict[str, Any]:
 def make_blueprint() -> Blueprint:
     """Build the console blueprint with every view, each guarded by the role it needs."""
     from ivr.console import (
+        agent_stock_views,
         billing_views,
         dashboard_views,
         escalation_views,
@@ -56,6 +57,7 @@ def make_blueprint() -> Blueprint:
         inventory_views,
         billing_views,
         reference_views,
+        agent_stock_views,
         user_views,
     ):
         module.register(bp)

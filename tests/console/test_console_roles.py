@@ -22,6 +22,7 @@ PAGES = {
     "/console/billing": "supervisor",
     "/console/admin/agents": "admin",
     "/console/admin/agents/1001": "admin",
+    "/console/admin/agents/1001/stock": "admin",
     "/console/admin/rate-plans": "admin",
     "/console/admin/switches": "admin",
     "/console/admin/deposits": "admin",

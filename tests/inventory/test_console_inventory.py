@@ -112,3 +112,70 @@ def test_sales_per_agent_and_salesperson_export_as_csv(app, users, services):  #
     assert "A period is two dates" in bad
     with services.db.read() as session:
         assert session.scalar(select(Transaction).where(Transaction.salesperson_id.is_not(None)))
+
+
+def test_an_admin_sets_the_agents_stock_settings_and_adds_a_salesperson(app, users, services):  # noqa: F811
+    from activation.store.inventory import Reorder, StockLevel
+    from activation.store.models import Agent
+
+    client = app.test_client()
+    log_in(client, "admin", users["admin"])
+    html = client.get("/console/admin/agents/1001/stock").get_data(as_text=True)
+    assert "No salespeople: the agent logs on alone." in html
+    token = csrf_of(html)
+    base = "/console/admin/agents/1001"
+
+    sent = client.post(
+        f"{base}/stock/unstocked",
+        data={"csrf_token": token, "unstocked_esn": "to_csr"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "an ESN not in stock is to csr" in sent
+    bad = client.post(
+        f"{base}/stock/unstocked",
+        data={"csrf_token": token, "unstocked_esn": "shrug"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "either allowed and noted, or sent to a CSR" in bad
+
+    level = client.post(
+        f"{base}/stock/level",
+        data={"csrf_token": token, "product": "ST200", "minimum": "5", "quantity": "6"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "Agent 1001, ST200: minimum 5, re-order 6." in level
+    refused = client.post(
+        f"{base}/stock/level",
+        data={"csrf_token": token, "product": "ST200", "minimum": "-1", "quantity": "x"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "whole numbers" in refused
+
+    added = client.post(
+        f"{base}/salespeople",
+        data={"csrf_token": token, "salesperson": "21", "name": "Sam", "pin": "4321"},
+    ).get_data(as_text=True)
+    assert 'Salesperson 21 added. The PIN is <b class="pin">4321</b>' in added
+    again = client.post(
+        f"{base}/salespeople",
+        data={"csrf_token": token, "salesperson": "21", "name": "Sam"},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert "has a salesperson 21 already" in again
+    with services.db.read() as session:
+        agent = session.scalar(select(Agent).where(Agent.agent_code == "1001"))
+        assert agent.unstocked_esn == "to_csr"
+        st200 = session.scalar(
+            select(StockLevel).where(
+                StockLevel.agent_id == agent.id, StockLevel.product_code == "ST200"
+            )
+        )
+        assert (st200.minimum, st200.reorder_quantity) == (5, 6)
+        # 3 in stock against the new minimum of 5: short at once, so re-ordered at once.
+        reorder = session.scalar(select(Reorder).where(Reorder.product_code == "ST200"))
+        assert (reorder.quantity, reorder.stock_at_order) == (6, 3)
+        sam = session.scalar(select(Salesperson).where(Salesperson.code == "21"))
+        assert sam.agent_id == agent.id and sam.pin_hash.startswith("pbkdf2$")
+    csr = app.test_client()
+    log_in(csr, "csr", users["csr"])
+    assert csr.get(f"{base}/stock").status_code == 403

@@ -101,3 +101,19 @@ def test_by_api_an_agent_with_salespeople_needs_the_salespersons_log_on(app, ser
         tx = session.scalar(select(Transaction).where(Transaction.code == code))
         alex = session.scalar(select(Salesperson).where(Salesperson.code == "12"))
         assert tx.salesperson_id == alex.id
+
+
+def test_a_salesperson_may_not_move_a_line_to_a_plan_they_may_not_sell(phone, services):  # noqa: F811
+    from tests.queue.conftest import active_transaction
+
+    with services.db.transaction() as session:
+        active_transaction(session, "44000001", "7135550401", plan="10", agent="1004")
+    call = _salesperson_log_on(phone, "12", "2222")
+    call.press("##")
+    call.press("7135550401#")
+    assert "belongs to Jane Q Public" in call.last_prompt
+    call.press("1")
+    call.press("2")
+    heard = call.press("20#")
+    assert "Rate plan 2 0 is not one salesperson Alex may sell" in heard
+    assert "rate plan" in call.last_prompt

@@ -15,6 +15,7 @@ from activation.call.customer import PvsAnswer, ask_pvs
 from activation.call.outcomes import Outcome
 from activation.call.salesperson import restriction
 from activation.call.speech import digits, phone_number, say
+from activation.inventory import stock
 from activation.lifecycle import orders, states
 from activation.lifecycle.orders import LineRefused
 from activation.store.models import Agent, RatePlan, Transaction
@@ -99,6 +100,13 @@ def _order_esn(ctx: Ctx, entry: str) -> Outcome:
     if pvs.listed:
         return ctx.fail("order_esn", "ESN listed by PVS", say("esn_listed", esn=spoken))
     _keep(ctx, esn=entry)
+    agent = ctx.session.get(Agent, ctx.call.agent_id) if ctx.call.agent_id else None
+    if agent is not None and not stock.in_stock_of(ctx.session, entry, agent.id):
+        if agent.unstocked_esn == "to_csr":
+            heard = say("esn_unstocked_csr", esn=spoken)
+            return ctx.transfer("ESN not in the agent's stock", heard, kind="handset")
+        states.note(ctx.session, _line(ctx), "ivr", f"new ESN {entry} not in the agent's stock")
+        return ctx.prompt("order_old_handset", say("esn_unstocked_noted", esn=spoken))
     return ctx.prompt("order_old_handset")
 
 

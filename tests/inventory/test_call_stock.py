@@ -85,3 +85,37 @@ def test_an_esn_in_the_agents_own_stock_is_taken_without_a_word(phone):  # noqa:
     new_transaction(call)
     heard = call.press("13803186612#")
     assert "not in your stock" not in heard and "individual" in call.last_prompt
+
+
+def _swap_to(phone, services, agent: str, pin: str, esn: str):  # type: ignore[no-untyped-def]  # noqa: F811
+    """Key a handset change on a line of this agent's, up to the new ESN; return the call."""
+    from tests.queue.conftest import active_transaction
+
+    with services.db.transaction() as session:
+        active_transaction(session, "45000001", "7135550451", esn="13800000001", agent=agent)
+    call = log_on(phone, agent, pin)
+    call.press("##")
+    call.press("7135550451#")
+    call.press("1")
+    call.press("1")  # change the handset
+    return call, call.press(esn + "#")
+
+
+def test_a_swap_to_a_handset_from_elsewhere_is_noted(phone, services):  # noqa: F811
+    call, heard = _swap_to(phone, services, "1001", "2468", "13803186611")
+    assert "The handset 1 3 8 0 3 1 8 6 6 1 1 is not in your stock. It is noted" in heard
+    assert "old handset" in call.last_prompt
+    with services.db.read() as session:
+        noted = session.scalars(
+            select(AuditEntry.detail).where(AuditEntry.entity_id == "45000001")
+        ).all()
+        assert "new ESN 13803186611 not in the agent's stock" in noted
+
+
+def test_a_swap_to_a_handset_from_elsewhere_goes_to_a_csr_when_the_agent_says_so(
+    phone,  # noqa: F811
+    services,
+):
+    call, heard = _swap_to(phone, services, "1002", "1357", "13803186457")
+    assert "is not in your stock. A customer service representative will help you" in heard
+    assert call.ended and call.transfer is not None

@@ -15,6 +15,7 @@ from activation.parties.ports import (
     PositiveValidation,
     Telephony,
     TelephonyUnavailable,
+    Warehouse,
 )
 from activation.parties.switching import SwitchGateway
 from activation.secrets import Vault
@@ -35,6 +36,7 @@ class Services:
     switches: SwitchGateway
     telephony: Telephony
     e911: AddressRegistry
+    warehouse: Warehouse
 
 
 class NoTelephony:

@@ -11,7 +11,7 @@ from pathlib import Path
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 # The outside parties, each reached at CAS_<PARTY>_URL (see the README, "Outside parties").
-PARTIES = ("bureau", "pvs", "billing", "e911")
+PARTIES = ("bureau", "pvs", "billing", "e911", "warehouse")
 SIMULATED = "simulated"
 
 
@@ -85,7 +85,8 @@ class Settings:
     pvs_link: PartyLink = PartyLink()
     billing_link: PartyLink = PartyLink()
     e911_link: PartyLink = PartyLink()
-    partner_deadline: float = 10.0  # seconds the bureau, billing or E911 has for one request
+    warehouse_link: PartyLink = PartyLink()
+    partner_deadline: float = 10.0  # seconds the bureau, billing, E911 or warehouse has
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
@@ -115,6 +116,7 @@ class Settings:
             pvs_link=PartyLink.from_env("pvs", env),
             billing_link=PartyLink.from_env("billing", env),
             e911_link=PartyLink.from_env("e911", env),
+            warehouse_link=PartyLink.from_env("warehouse", env),
             partner_deadline=float(env.get("CAS_PARTNER_DEADLINE", "10")),
         )
         return replace(base, **overrides)  # type: ignore[arg-type]

@@ -17,8 +17,10 @@ from activation.parties.simulators import (
     SimulatedBureau,
     SimulatedE911,
     SimulatedPVS,
+    SimulatedWarehouse,
 )
 from activation.parties.switching import SwitchGateway
+from activation.parties.warehouse import HttpWarehouse, warehouse_client
 from activation.secrets import Vault, load_master_secret
 from activation.services import NoTelephony, Services
 from activation.settings import PartnersNotConfigured, Settings
@@ -54,6 +56,7 @@ def _parties(settings: Settings) -> dict[str, object]:
     late, pvs_late = settings.partner_deadline, settings.pvs_deadline
     bureau, pvs = settings.bureau_link, settings.pvs_link
     billing, e911 = settings.billing_link, settings.e911_link
+    warehouse = settings.warehouse_link
     return {
         "bureau": (
             HttpBureau(bureau_client(bureau.url, late, **bureau.credentials))
@@ -74,6 +77,11 @@ def _parties(settings: Settings) -> dict[str, object]:
             HttpE911(e911_client(e911.url, late, **e911.credentials))
             if e911.url
             else SimulatedE911(settings.data_dir / "e911", deadline=late)
+        ),
+        "warehouse": (
+            HttpWarehouse(warehouse_client(warehouse.url, late, **warehouse.credentials))
+            if warehouse.url
+            else SimulatedWarehouse(settings.data_dir / "warehouse", deadline=late)
         ),
     }
 

@@ -161,6 +161,7 @@ def _mount() -> None:
     from .console.cli import COMMANDS
     from .demo import demo
     from .dial_cli import dial
+    from .inventory_cli import inventory
     from .twilio_setup import twilio_setup
 
     cas.add_command(switch_sim, "switch-sim")
@@ -170,6 +171,7 @@ def _mount() -> None:
     cas.add_command(demo)
     cas.add_command(dial)
     cas.add_command(twilio_setup)
+    cas.add_command(inventory)
     for command in COMMANDS:
         cas.add_command(command)
 

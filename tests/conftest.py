@@ -21,7 +21,7 @@ POSTGRES_URL = os.environ.get("CAS_TEST_POSTGRES_URL", "")
 # The suite runs on the partner simulators, in its processes (cas worker, gunicorn) too; a
 # test that wants a party over the network names its URL itself.
 os.environ["CAS_PARTNERS"] = "simulated"
-for _party in ("BUREAU", "PVS", "BILLING", "E911"):
+for _party in ("BUREAU", "PVS", "BILLING", "E911", "WAREHOUSE"):
     for _setting in ("URL", "TOKEN", "USER", "PASSWORD"):
         os.environ.pop(f"CAS_{_party}_{_setting}", None)
 

@@ -9,13 +9,14 @@ from activation.call.context import Ctx, Step
 from activation.call.login import resume
 from activation.call.outcomes import Outcome
 from activation.call.speech import digits, dollars, say
+from activation.inventory import stock
 from activation.lifecycle import states
 from activation.lifecycle.customers import keep_customer
 from activation.lifecycle.orders import handset_in_service
 from activation.lifecycle.states import Move, MoveRefused, TxStatus
 from activation.queue import activities
 from activation.services import Services
-from activation.store.models import Call
+from activation.store.models import Agent, Call
 from activation.validators import ein_problem, esn_problem, ssn_problem
 
 # A credit check that has not answered in this long goes to a CSR.
@@ -38,6 +39,13 @@ def _esn(ctx: Ctx, entry: str) -> Outcome:
         )
     if pvs.listed:
         return ctx.transfer("ESN listed by PVS", say("esn_listed", esn=spoken), kind="handset")
+    if not stock.in_stock_of(ctx.session, entry, tx.agent_id):
+        agent = ctx.session.get_one(Agent, tx.agent_id)
+        if agent.unstocked_esn == "to_csr":
+            heard = say("esn_unstocked_csr", esn=spoken)
+            return ctx.transfer("ESN not in the agent's stock", heard, kind="handset")
+        states.note(ctx.session, tx, "ivr", f"ESN {entry} not in the agent's stock")
+        return ctx.prompt("kind", say("esn_unstocked_noted", esn=spoken))
     return ctx.prompt("kind")
 
 

@@ -19,6 +19,7 @@ from activation.call.line import LINE_STEPS
 from activation.call.login import LOGIN_STEPS
 from activation.call.number import NUMBER_STEPS
 from activation.call.outcomes import Answer, Outcome
+from activation.call.salesperson import SALESPERSON_STEPS
 from activation.call.speech import say
 from activation.keyed import is_digits
 from activation.lifecycle import states
@@ -31,7 +32,8 @@ log = logging.getLogger("cas.call")
 FINAL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
 
 STEPS: dict[str, Step] = {
-    step.name: step for step in (*LOGIN_STEPS, *CUSTOMER_STEPS, *NUMBER_STEPS, *LINE_STEPS)
+    step.name: step
+    for step in (*LOGIN_STEPS, *SALESPERSON_STEPS, *CUSTOMER_STEPS, *NUMBER_STEPS, *LINE_STEPS)
 }
 
 

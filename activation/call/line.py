@@ -13,7 +13,9 @@ from sqlalchemy import select
 from activation.call.context import Ctx, Step
 from activation.call.customer import PvsAnswer, ask_pvs
 from activation.call.outcomes import Outcome
+from activation.call.salesperson import restriction
 from activation.call.speech import digits, phone_number, say
+from activation.inventory import stock
 from activation.lifecycle import orders, states
 from activation.lifecycle.orders import LineRefused
 from activation.store.models import Agent, RatePlan, Transaction
@@ -98,6 +100,13 @@ def _order_esn(ctx: Ctx, entry: str) -> Outcome:
     if pvs.listed:
         return ctx.fail("order_esn", "ESN listed by PVS", say("esn_listed", esn=spoken))
     _keep(ctx, esn=entry)
+    agent = ctx.session.get(Agent, ctx.call.agent_id) if ctx.call.agent_id else None
+    if agent is not None and not stock.in_stock_of(ctx.session, entry, agent.id):
+        if agent.unstocked_esn == "to_csr":
+            heard = say("esn_unstocked_csr", esn=spoken)
+            return ctx.transfer("ESN not in the agent's stock", heard, kind="handset")
+        states.note(ctx.session, _line(ctx), "ivr", f"new ESN {entry} not in the agent's stock")
+        return ctx.prompt("order_old_handset", say("esn_unstocked_noted", esn=spoken))
     return ctx.prompt("order_old_handset")
 
 
@@ -114,6 +123,10 @@ def _order_plan(ctx: Ctx, entry: str) -> Outcome:
         return ctx.fail(
             "order_plan", "rate plan not available", say("rate_plan_unknown", code=digits(entry))
         )
+    person = restriction(ctx, "rate_plans", entry)
+    if person is not None:
+        heard = say("rate_plan_not_yours", code=digits(entry), name=person.name)
+        return ctx.fail("order_plan", "rate plan not the salesperson's to sell", heard)
     _keep(ctx, rate_plan=entry)
     return ctx.prompt("order_confirm")
 

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from activation.call.context import Ctx, Step
 from activation.call.outcomes import Outcome
+from activation.call.salesperson import has_salespeople
 from activation.call.speech import digits, phone_number, say
 from activation.lifecycle import agents, states
 from activation.lifecycle.agents import Logon
@@ -52,6 +53,10 @@ def _pin(ctx: Ctx, entry: str) -> Outcome:
         return ctx.transfer("agent locked", say("agent_locked"), kind="agent_log_on")
     if outcome == Logon.OK and agent is not None:
         call.agent_id = agent.id
+        # The call-back's flow has no salesperson step: the agent's log-on is enough there.
+        if "salesperson_id" in ctx.steps and has_salespeople(ctx.session, agent.id):
+            call.login_failures = 0
+            return ctx.prompt("salesperson_id", say("logged_on", name=agent.name))
         return ctx.prompt("menu", say("logged_on", name=agent.name))
     call.login_failures += 1
     if call.login_failures >= 2:
@@ -85,6 +90,7 @@ def _new_transaction(ctx: Ctx) -> Transaction:
             break
     assert ctx.call.agent_id is not None
     tx = states.begin(ctx.session, code, ctx.call.agent_id, "ivr")
+    tx.salesperson_id = ctx.call.salesperson_id
     ctx.call.transaction = tx
     return tx
 

@@ -7,6 +7,7 @@ from sqlalchemy import select
 from activation.call.context import Ctx, Step
 from activation.call.login import resume
 from activation.call.outcomes import Outcome
+from activation.call.salesperson import restriction
 from activation.call.speech import digits, phone_number, say
 from activation.lifecycle import assignment, numbers, states
 from activation.lifecycle.states import Move, MoveRefused, TxStatus
@@ -23,6 +24,10 @@ def _rate_plan(ctx: Ctx, entry: str) -> Outcome:
         return ctx.fail(
             "rate_plan", "rate plan not available", say("rate_plan_unknown", code=digits(entry))
         )
+    person = restriction(ctx, "rate_plans", entry)
+    if person is not None:
+        heard = say("rate_plan_not_yours", code=digits(entry), name=person.name)
+        return ctx.fail("rate_plan", "rate plan not the salesperson's to sell", heard)
     tx.rate_plan_code = plan.code
     return ctx.prompt("npa_nxx")
 
@@ -34,6 +39,10 @@ def _npa_nxx(ctx: Ctx, entry: str) -> Outcome:
         return ctx.fail(
             "npa_nxx", "NPA-NXX not served", say("npa_nxx_unserved", digits=digits(entry, (3,)))
         )
+    person = restriction(ctx, "npa_nxx", entry)
+    if person is not None:
+        heard = say("npa_nxx_not_yours", digits=digits(entry, (3,)), name=person.name)
+        return ctx.fail("npa_nxx", "NPA-NXX not the salesperson's to sell", heard)
     tx.npa_nxx = entry
     return ctx.prompt("npa_confirm")
 

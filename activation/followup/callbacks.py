@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
+from activation.inventory import sales
 from activation.lifecycle import assignment, numbers, states
 from activation.lifecycle.escalations import escalate
 from activation.lifecycle.states import Move, TxStatus
@@ -223,6 +224,8 @@ def deny(session: Session, tx: Transaction, call_sid: str, actor: str) -> str:
     mid = tx.mid or ""
     states.move(session, tx, Move.DENY, actor, f"MID {mid} denied on call-back")
     _mark(session, tx, call_sid, "denied")
+    if tx.esn:  # the customer never had it: back in the agent's stock to sell
+        sales.put_back(session, tx, tx.esn, actor, f"MID {mid} denied on the call-back")
     # Out of stock until the switch has let it go, so no one else is given it meanwhile.
     numbers.set_number(session, mid, "blocked", tx.id)
     activities.enqueue(

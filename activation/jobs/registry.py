@@ -10,6 +10,7 @@ from activation.jobs.e911 import E911RegisterJob, E911RemoveJob
 from activation.jobs.job import Job
 from activation.jobs.line_change import BillingUpdate, SwitchChange
 from activation.jobs.order_notice import OrderNotice
+from activation.jobs.reorder import WarehouseReorder
 from activation.jobs.switch import SwitchDelete, SwitchInsert
 
 JOBS: dict[str, Job] = {
@@ -25,4 +26,5 @@ JOBS: dict[str, Job] = {
     "switch_change": SwitchChange(),
     "billing_update": BillingUpdate(),
     "order_notice": OrderNotice(),
+    "warehouse_reorder": WarehouseReorder(),
 }

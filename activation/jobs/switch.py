@@ -8,13 +8,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from activation.followup import callbacks
+from activation.inventory import sales
 from activation.lifecycle import assignment, numbers, states
 from activation.lifecycle.escalations import escalate
 from activation.lifecycle.states import Move, TxStatus
 from activation.parties.switching import definition
 from activation.services import Services
 from activation.store import audit
-from activation.store.models import Activity, Handset, Switch, Transaction, utcnow
+from activation.store.models import Activity, Switch, Transaction, utcnow
 from switch_adapters.port import Subscriber, SwitchDenied
 
 
@@ -60,9 +61,8 @@ class SwitchInsert:
             numbers.set_number(session, mid, "active", tx.id)
             tx.completed_at = utcnow()
             states.move(session, tx, Move.INSERTED, "worker", f"MID {mid} on {activity.target}")
-            handset = session.get(Handset, tx.esn) or Handset(esn=tx.esn)
-            handset.status, handset.updated_at = "active", utcnow()
-            session.add(handset)
+            if tx.esn:
+                sales.sell(session, tx, tx.esn, "worker", f"activated MID {mid}")
             assignment.queue_billing(session, tx)
             assignment.queue_e911(session, tx)
             if tx.callback_requested:
@@ -142,9 +142,5 @@ class SwitchDelete:
         tx = session.get(Transaction, activity.transaction_id)
         if tx is not None and tx.mid == mid:
             tx.mid = None
-        if tx is not None and tx.esn:
-            handset = session.get(Handset, tx.esn)
-            if handset is not None and handset.status == "active":
-                handset.status, handset.updated_at = "in_stock", utcnow()
         detail = f"MID {mid} off {activity.target}: {result['outcome']}"
         audit.record(session, "number", mid, "blocked", "free", "worker", detail)

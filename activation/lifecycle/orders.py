@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from activation.inventory import sales
 from activation.lifecycle import numbers, states
 from activation.lifecycle.assignment import billing_record
 from activation.lifecycle.escalations import escalate, settle
@@ -255,8 +256,7 @@ def _apply(
     p = order.params
     if order.type == "change_esn":
         old, tx.esn = tx.esn, p["esn"]
-        _handset(session, old, "lost" if p.get("old_handset") == "lost" else "in_stock", now)
-        _handset(session, tx.esn, "active", now)
+        sales.swap(session, tx, old, p.get("old_handset", "stock"), actor)
         states.note(session, tx, actor, f"handset {old} -> {tx.esn} (order {order.code})")
     elif order.type == "change_plan":
         old, tx.rate_plan_code = tx.rate_plan_code, p["rate_plan"]
@@ -272,14 +272,6 @@ def _apply(
         until = now + timedelta(days=aging_days)
         numbers.age(session, tx.mid or "", tx.id, until)
         tx.former_mid, tx.mid = tx.mid, None
-
-
-def _handset(session: Session, esn: str | None, status: str, now: datetime) -> None:
-    if not esn:
-        return
-    handset = session.get(Handset, esn) or Handset(esn=esn)
-    handset.status, handset.updated_at = status, now
-    session.add(handset)
 
 
 def hold(session: Session, order: Order, reason: str, actor: str = "worker") -> None:

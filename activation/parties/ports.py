@@ -153,6 +153,32 @@ class AddressRegistry(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class ReorderRequest:
+    """A re-order to headquarters' warehouse: so many of a product for an agent."""
+
+    reference: str
+    agent_code: str
+    product_code: str
+    quantity: int
+
+
+class WarehouseUnavailable(PartyUnavailable):
+    """The warehouse could not be reached; the re-order is retried."""
+
+
+class Warehouse(Protocol):
+    """Headquarters' warehouse: takes re-orders of agents' stock."""
+
+    def reorder(self, request: ReorderRequest, key: str | None = None) -> None:
+        """Send a re-order; the same reference sent again is the same re-order."""
+        ...
+
+    def lookup(self, reference: str) -> ReorderRequest | None:
+        """The re-order held under a reference, or None."""
+        ...
+
+
 class TelephonyUnavailable(Exception):
     """The telephony provider did not take the call; the call-back is retried."""
 

@@ -4,6 +4,7 @@
     cas partner-sim pvs     --listen 127.0.0.1:8102
     cas partner-sim billing --listen 127.0.0.1:8103 --store var/partners/billing
     cas partner-sim e911    --listen 127.0.0.1:8104 --store var/partners/e911
+    cas partner-sim warehouse --listen 127.0.0.1:8105 --store var/partners/warehouse
     cas partner-sim fault http://127.0.0.1:8103 slow 30     (down [K], garbage [K], clear)
 
 The first line on standard output says where it listens, for people and programs alike:
@@ -33,6 +34,7 @@ from activation.parties.desk import CONTROL_PATH, Desk
 from activation.parties.e911 import E911Desk
 from activation.parties.pvs import PvsDesk
 from activation.parties.sim_server import PartnerServer
+from activation.parties.warehouse import WarehouseDesk
 
 
 def _host_port(text: str) -> tuple[str, int]:
@@ -86,7 +88,8 @@ def _options(with_store: bool) -> Callable[[Callable[..., Any]], Callable[..., A
 
 @click.group("partner-sim")
 def partner_sim() -> None:
-    """Run a simulator of an outside party (bureau, pvs, billing, e911), or inject a fault."""
+    """Run a simulator of an outside party (bureau, pvs, billing, e911, warehouse), or inject a
+    fault."""
 
 
 def _run(desk: Desk, listen: str, faults: tuple[str, ...], watch: bool, verbose: bool) -> None:
@@ -156,6 +159,15 @@ def e911(store: Path | None, **run: Any) -> None:
     """An E911 provider keeping one registration per number in its store directory."""
     creds = {name: run.pop(name) for name in ("token", "user", "password")}
     desk = E911Desk(store or _default_store("e911"), **creds)
+    _run(desk, run["listen"], run["faults"], run["watch_parent"], run["verbose"])
+
+
+@partner_sim.command("warehouse")
+@_options(with_store=True)
+def warehouse(store: Path | None, **run: Any) -> None:
+    """Headquarters' warehouse keeping every re-order it took in its store directory."""
+    creds = {name: run.pop(name) for name in ("token", "user", "password")}
+    desk = WarehouseDesk(store or _default_store("warehouse"), **creds)
     _run(desk, run["listen"], run["faults"], run["watch_parent"], run["verbose"])
 
 

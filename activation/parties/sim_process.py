@@ -196,7 +196,7 @@ class PartnerSims:
         store = self.folder / party
         self.processes[party] = start_partner_sim(
             party,
-            store=store if party in ("billing", "e911") else None,
+            store=store if party in ("billing", "e911", "warehouse") else None,
             token=self.token,
             listen=listen,
             log_path=_log_beside(self.folder, party),

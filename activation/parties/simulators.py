@@ -15,8 +15,14 @@ from activation.parties.bureau import BureauDesk, HttpBureau, bureau_client
 from activation.parties.client import InProcessTransport
 from activation.parties.desk import Desk
 from activation.parties.e911 import E911Desk, HttpE911, e911_client, registration_from
-from activation.parties.ports import BillingRecord, E911Registration
+from activation.parties.ports import BillingRecord, E911Registration, ReorderRequest
 from activation.parties.pvs import HttpPVS, PvsDesk, pvs_client
+from activation.parties.warehouse import (
+    HttpWarehouse,
+    WarehouseDesk,
+    reorder_from,
+    warehouse_client,
+)
 from activation.settings import DATA_DIR
 
 DEADLINE = 10.0
@@ -99,3 +105,17 @@ class SimulatedE911(HttpE911, _Downable):
     def registrations(self) -> list[E911Registration]:
         """Return every registration held, ordered by MID (read from its file)."""
         return [registration_from(entry) for entry in self.desk.ledger.every()]
+
+
+class SimulatedWarehouse(HttpWarehouse, _Downable):
+    """Headquarters' warehouse keeping every re-order it took in a directory; can be set down."""
+
+    def __init__(self, directory: Path, deadline: float = DEADLINE) -> None:
+        self.directory = directory
+        self.desk: WarehouseDesk = WarehouseDesk(directory)
+        transport = InProcessTransport(self.desk)
+        super().__init__(warehouse_client(_url("warehouse"), deadline, transport=transport))
+
+    def reorders(self) -> list[ReorderRequest]:
+        """Every re-order taken, by reference (read from its file)."""
+        return [reorder_from(entry) for entry in self.desk.ledger.every()]

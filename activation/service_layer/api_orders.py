@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from activation.call.customer import ask_pvs
+from activation.inventory import stock
 from activation.keyed import is_digits
 from activation.lifecycle import agents, numbers, orders, states
 from activation.lifecycle.agents import Logon
@@ -194,6 +195,9 @@ def _refusal(
         "npa_nxx", [npa_nxx]
     ):
         return OrderRejected(422, "invalid", f"NPA-NXX {npa_nxx} is not served")
+    if agent.unstocked_esn == "to_csr" and not stock.in_stock_of(session, esn, agent.id):
+        why = f"the handset {esn} is not in agent {agent.agent_code}'s stock"
+        return OrderRejected(422, "invalid", why)
     return None
 
 
@@ -229,6 +233,8 @@ def _open(
     )
     session.add(order)
     session.flush()
+    if not stock.in_stock_of(session, tx.esn, agent.id):  # allowed, and noted as by phone
+        states.note(session, tx, actor, f"ESN {tx.esn} not in the agent's stock")
     states.move(session, tx, Move.ASK_CREDIT, actor, "credit check asked")
     activities.enqueue(session, "credit_check", {}, target="bureau", transaction_id=tx.id)
     return order

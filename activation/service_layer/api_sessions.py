@@ -47,8 +47,16 @@ class ApiFlow:
         self.services = services
         self.flow = CallFlow(services, direction="api")
 
-    def open(self, partner: Partner, agent: str, pin: str, code: str | None) -> dict[str, Any]:
-        """Log the agent on and start a new transaction (or resume the one with this code)."""
+    def open(
+        self,
+        partner: Partner,
+        agent: str,
+        pin: str,
+        code: str | None,
+        salesperson: tuple[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Log the agent on (and its salesperson, ID and PIN, when it has salespeople) and start
+        a new transaction (or resume the one with this code)."""
         call_sid = "API" + uuid.uuid4().hex
         with self.services.db.transaction() as session:
             session.add(ApiSession(api_key_id=partner.key_id, call_sid=call_sid))
@@ -56,12 +64,22 @@ class ApiFlow:
         answer = self._answer(call_sid, answer, agent)
         if self._step(call_sid) == "pin":
             answer = self._answer(call_sid, answer, pin)
+        if self._step(call_sid) == "salesperson_id":
+            if salesperson is None:
+                self._end(call_sid)
+                raise ApiRefused(
+                    403, "this agent sells through salespeople: give salesperson and its PIN"
+                )
+            answer = self._answer(call_sid, answer, salesperson[0])
+            if self._step(call_sid) == "salesperson_pin":
+                answer = self._answer(call_sid, answer, salesperson[1])
         if self._step(call_sid) != "menu":
             if isinstance(answer.outcome, Transfer):
                 self._end(call_sid)
                 raise ApiRefused(403, f"agent log-on refused: {answer.outcome.reason}")
+            who = "salesperson" if self._step(call_sid).startswith("salesperson") else "agent"
             self._end(call_sid)
-            raise ApiRefused(403, "that agent ID and PIN do not match")
+            raise ApiRefused(403, f"that {who} ID and PIN do not match")
         answer = self._answer(call_sid, answer, code or "#")
         step = self._step(call_sid)
         if code and step == "menu":

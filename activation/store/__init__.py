@@ -3,4 +3,12 @@
 Importing the package registers every table on one metadata (Alembic and the tests need all).
 """
 
-from activation.store import comparison, followup, models, orders, staff  # noqa: F401
+from activation.store import (  # noqa: F401
+    comparison,
+    followup,
+    inventory,
+    models,
+    orders,
+    salespeople,
+    staff,
+)

@@ -39,17 +39,34 @@ class Agent(Base):
     valid_logons: Mapped[int] = mapped_column(Integer, default=0)
     invalid_logons: Mapped[int] = mapped_column(Integer, default=0)
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # An ESN keyed that is not in this agent's stock: "allow_and_note" or "to_csr".
+    unstocked_esn: Mapped[str] = mapped_column(
+        String(16), default="allow_and_note", server_default="allow_and_note"
+    )
     last_logon_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Handset(Base):
-    """A handset in stock or in service, by its ESN (stock is tracked, not a condition)."""
+    """A handset in stock or in service, by its ESN (stock is tracked, not a condition).
+
+    `status` says whether it serves a line; `location` and `agent_id` say where it is, and
+    only activation.inventory moves them, writing a movement each time.
+    """
 
     __tablename__ = "handsets"
+    __table_args__ = (Index("ix_handsets_stock", "agent_id", "location", "product_code"),)
 
     esn: Mapped[str] = mapped_column(String(18), primary_key=True)
     model: Mapped[str] = mapped_column(String(40), default="")
-    status: Mapped[str] = mapped_column(String(12), default="in_stock")  # in_stock/active
+    status: Mapped[str] = mapped_column(String(12), default="in_stock")  # in_stock/active/lost
+    product_code: Mapped[str | None] = mapped_column(ForeignKey("products.code"))
+    # headquarters / in_transit / at_agent / sold / returned / lost
+    location: Mapped[str] = mapped_column(
+        String(12), default="headquarters", server_default="headquarters"
+    )
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    # The delivery it travels (or last travelled) with.
+    delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -158,6 +175,8 @@ class Transaction(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(8), unique=True)
     agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"))
+    # Who sold it, when the agent has salespeople.
+    salesperson_id: Mapped[int | None] = mapped_column(ForeignKey("salespeople.id"), index=True)
     # activation.lifecycle.states.TxStatus: being activated, then the line's life
     status: Mapped[str] = mapped_column(String(12), default="incomplete")
     step: Mapped[str] = mapped_column(String(20), default="esn")
@@ -202,6 +221,8 @@ class Call(Base):
     from_number: Mapped[str] = mapped_column(String(20), default="")
     agent_code: Mapped[str | None] = mapped_column(String(8))  # as keyed, before the PIN
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    salesperson_code: Mapped[str | None] = mapped_column(String(8))  # as keyed, before the PIN
+    salesperson_id: Mapped[int | None] = mapped_column(ForeignKey("salespeople.id"))
     transaction_id: Mapped[int | None] = mapped_column(ForeignKey("transactions.id"))
     step: Mapped[str] = mapped_column(String(20), default="agent_id")
     # Bad entries per step over the whole call (a step re-entered keeps its count).

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from activation.secrets import Vault, hash_pin
 from activation.settings import DATA_DIR
 from activation.store.comparison import BILLING
+from activation.store.inventory import HandsetMovement, Product, StockLevel
 from activation.store.models import (
     Agent,
     DepositRule,
@@ -22,6 +23,7 @@ from activation.store.models import (
     Switch,
     TelephoneNumber,
 )
+from activation.store.salespeople import Salesperson
 
 
 def _json(path: Path) -> Any:
@@ -97,21 +99,69 @@ def add_block(session: Session, switch: Switch, npa_nxx: str, first: int, last: 
 
 
 def load_demo(session: Session, vault: Vault, data_dir: Path = DATA_DIR) -> None:
-    """Load data/demo: agents, handsets, rate plans, switches and their numbers."""
+    """Load data/demo: products, agents with their stock, rate plans, switches, numbers."""
     demo = data_dir / "demo"
-    for row in _json(demo / "agents.json"):
+    products = {row["code"]: row for row in _json(demo / "products.json")}
+    for row in products.values():
+        session.add(Product(code=row["code"], model=row["model"], kind=row["kind"]))
+    agents: dict[str, Agent] = {}
+    agent_rows = _json(demo / "agents.json")
+    for row in agent_rows:
+        agent = agents[row["agent_code"]] = Agent(
+            agent_code=row["agent_code"],
+            name=row["name"],
+            pin_hash=hash_pin(row["pin"]),
+            callback_number=row.get("callback_number", ""),
+            locked=row.get("locked", False),
+            restrictions=row.get("restrictions", {}),
+            unstocked_esn=row.get("unstocked_esn", "allow_and_note"),
+        )
+        session.add(agent)
+    session.flush()
+    for row in agent_rows:
+        for person in row.get("salespeople", []):
+            session.add(
+                Salesperson(
+                    agent_id=agents[row["agent_code"]].id,
+                    code=person["code"],
+                    name=person["name"],
+                    pin_hash=hash_pin(person["pin"]),
+                    restrictions=person.get("restrictions", {}),
+                )
+            )
+        for product, level in row.get("stock_levels", {}).items():
+            session.add(
+                StockLevel(
+                    agent_id=agents[row["agent_code"]].id,
+                    product_code=product,
+                    minimum=level["minimum"],
+                    reorder_quantity=level["reorder"],
+                )
+            )
+    for row in _json(demo / "handsets.json"):
+        holder = agents.get(row.get("agent", ""))
+        active = row["status"] == "active"
+        location = "sold" if active else "at_agent" if holder else "headquarters"
+        handset = Handset(
+            esn=row["esn"],
+            model=products[row["product"]]["model"],
+            product_code=row["product"],
+            status=row["status"],
+            location=location,
+            agent_id=holder.id if holder and not active else None,
+        )
+        session.add(handset)
+        session.flush()
         session.add(
-            Agent(
-                agent_code=row["agent_code"],
-                name=row["name"],
-                pin_hash=hash_pin(row["pin"]),
-                callback_number=row.get("callback_number", ""),
-                locked=row.get("locked", False),
-                restrictions=row.get("restrictions", {}),
+            HandsetMovement(
+                esn=handset.esn,
+                product_code=handset.product_code,
+                to_location=location,
+                to_agent_id=handset.agent_id,
+                actor="init-db",
+                reason="demo stock",
             )
         )
-    for row in _json(demo / "handsets.json"):
-        session.add(Handset(esn=row["esn"], model=row["model"], status=row["status"]))
     for row in _json(demo / "rate_plans.json"):
         session.add(
             RatePlan(

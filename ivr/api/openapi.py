@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ivr.api import openapi_orders
+from ivr.api import openapi_inventory, openapi_orders
 
 DIGITS_8 = {"type": "string", "pattern": "^[0-9]{8}$", "example": "12345678"}
 
@@ -45,6 +45,16 @@ SCHEMAS: dict[str, Any] = {
             "agent": {"type": "string", "pattern": "^[0-9]{1,8}$", "description": "agent ID"},
             "pin": {"type": "string", "pattern": "^[0-9]{4,8}$", "description": "agent's PIN"},
             "code": {**DIGITS_8, "description": "resume this transaction instead"},
+            "salesperson": {
+                "type": "string",
+                "pattern": "^[0-9]{1,8}$",
+                "description": "salesperson ID, for an agent with salespeople",
+            },
+            "salesperson_pin": {
+                "type": "string",
+                "pattern": "^[0-9]{4,8}$",
+                "description": "the salesperson's PIN (with salesperson)",
+            },
         },
     },
     "Entry": {
@@ -126,7 +136,8 @@ def document(server_url: str = "") -> dict[str, Any]:
             "description": "Activate a cellular customer without a phone call, and change a "
             "line afterwards. Orders (/api/orders) carry a whole order in one body, in TM Forum "
             "TMF622's state words; transactions (/api/transactions) take the activation call's "
-            "steps one value at a time.",
+            "steps one value at a time; a warehouse partner reads agents' stock and re-orders and "
+            "ships deliveries (/api/inventory).",
         },
         "servers": [{"url": server_url}] if server_url else [],
         "security": [{"bearer": []}],
@@ -176,6 +187,7 @@ def document(server_url: str = "") -> dict[str, Any]:
                 }
             },
             **openapi_orders.paths(auth_errors, _error),
+            **openapi_inventory.paths(auth_errors, _error),
             "/api/openapi.json": {
                 "get": {
                     "operationId": "openapi",
@@ -198,6 +210,6 @@ def document(server_url: str = "") -> dict[str, Any]:
                     "description": "a partner API key from `cas api-key add PARTNER`",
                 }
             },
-            "schemas": {**SCHEMAS, **openapi_orders.SCHEMAS},
+            "schemas": {**SCHEMAS, **openapi_orders.SCHEMAS, **openapi_inventory.SCHEMAS},
         },
     }

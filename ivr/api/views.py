@@ -13,7 +13,7 @@ from activation.keyed import is_digits, is_keys
 from activation.service_layer import console_admin
 from activation.service_layer.api_sessions import ApiFlow, ApiRefused, Partner
 from activation.services import Services
-from ivr.api import order_views
+from ivr.api import inventory_views, order_views
 from ivr.api.bodies import parsed_json
 from ivr.api.openapi import document
 from ivr.logging_json import bind_transaction, redact
@@ -126,6 +126,7 @@ def make_blueprint() -> Blueprint:
         return _error(500, "internal error; the request may be retried")
 
     order_views.register(bp)
+    inventory_views.register(bp)
 
     @bp.get("/openapi.json")
     def openapi() -> Any:
@@ -139,8 +140,11 @@ def make_blueprint() -> Blueprint:
         agent = _text(body, "agent", AGENT, True)
         pin = _text(body, "pin", PIN, True)
         code = _text(body, "code", CODE, False)
+        seller = _text(body, "salesperson", AGENT, False)
+        seller_pin = _text(body, "salesperson_pin", PIN, seller is not None)
         assert agent is not None and pin is not None
-        state = _flow().open(g.partner, agent, pin, code)
+        salesperson = (seller, seller_pin) if seller and seller_pin else None
+        state = _flow().open(g.partner, agent, pin, code, salesperson)
         return _reply(state, 201)
 
     @bp.get("/transactions/<code>")

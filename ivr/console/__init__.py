@@ -31,9 +31,11 @@ def _page_helpers() -> dict[str, Any]:
 def make_blueprint() -> Blueprint:
     """Build the console blueprint with every view, each guarded by the role it needs."""
     from ivr.console import (
+        agent_stock_views,
         billing_views,
         dashboard_views,
         escalation_views,
+        inventory_views,
         line_views,
         lookup_views,
         queue_views,
@@ -52,8 +54,10 @@ def make_blueprint() -> Blueprint:
         lookup_views,
         line_views,
         queue_views,
+        inventory_views,
         billing_views,
         reference_views,
+        agent_stock_views,
         user_views,
     ):
         module.register(bp)

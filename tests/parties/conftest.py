@@ -38,7 +38,7 @@ def fresh_code() -> str:
 def start(party: str, folder: Path, **options: object) -> PartnerSimProcess:
     """Start a simulator process of a party, its records and log in the folder."""
     folder.mkdir(parents=True, exist_ok=True)
-    store = folder if party in ("billing", "e911") else None
+    store = folder if party in ("billing", "e911", "warehouse") else None
     return start_partner_sim(
         party,
         store=store,
@@ -54,7 +54,7 @@ def sims(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Partner
     root = tmp_path_factory.mktemp("partner-sims")
     started: dict[str, PartnerSimProcess] = {}
     try:
-        for party in ("bureau", "pvs", "billing", "e911"):
+        for party in ("bureau", "pvs", "billing", "e911", "warehouse"):
             started[party] = start(party, root / party)
         yield started
     finally:

@@ -13,7 +13,8 @@ from activation.settings import DATA_DIR
 from .conftest import TOKEN
 
 DOCUMENTS = {
-    party: DATA_DIR / "openapi" / f"{party}.yaml" for party in ("bureau", "pvs", "billing", "e911")
+    party: DATA_DIR / "openapi" / f"{party}.yaml"
+    for party in ("bureau", "pvs", "billing", "e911", "warehouse")
 }
 
 

@@ -13,7 +13,7 @@ from activation.parties.simulators import SimulatedBureau, SimulatedE911, Simula
 from activation.settings import PartnersNotConfigured, PartyLink, Settings
 from ivr.bootstrap import bootstrap
 
-ALL_URLS = ["CAS_BUREAU_URL", "CAS_PVS_URL", "CAS_BILLING_URL", "CAS_E911_URL"]
+ALL_URLS = ["CAS_BUREAU_URL", "CAS_PVS_URL", "CAS_BILLING_URL", "CAS_E911_URL", "CAS_WAREHOUSE_URL"]
 
 
 def _env(**values: str) -> dict[str, str]:
@@ -36,7 +36,7 @@ def test_each_party_is_read_from_its_url_and_credentials() -> None:
     assert from_env.billing_link == PartyLink("https://billing.example.net/cas", token="t0k")
     assert from_env.e911_link == PartyLink("https://e911.example.net", user="cas", password="pw")
     assert from_env.partner_deadline == 7.5 and from_env.partners == ""
-    assert from_env.partner_problems() == ["CAS_BUREAU_URL", "CAS_PVS_URL"]
+    assert from_env.partner_problems() == ["CAS_BUREAU_URL", "CAS_PVS_URL", "CAS_WAREHOUSE_URL"]
 
 
 def _from(env: dict[str, str]) -> Settings:

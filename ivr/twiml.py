@@ -31,6 +31,9 @@ def render(answer: Answer, csr_number: str, endpoint: str = "voice.gather") -> s
     elif isinstance(outcome, Hold):
         for sentence in outcome.say:
             response.say(sentence, voice=VOICE)
+        # The hold sentence is said once; every poll plays the chime, so the caller hears the
+        # call is alive between the pauses.
+        response.play(url_for("hold_audio.hold_wav"))
         response.pause(length=outcome.pause)
         response.redirect(next_url, method="POST")
     elif isinstance(outcome, Transfer):

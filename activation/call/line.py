@@ -192,7 +192,15 @@ def _order_done(ctx: Ctx, entry: str) -> Outcome:
 
 
 LINE_STEPS = [
-    Step("line_mid", lambda ctx: (say("line_mid"),), _line_mid, max_digits=10, min_digits=10),
+    Step(
+        "line_mid",
+        lambda ctx: (say("line_mid"),),
+        _line_mid,
+        max_digits=10,
+        min_digits=10,
+        wrong="line_mid_wrong",
+        label="line's number",
+    ),
     Step("line_confirm", _line_confirm_prompt, _line_confirm, choices="12"),
     Step("order_menu", lambda ctx: (say("order_menu"),), _order_menu, choices="12345"),
     Step(
@@ -203,6 +211,8 @@ LINE_STEPS = [
         min_digits=11,
         validate=lambda ctx, entry: esn_problem(entry),
         precheck=ask_pvs,
+        wrong="esn_wrong",
+        label="new ESN",
     ),
     Step(
         "order_old_handset",
@@ -210,7 +220,14 @@ LINE_STEPS = [
         _order_old_handset,
         choices="12",
     ),
-    Step("order_plan", lambda ctx: (say("rate_plan"),), _order_plan, max_digits=4),
+    Step(
+        "order_plan",
+        lambda ctx: (say("rate_plan"),),
+        _order_plan,
+        max_digits=4,
+        wrong="plan_wrong",
+        label="new rate plan",
+    ),
     Step("order_reason", lambda ctx: (say("order_reason"),), _order_reason, choices="123"),
     Step("order_confirm", _order_confirm_prompt, _order_confirm, choices="12"),
     Step("order_wait", lambda ctx: (say("order_hold"),), _order_wait, hold=True),

@@ -73,7 +73,7 @@ def _menu(ctx: Ctx, entry: str) -> Outcome:
     )
     if tx is None:
         return ctx.fail(
-            "menu", "transaction code not found", say("tx_not_found", code=digits(entry))
+            "menu", f"transaction {entry} not found", say("tx_not_found", code=digits(entry))
         )
     return resume(ctx, tx)
 
@@ -129,8 +129,16 @@ def _tx_code_prompt(ctx: Ctx) -> tuple[str, ...]:
 
 
 LOGIN_STEPS = [
-    Step("agent_id", lambda ctx: (say("agent_id"),), _agent_id, max_digits=8),
-    Step("pin", lambda ctx: (say("pin"),), _pin, max_digits=8, min_digits=4, precheck=_check_pin),
+    Step("agent_id", lambda ctx: (say("agent_id"),), _agent_id, max_digits=8, label="agent ID"),
+    Step(
+        "pin",
+        lambda ctx: (say("pin"),),
+        _pin,
+        max_digits=8,
+        min_digits=4,
+        precheck=_check_pin,
+        label="PIN",
+    ),
     Step(
         "menu",
         lambda ctx: (say("menu"),),
@@ -139,6 +147,8 @@ LOGIN_STEPS = [
         min_digits=8,
         timeout=4,
         pound_is_answer=True,
+        wrong="menu_wrong",
+        label="menu",
     ),
-    Step("tx_code", _tx_code_prompt, _tx_code, choices="12"),
+    Step("tx_code", _tx_code_prompt, _tx_code, choices="12", label="transaction code"),
 ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from activation.call.speech import Said
+
 
 @dataclass(frozen=True)
 class Prompt:
@@ -58,12 +60,16 @@ class Answer:
 
     def to_dict(self) -> dict[str, Any]:
         """Serialize for storage (to replay the same answer to a repeated webhook)."""
-        return {"seq": self.seq, "kind": type(self.outcome).__name__, **asdict(self.outcome)}
+        fields = asdict(self.outcome)
+        fields["say"] = [str(sentence) for sentence in self.outcome.say]
+        keys = [getattr(sentence, "key", "") for sentence in self.outcome.say]
+        return {"seq": self.seq, "kind": type(self.outcome).__name__, **fields, "keys": keys}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Answer:
         """Rebuild a stored answer."""
         data = dict(data)
         seq, kind = data.pop("seq"), _KINDS[data.pop("kind")]
-        data["say"] = tuple(data["say"])
+        keys = data.pop("keys", None) or [""] * len(data["say"])
+        data["say"] = tuple(Said(text, key) for text, key in zip(data["say"], keys, strict=True))
         return cls(seq, kind(**data))

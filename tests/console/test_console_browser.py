@@ -63,6 +63,7 @@ def escalate_at_npa_nxx(live: Any) -> str:
     through_credit(call)
     call.press("1")
     call.press("10#")
+    call.press("1")  # the rate plan read back: right
     assert "N P A" in call.last_prompt or "NPA" in call.last_prompt.replace("-", "")
     call.press("0")
     assert call.transfer is not None and call.ended

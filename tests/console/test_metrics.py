@@ -36,6 +36,7 @@ def test_metrics_count_activations_escalations_queue_and_latency(app, services, 
     through_credit(call)
     call.press("1")
     call.press("10#")
+    call.press("1")  # the rate plan read back: right
     call.press("713555#")
     call.press("1")
     assert "The new number is" in call.last_prompt
@@ -69,6 +70,7 @@ def test_switch_errors_are_counted_per_switch(app, services, worker, switches):
     through_credit(call, esn="13803186458")
     call.press("1")
     call.press("20#")
+    call.press("1")  # the rate plan read back: right
     call.press("281555#")
     call.press("1")
     assert call.transfer is not None  # the switch refused: to a CSR

@@ -15,7 +15,7 @@ from activation.call.context import Ctx, Step, open_call
 from activation.call.engine import CallFlow
 from activation.call.login import LOGIN_STEPS
 from activation.call.outcomes import Answer, Outcome
-from activation.call.speech import digits, phone_number, say
+from activation.call.speech import digits, phone_number, say, speaking
 from activation.followup import callbacks
 from activation.lifecycle.states import TxStatus
 from activation.services import Services
@@ -81,5 +81,7 @@ class CallbackFlow(CallFlow):
             ctx = Ctx(session, call, self.services, self.steps)
             if tx is None:
                 return self._keep(ctx, ctx.hangup(say("callback_unknown")))
-            outcome = ctx.prompt("agent_id", say("callback_intro", code=digits(tx.code)))
+            call.language = tx.agent.language  # calling the agent back: the agent's language
+            with speaking(call.language):
+                outcome = ctx.prompt("agent_id", say("callback_intro", code=digits(tx.code)))
             return self._keep(ctx, outcome)

@@ -60,6 +60,9 @@ class Step:
     # submitted by count or timeout: Twilio takes the finish key alone for no input at all.
     pound_is_answer: bool = False
     hold: bool = False  # polled while background work runs; takes no keys
+    # '*' alone here switches the call's language (the first prompt offers it) instead of
+    # repeating the prompt.
+    star_switches_language: bool = False
     # Slow work on the entry (a PIN hash) done before the step's write transaction opens,
     # so no lock is held meanwhile; its result reaches the handler as ctx.checked.
     precheck: Callable[[Services, Call, str], object] | None = None

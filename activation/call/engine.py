@@ -19,7 +19,7 @@ from activation.call.line import LINE_STEPS
 from activation.call.login import LOGIN_STEPS
 from activation.call.number import NUMBER_STEPS
 from activation.call.outcomes import Answer, Outcome
-from activation.call.speech import say, say_choices
+from activation.call.speech import language, say, say_choices, speaking
 from activation.keyed import is_digits
 from activation.lifecycle import states
 from activation.lifecycle.states import Move
@@ -66,7 +66,8 @@ class CallFlow:
             call = open_call(call_sid, from_number, self.direction)
             session.add(call)
             ctx = Ctx(session, call, self.services, self.steps)
-            outcome = ctx.prompt("agent_id", say("welcome"))
+            with speaking(call.language):
+                outcome = ctx.prompt("agent_id", say("welcome"))
             return self._keep(ctx, outcome)
 
     def answer(self, call_sid: str, seq: int, digits: str | None) -> Answer | None:
@@ -89,7 +90,8 @@ class CallFlow:
                 states.lock(session, call.transaction_id)
             ctx = Ctx(session, call, self.services, self.steps, checked=checked)
             handled = call.step
-            outcome = self._decide(ctx, self.steps[handled], digits)
+            with speaking(call.language):
+                outcome = self._decide(ctx, self.steps[handled], digits)
             code = call.transaction.code if call.transaction else None
             log.info(
                 "call %s step %s -> %s",
@@ -152,6 +154,10 @@ class CallFlow:
             return ctx.transfer(
                 f"{step.label or step.name}: agent asked for a CSR", kind="asked_for_csr"
             )
+        if entry == "*" and step.star_switches_language:
+            ctx.call.language = "es" if language() == "en" else "en"
+            with speaking(ctx.call.language):
+                return ctx.prompt(step.name)
         if "*" in entry:
             return ctx.prompt(step.name)
         problem = self._problem(ctx, step, entry)

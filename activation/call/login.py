@@ -8,13 +8,20 @@ from sqlalchemy import select
 
 from activation.call.context import Ctx, Step
 from activation.call.outcomes import Outcome
-from activation.call.speech import digits, phone_number, say
+from activation.call.speech import digits, language, phone_number, say, say_in, speaking
 from activation.lifecycle import agents, states
 from activation.lifecycle.agents import Logon
 from activation.lifecycle.states import RESUMABLE, Move, TxStatus
 from activation.secrets import check_pin
 from activation.services import Services
 from activation.store.models import Activity, Agent, Call, Transaction
+
+
+def _agent_id_prompt(ctx: Ctx) -> tuple[str, ...]:
+    # The other language is offered in its own words and voice.
+    if language() == "en":
+        return (say("agent_id"), say_in("es", "choose_spanish"))
+    return (say("agent_id"), say_in("en", "choose_english"))
 
 
 def _agent_id(ctx: Ctx, entry: str) -> Outcome:
@@ -52,7 +59,10 @@ def _pin(ctx: Ctx, entry: str) -> Outcome:
         return ctx.transfer("agent locked", say("agent_locked"), kind="agent_log_on")
     if outcome == Logon.OK and agent is not None:
         call.agent_id = agent.id
-        return ctx.prompt("menu", say("logged_on", name=agent.name))
+        if call.language is None:  # no key chose one: the agent's own
+            call.language = agent.language
+        with speaking(call.language):
+            return ctx.prompt("menu", say("logged_on", name=agent.name))
     call.login_failures += 1
     if call.login_failures >= 2:
         return ctx.transfer("log-on failed twice", say("login_failed"), kind="agent_log_on")
@@ -129,7 +139,14 @@ def _tx_code_prompt(ctx: Ctx) -> tuple[str, ...]:
 
 
 LOGIN_STEPS = [
-    Step("agent_id", lambda ctx: (say("agent_id"),), _agent_id, max_digits=8, label="agent ID"),
+    Step(
+        "agent_id",
+        _agent_id_prompt,
+        _agent_id,
+        max_digits=8,
+        label="agent ID",
+        star_switches_language=True,
+    ),
     Step(
         "pin",
         lambda ctx: (say("pin"),),

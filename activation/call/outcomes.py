@@ -63,7 +63,9 @@ class Answer:
         fields = asdict(self.outcome)
         fields["say"] = [str(sentence) for sentence in self.outcome.say]
         keys = [getattr(sentence, "key", "") for sentence in self.outcome.say]
-        return {"seq": self.seq, "kind": type(self.outcome).__name__, **fields, "keys": keys}
+        languages = [getattr(sentence, "language", "en") for sentence in self.outcome.say]
+        kind = type(self.outcome).__name__
+        return {"seq": self.seq, "kind": kind, **fields, "keys": keys, "languages": languages}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Answer:
@@ -71,5 +73,9 @@ class Answer:
         data = dict(data)
         seq, kind = data.pop("seq"), _KINDS[data.pop("kind")]
         keys = data.pop("keys", None) or [""] * len(data["say"])
-        data["say"] = tuple(Said(text, key) for text, key in zip(data["say"], keys, strict=True))
+        languages = data.pop("languages", None) or ["en"] * len(data["say"])
+        data["say"] = tuple(
+            Said(text, key, language)
+            for text, key, language in zip(data["say"], keys, languages, strict=True)
+        )
         return cls(seq, kind(**data))

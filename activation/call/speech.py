@@ -15,6 +15,7 @@ from functools import cache
 from activation.settings import DATA_DIR
 
 LANGUAGES = ("en", "es")
+LANGUAGE_NAMES = {"en": "English", "es": "Spanish"}
 _language: ContextVar[str] = ContextVar("cas_call_language", default="en")
 
 
@@ -75,17 +76,19 @@ def say_choices(keys: list[str]) -> str:
 
 
 class Said(str):
-    """A sentence as said, knowing which prompt it is: machines are told the key, not speech."""
+    """A sentence as said, knowing which prompt it is and in which language: machines are told
+    the key, not speech, and the voice that says it is the language's."""
 
     key: str
+    language: str
 
-    def __new__(cls, text: str, key: str = "") -> Said:
+    def __new__(cls, text: str, key: str = "", language: str = "en") -> Said:
         said = super().__new__(cls, text)
-        said.key = key
+        said.key, said.language = key, language
         return said
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (Said, (str(self), self.key))
+        return (Said, (str(self), self.key, self.language))
 
 
 @cache
@@ -96,4 +99,9 @@ def prompts(language: str = "en") -> dict[str, str]:
 
 def say(key: str, **values: str) -> Said:
     """Return one prompt in the call's language with its values filled in."""
-    return Said(prompts(_language.get())[key].format(**values), key)
+    return say_in(_language.get(), key, **values)
+
+
+def say_in(language: str, key: str, **values: str) -> Said:
+    """Return one prompt in a given language (the offer of the other language at the start)."""
+    return Said(prompts(language)[key].format(**values), key, language)

@@ -40,6 +40,8 @@ class Agent(Base):
     invalid_logons: Mapped[int] = mapped_column(Integer, default=0)
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
     last_logon_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The language the call speaks once the agent has logged on: en or es.
+    language: Mapped[str] = mapped_column(String(2), default="en", server_default="en")
 
 
 class Handset(Base):
@@ -211,6 +213,8 @@ class Call(Base):
     hold_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # An order on a line being keyed: its type and values, then the placed order's code.
     order_draft: Mapped[dict | None] = mapped_column(JSON)
+    # The language the call speaks: chosen by a key at the start, else the agent's.
+    language: Mapped[str | None] = mapped_column(String(2))
     # Every answer is numbered; a webhook carrying an answered number gets the same answer back.
     seq: Mapped[int] = mapped_column(Integer, default=0)
     last_answer: Mapped[str | None] = mapped_column(Text)  # encrypted: it may read back an SSN

@@ -104,6 +104,7 @@ def load_demo(session: Session, vault: Vault, data_dir: Path = DATA_DIR) -> None
                 callback_number=row.get("callback_number", ""),
                 locked=row.get("locked", False),
                 restrictions=row.get("restrictions", {}),
+                language=row.get("language", "en"),
             )
         )
     for row in _json(demo / "handsets.json"):

@@ -29,10 +29,10 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
         )
     app.extensions["cas.callflow"] = CallFlow(services)
 
-    from . import callback_voice, health, hold_audio, voice
+    from . import callback_voice, health, media, voice
 
     app.register_blueprint(voice.bp)
-    app.register_blueprint(hold_audio.bp)
+    app.register_blueprint(media.bp)
     app.register_blueprint(callback_voice.bp)
     app.register_blueprint(health.bp)
 

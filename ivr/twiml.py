@@ -42,7 +42,7 @@ def render(answer: Answer, csr_number: str, endpoint: str = "voice.gather") -> s
             _say(response, sentence)
         # The hold sentence is said once; every poll plays the chime, so the caller hears the
         # call is alive between the pauses.
-        response.play(url_for("hold_audio.hold_wav"))
+        response.play(url_for("media.hold_wav"))
         response.pause(length=outcome.pause)
         response.redirect(next_url, method="POST")
     elif isinstance(outcome, Transfer):

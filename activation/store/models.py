@@ -242,6 +242,7 @@ class Escalation(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     transaction: Mapped[Transaction | None] = relationship()
+    agent: Mapped[Agent | None] = relationship()
 
 
 class AuditEntry(Base):

@@ -49,13 +49,27 @@ def served_blocks(session: Session) -> list[tuple[str, str, int]]:
 
 
 def action_context(session: Session, tx: Transaction) -> dict[str, Any]:
-    """Return what the action forms of a transaction offer."""
+    """Return what the action forms of a transaction offer: each only when it can work now."""
     return {
         "fields": csr.CORRECTABLE,
         "blocks": served_blocks(session),
         "plans": list(session.scalars(select(RatePlan).where(RatePlan.active.is_(True)))),
         "can_act": csr.can_act(tx.status),
+        "unsettled": csr.unsettled(tx),
+        "bureau_named": bool(tx.ssn_encrypted and tx.bureau_name),
     }
+
+
+def detail_without_transaction(esc: Escalation) -> str:
+    """Say in words what an escalation without a transaction is about."""
+    if esc.kind == "comparison":
+        return (
+            "The nightly comparison found this on its own; no call or transaction of CAS "
+            "holds the number. Check the switch's line against CAS's records."
+        )
+    if esc.agent_id is None:
+        return "The caller had not logged on: no agent and no transaction yet."
+    return "The agent had logged on but had not started a transaction."
 
 
 def _back(code: str) -> Any:
@@ -109,7 +123,11 @@ def register(bp: Blueprint) -> None:
             if esc is None:
                 abort(404, description=f"No escalation {esc_id}.")
             tx = esc.transaction
-            extra = action_context(session, tx) if tx is not None else {}
+            extra = (
+                action_context(session, tx)
+                if tx is not None
+                else {"detail": detail_without_transaction(esc)}
+            )
             return render_template(
                 "console/escalation.html",
                 esc=esc,

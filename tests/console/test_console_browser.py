@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from activation.comparison.repair import flag
 from activation.queue import activities
 from activation.store.models import Agent, AuditEntry, Transaction
 from activation.store.orders import Order
@@ -82,14 +83,15 @@ def test_a_real_calls_escalation_appears_at_once_and_a_csr_finishes_it(
     # No reload: the page's own refresh brings the new row in.
     row = page.locator("#escalation-rows tr", has_text=code)
     row.wait_for(timeout=10_000)
-    assert "npa_nxx: agent asked for a CSR" in row.inner_text()
+    assert "NPA-NXX: agent asked for a CSR" in row.inner_text()
+    assert "1001 Pat Seller" in row.inner_text()
     assert row.get_attribute("class") == "fresh"
     shoot(page, screenshots, "escalations-desktop")
 
     row.locator("a", has_text=code).click()
     page.wait_for_url("**/console/escalations/*")
     body = page.inner_text("main")
-    assert "Stopped at npa_nxx" in body and "***-**-6789" in body
+    assert "Stopped at NPA-NXX" in body and "***-**-6789" in body
     assert "Jane Q Public" in body and "13803186457" in body
     assert "123456789" not in page.content()
     shoot(page, screenshots, "escalation-desktop")
@@ -171,6 +173,7 @@ PAGES = [
     ("dashboard", "/console/dashboard"),
     ("escalations", "/console/escalations"),
     ("escalation", "/console/escalations/1"),
+    ("comparison-escalation", "/console/escalations/{found}"),
     ("lookup", "/console/lookup?by=agent&q=1001"),
     ("transaction", "/console/transactions/{code}"),
     ("queue", "/console/queue"),
@@ -189,15 +192,16 @@ def test_every_page_reads_at_1280_and_on_a_phone(
 ):
     partner = Partner(live.url, api_key)
     active = partner.create(agent="1001", pin="2468").json()["transaction_code"]
-    for value in ("13803186458", "1", "234567890", "1"):
+    for value in ("13803186458", "1", "1", "234567890", "1"):
         partner.answer(active, value)
     partner.wait_past_hold(active)
-    for value in ("1", "2", "20", "281555", "1"):
+    for value in ("1", "2", "20", "1", "281555", "1"):
         partner.answer(active, value)
     assert partner.wait_past_hold(active)["status"] == "active"
     code = escalate_at_npa_nxx(live)
     with services.db.transaction() as session:
         activities.enqueue(session, "billing_record", {}, target="billing").state = "failed"
+        found = flag(session, "HOU1: 7135550099 unknown to CAS", None)
 
     for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         page = open_page(chromium, viewport)
@@ -205,7 +209,7 @@ def test_every_page_reads_at_1280_and_on_a_phone(
         shoot(page, screenshots, f"login-{size}")
         log_in(page, live, "admin", users["admin"])
         for name, path in PAGES:
-            reply = page.goto(live.url + path.format(code=code, active=active))
+            reply = page.goto(live.url + path.format(code=code, active=active, found=found))
             assert reply.status == 200, (name, reply.status)
             assert page.evaluate("getComputedStyle(document.body).fontSize") == "16px"
             shoot(page, screenshots, f"{name}-{size}")

@@ -1,7 +1,8 @@
-"""The hold audio a caller hears between polls: a soft two-note chime, made here as a WAV.
+"""What the app serves besides pages and TwiML: the hold chime and the icon.
 
-Made once per process from a few lines of arithmetic rather than shipped as a recording:
-nothing to license, and Twilio caches it by URL. Twilio fetches `<Play>` media without a
+The hold audio a caller hears between polls is a soft two-note chime, made once per process
+from a few lines of arithmetic rather than shipped as a recording: nothing to license, and
+Twilio caches it by URL. Twilio fetches `<Play>` media without a
 signature, so this route is outside the signed webhooks; it carries nothing of any call.
 """
 
@@ -12,9 +13,9 @@ import math
 import wave
 from functools import cache
 
-from flask import Blueprint, Response
+from flask import Blueprint, Response, redirect, url_for
 
-bp = Blueprint("hold_audio", __name__)
+bp = Blueprint("media", __name__)
 
 RATE = 8000  # samples a second: the telephone's own
 # Two notes, then quiet; a chime every poll tells the caller the line is alive.
@@ -41,6 +42,12 @@ def chime() -> bytes:
         out.setframerate(RATE)
         out.writeframes(b"".join(s.to_bytes(2, "little", signed=True) for s in samples))
     return buffer.getvalue()
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    """Browsers ask the root for an icon whatever the page says: send them the console's."""
+    return redirect(url_for("static", filename="favicon.svg"), code=301)
 
 
 @bp.get("/audio/hold.wav")

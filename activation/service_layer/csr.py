@@ -227,6 +227,13 @@ def _settle_escalations(
         _close_escalation(session, esc, state, actor, detail)
 
 
+def close_open_escalation(
+    session: Session, esc: Escalation, state: str, actor: str, detail: str
+) -> None:
+    """Settle an open escalation (closed, resolved) with what was done, audited."""
+    _close_escalation(session, esc, state, actor, detail)
+
+
 def _close_escalation(
     session: Session, esc: Escalation, state: str, actor: str, detail: str
 ) -> None:

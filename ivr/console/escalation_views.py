@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from activation.service_layer import csr
+from activation.service_layer import comparison_desk, csr
 from activation.store.models import (
     Escalation,
     NpaNxxBlock,
@@ -128,6 +128,10 @@ def register(bp: Blueprint) -> None:
                 if tx is not None
                 else {"detail": detail_without_transaction(esc)}
             )
+            finding = comparison_desk.finding_of(session, esc)
+            if finding is not None:
+                extra["finding"] = finding
+                extra["offer"] = comparison_desk.offer(session, esc, finding)
             return render_template(
                 "console/escalation.html",
                 esc=esc,
@@ -149,6 +153,19 @@ def register(bp: Blueprint) -> None:
         except csr.Refused as refused:
             flash(str(refused), "error")
         return redirect(url_for("console.escalations"))
+
+    @bp.post("/escalations/<id:esc_id>/act")
+    @requires("csr")
+    def act_on_finding(esc_id: int) -> Any:
+        """Queue the switch work that fits a comparison's finding."""
+        action = request.form.get("action", "")[:20]
+        try:
+            flash(comparison_desk.act(services(), esc_id, action, g.user.name), "ok")
+        except csr.NotFound as missing:
+            abort(404, description=str(missing))
+        except csr.Refused as refused:
+            flash(str(refused), "error")
+        return redirect(url_for("console.escalation", esc_id=esc_id))
 
     @bp.post("/transactions/<code>/correct")
     @requires("csr")

@@ -41,7 +41,7 @@ def _esn(ctx: Ctx, entry: str) -> Outcome:
         pvs = ask_pvs(ctx.services, ctx.call, entry) or PvsAnswer(entry, None, "not asked")
     if pvs.listed is None:
         return ctx.transfer(
-            f"ESN: PVS did not answer: {pvs.failure}"[:80],
+            f"PVS did not answer: {pvs.failure}",
             say("pvs_unavailable", esn=spoken),
             kind="handset",
         )

@@ -106,7 +106,7 @@ def test_declined_credit_is_approved_with_a_deposit_and_activated(
         assert "csr" in trail and "worker" in trail
     assert "No open escalations" in csr.get("/console/escalations")
     history = csr.get(f"/console/transactions/{code}")
-    assert "deposit approved: $500.00 cash" in history and "switch_insert" in history
+    assert "deposit approved: $500.00 cash" in history and "number onto the switch" in history
 
 
 def test_values_are_corrected_by_the_call_rules_and_an_ssn_runs_the_bureau_again(

@@ -57,7 +57,7 @@ def test_a_pvs_that_does_not_answer_sends_the_caller_to_a_csr_in_time(phone, ser
     assert time.monotonic() - started < 10
     assert call.transfer is not None
     assert "cannot be checked right now" in heard
-    assert escalations(services) == ["ESN: PVS did not answer: no answer in 0.3 s"]
+    assert escalations(services) == ["PVS did not answer: no answer in 0.3 s"]
     with services.db.read() as session:
         tx = session.scalars(select(Transaction).where(Transaction.code == code)).one()
         assert tx.esn == ESN  # the CSR gets the handset with the transaction
@@ -69,7 +69,7 @@ def test_a_pvs_that_fails_sends_the_caller_to_a_csr(phone, services):
     new_transaction(call)
     call.press(ESN + "#")
     assert call.transfer is not None
-    assert escalations(services) == ["ESN: PVS did not answer: ConnectionError: PVS link down"]
+    assert escalations(services) == ["PVS did not answer: ConnectionError: PVS link down"]
 
 
 def test_the_pvs_is_asked_once_and_outside_the_write_lock(phone, services):

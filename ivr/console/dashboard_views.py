@@ -58,7 +58,10 @@ def register(bp: Blueprint) -> None:
                 "Queue depth",
             ),
             findings_chart=charts.bars(
-                [(f"{switch} {kind}".strip(), n) for (switch, kind), n in sorted(findings.items())],
+                [
+                    (f"{switch} {present.finding_words(kind)}".strip(), n)
+                    for (switch, kind), n in sorted(findings.items())
+                ],
                 "Last comparison's findings",
             )
             if findings

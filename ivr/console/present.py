@@ -47,6 +47,20 @@ ESCALATION_KINDS = {
 }
 
 
+FINDING_KINDS = {
+    "missing_on_switch": "missing on the switch",
+    "unknown_to_cas": "unknown to CAS",
+    "esn_mismatch": "another ESN",
+    "feature_mismatch": "other features",
+    "state_mismatch": "another line state",
+}
+
+
+def finding_words(kind: str) -> str:
+    """Name a comparison finding's kind in words."""
+    return FINDING_KINDS.get(kind, kind.replace("_", " "))
+
+
 def step_words(step: str | None) -> str:
     """Name a step of the call (or of the work after it) as a CSR knows it: "ESN", "NPA-NXX"."""
     if not step:

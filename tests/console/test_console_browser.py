@@ -8,11 +8,15 @@ from typing import Any
 
 from sqlalchemy import select
 
-from activation.comparison.repair import flag
+from activation.comparison.run import run_comparison
+from activation.parties.switching import definition
 from activation.queue import activities
-from activation.store.models import Agent, AuditEntry, Transaction
+from activation.store.comparison import ComparisonFinding
+from activation.store.models import Agent, AuditEntry, Switch, Transaction
 from activation.store.orders import Order
 from ivr.softphone import HttpTransport, Softphone
+from switch_adapters import open_session
+from switch_adapters.port import Subscriber
 
 from ..flow.conftest import log_on
 from ..flow.test_activation import new_transaction, switch_holds, through_credit
@@ -187,8 +191,27 @@ PAGES = [
 ]
 
 
+def comparison_escalation(services: Any, tmp_path: Path) -> int:
+    """A number put on HOU1 by hand, found by a real comparison run; its escalation's id."""
+    with services.db.read() as session:
+        switch = session.scalar(select(Switch).where(Switch.name == "HOU1"))
+        line = open_session(definition(switch, services.vault), deadline=10)
+    try:
+        line.insert(Subscriber("7135559999", "13803180000", "10"))
+    finally:
+        line.close()
+    run = run_comparison(services, ["HOU1"], tmp_path / "reports", repair=True)
+    with services.db.read() as session:
+        ref = session.scalar(
+            select(ComparisonFinding.repair_ref).where(
+                ComparisonFinding.run_id == run.run_id, ComparisonFinding.kind == "unknown_to_cas"
+            )
+        )
+    return int(ref.split()[1])
+
+
 def test_every_page_reads_at_1280_and_on_a_phone(
-    chromium, live, services, users, api_key, worker, switches, screenshots
+    chromium, live, services, users, api_key, worker, switches, screenshots, tmp_path
 ):
     partner = Partner(live.url, api_key)
     active = partner.create(agent="1001", pin="2468").json()["transaction_code"]
@@ -199,9 +222,9 @@ def test_every_page_reads_at_1280_and_on_a_phone(
         partner.answer(active, value)
     assert partner.wait_past_hold(active)["status"] == "active"
     code = escalate_at_npa_nxx(live)
+    found = comparison_escalation(services, tmp_path)
     with services.db.transaction() as session:
         activities.enqueue(session, "billing_record", {}, target="billing").state = "failed"
-        found = flag(session, "HOU1: 7135550099 unknown to CAS", None)
 
     for size, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         page = open_page(chromium, viewport)
@@ -213,7 +236,12 @@ def test_every_page_reads_at_1280_and_on_a_phone(
             assert reply.status == 200, (name, reply.status)
             assert page.evaluate("getComputedStyle(document.body).fontSize") == "16px"
             shoot(page, screenshots, f"{name}-{size}")
+        page.goto(f"{live.url}/console/escalations/{found}")
+        body = page.inner_text("main")
+        assert "What each side holds for 713-555-9999" in body and "13803180000" in body
+        assert "Take the number off the switch" in body
         page.goto(f"{live.url}/console/dashboard")
+        assert "HOU1 unknown to CAS" in page.inner_text("main")
         assert page.locator("svg.chart").count() >= 3
         assert page.locator("svg.chart rect.bar").count() >= 3
         assert page.refused == []  # the pages live within their Content-Security-Policy

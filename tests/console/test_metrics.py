@@ -180,4 +180,4 @@ def test_the_last_finished_comparison_is_counted_and_charted(app, services, user
     client = app.test_client()
     log_in(client, "csr", users["csr"])
     page = client.get("/console/dashboard").get_data(as_text=True)
-    assert "HOU2 missing_on_switch" in page and "No comparison has been run yet." not in page
+    assert "HOU2 missing on the switch" in page and "No comparison has been run yet." not in page

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from activation.call.context import Ctx, Step
 from activation.call.customer import PvsAnswer, ask_pvs
 from activation.call.outcomes import Outcome
-from activation.call.speech import digits, phone_number, say
+from activation.call.speech import digits, phone_number, say, status_words
 from activation.lifecycle import orders, states
 from activation.lifecycle.orders import LineRefused
 from activation.store.models import Agent, RatePlan, Transaction
@@ -63,7 +63,7 @@ def _line_confirm_prompt(ctx: Ctx) -> tuple[str, ...]:
             name=tx.bureau_name or "",
             esn=digits(tx.esn or "", (3, 4)),
             plan=plan.name if plan else tx.rate_plan_code or "",
-            status=tx.status,
+            status=status_words(tx.status),
         ),
     )
 
@@ -128,13 +128,13 @@ def _order_confirm_prompt(ctx: Ctx) -> tuple[str, ...]:
     mid = phone_number(tx.mid or "")
     type_ = draft.get("type", "")
     if type_ == "change_esn":
-        fate = "goes back to stock" if draft.get("old_handset") == "stock" else "is lost"
+        fate = say("fate_stock" if draft.get("old_handset") == "stock" else "fate_lost")
         what = say("order_change_esn", mid=mid, esn=digits(draft.get("esn", ""), (3, 4)), fate=fate)
     elif type_ == "change_plan":
         plan = ctx.session.get(RatePlan, draft.get("rate_plan", ""))
         what = say("order_change_plan", mid=mid, plan=plan.name if plan else "")
     elif type_ == "suspend":
-        what = say("order_suspend", mid=mid, reason=draft.get("reason", "").replace("_", " "))
+        what = say("order_suspend", mid=mid, reason=say(f"reason_{draft.get('reason', 'lost')}"))
     elif type_ == "restore":
         what = say("order_restore", mid=mid)
     else:

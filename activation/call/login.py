@@ -8,7 +8,15 @@ from sqlalchemy import select
 
 from activation.call.context import Ctx, Step
 from activation.call.outcomes import Outcome
-from activation.call.speech import digits, language, phone_number, say, say_in, speaking
+from activation.call.speech import (
+    digits,
+    language,
+    phone_number,
+    say,
+    say_in,
+    speaking,
+    status_words,
+)
 from activation.lifecycle import agents, states
 from activation.lifecycle.agents import Logon
 from activation.lifecycle.states import RESUMABLE, Move, TxStatus
@@ -125,7 +133,7 @@ def resume(ctx: Ctx, tx: Transaction) -> Outcome:
         ctx.call.transaction = tx
         ctx.call.hold_started_at = None
         return ctx.prompt(tx.step, say("tx_resume", code=code))
-    return ctx.prompt("menu", say("tx_closed", code=code, status=tx.status))
+    return ctx.prompt("menu", say("tx_closed", code=code, status=status_words(tx.status)))
 
 
 def _tx_code(ctx: Ctx, entry: str) -> Outcome:

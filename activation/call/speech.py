@@ -91,6 +91,12 @@ class Said(str):
         return (Said, (str(self), self.key, self.language))
 
 
+def status_words(status: str) -> str:
+    """Say a transaction's or line's status in the call's language."""
+    key = f"status_{status}"
+    return say(key) if key in prompts(_language.get()) else status.replace("_", " ")
+
+
 @cache
 def prompts(language: str = "en") -> dict[str, str]:
     """Return the voice prompts of data/prompts."""

@@ -61,6 +61,20 @@ def test_an_agent_set_to_spanish_activates_a_customer_in_spanish(phone, services
         tx = session.scalar(select(Transaction).where(Transaction.code == code))
         assert (tx.status, tx.mid, tx.deposit_method) == ("active", mid, "cash")
 
+    # The line's later orders speak Spanish too, its state and the reasons included.
+    later = phone.dial(from_=AGENT_PHONE, to=CAS_NUMBER)
+    later.press("1002#")
+    later.press("1357#")
+    later.press("##")
+    later.press(mid + "#")
+    assert "pertenece a John Smith" in later.last_prompt and "la línea está activa" in (
+        later.last_prompt
+    )
+    later.press("1")
+    later.press("3")  # suspend
+    later.press("2")  # stolen
+    assert "Suspender" in later.last_prompt and "motivo: robo." in later.last_prompt
+
 
 def test_star_at_the_first_prompt_chooses_spanish_for_the_call(phone, services):
     call = phone.dial(from_=AGENT_PHONE, to=CAS_NUMBER)

@@ -29,9 +29,10 @@ def create_app(config: dict[str, Any] | None = None, services: Services | None =
         )
     app.extensions["cas.callflow"] = CallFlow(services)
 
-    from . import callback_voice, health, voice
+    from . import callback_voice, health, media, voice
 
     app.register_blueprint(voice.bp)
+    app.register_blueprint(media.bp)
     app.register_blueprint(callback_voice.bp)
     app.register_blueprint(health.bp)
 

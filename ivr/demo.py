@@ -48,8 +48,9 @@ would, signing every webhook with the demo's auth token, which it finds in {card
     .venv/bin/cas dial
 
 Then, at the prompts:  agent ID 1001 #   PIN 2468 #   # (new transaction)   2 (continue)
-ESN 13803186457 #   1 (individual)   SSN 123456789 #   1 (confirm)   1 (name right)
-rate plan 10 #   NPA-NXX 713555 #   1 (confirm)   ... and you hear the new number 713-555-xxxx.
+ESN 13803186457 #   1 (confirm)   1 (individual)   SSN 123456789 #   1 (confirm)
+1 (name right)   rate plan 10 #   1 (confirm)   NPA-NXX 713555 #   1 (confirm)
+... and you hear the new number 713-555-xxxx. (* at the first prompt: en español.)
 
 To hear a delayed assignment, silence HOU1 before the last key (its fault port is listed
 below): `.venv/bin/cas switch-fault HOST:PORT silent 40`. Key 3 for a call-back and CAS

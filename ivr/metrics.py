@@ -27,7 +27,6 @@ from activation.services import Services
 from activation.store.models import (
     Activity,
     ActivityAttempt,
-    AuditEntry,
     Escalation,
     Transaction,
 )
@@ -72,15 +71,16 @@ class DatabaseCollector(Collector):
 
 
 def activations(session: Session) -> Iterator[Metric]:
-    """Count MIDs made active, by switch (from the audit log: it only grows)."""
+    """Count transactions made active, once each, by switch (from the audit log: it only
+    grows, so the counter never goes back)."""
     counter = CounterMetricFamily(
         "cas_activations", "Transactions whose MID became active on a switch.", labels=["switch"]
     )
+    activated = stats.became_active()
     rows = session.execute(
         select(Transaction.switch_name, func.count())
-        .select_from(AuditEntry)
-        .join(Transaction, Transaction.code == AuditEntry.entity_id)
-        .where(AuditEntry.entity == "transaction", AuditEntry.new_status == "active")
+        .select_from(activated)
+        .join(Transaction, Transaction.code == activated.c.code)
         .group_by(Transaction.switch_name)
     )
     for switch, count in rows:

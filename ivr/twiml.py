@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import url_for
 from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from activation.call.outcomes import Answer, Hangup, Hold, Prompt, Transfer
 
 VOICE = "Polly.Joanna"
+# Amazon Polly's voices by the language of the sentence: US English, and US Spanish.
+VOICES = {"en": ("Polly.Joanna", "en-US"), "es": ("Polly.Lupe", "es-US")}
+
+
+def _say(verb: Any, sentence: str) -> None:
+    voice, language = VOICES.get(getattr(sentence, "language", "en"), VOICES["en"])
+    verb.say(sentence, voice=voice, language=language)
 
 
 def render(answer: Answer, csr_number: str, endpoint: str = "voice.gather") -> str:
@@ -25,17 +34,20 @@ def render(answer: Answer, csr_number: str, endpoint: str = "voice.gather") -> s
             num_digits=outcome.max_digits if outcome.fixed_length else None,
         )
         for sentence in outcome.say:
-            gather.say(sentence, voice=VOICE)
+            _say(gather, sentence)
         # Silence falls through the Gather: come back to the same step as a timeout.
         response.redirect(next_url, method="POST")
     elif isinstance(outcome, Hold):
         for sentence in outcome.say:
-            response.say(sentence, voice=VOICE)
+            _say(response, sentence)
+        # The hold sentence is said once; every poll plays the chime, so the caller hears the
+        # call is alive between the pauses.
+        response.play(url_for("media.hold_wav"))
         response.pause(length=outcome.pause)
         response.redirect(next_url, method="POST")
     elif isinstance(outcome, Transfer):
         for sentence in outcome.say:
-            response.say(sentence, voice=VOICE)
+            _say(response, sentence)
         whisper = url_for("voice.whisper", tx=outcome.transaction_code or "")
         if csr_number:
             dial = Dial()
@@ -45,6 +57,6 @@ def render(answer: Answer, csr_number: str, endpoint: str = "voice.gather") -> s
             response.enqueue("csr", wait_url=url_for("voice.queue_wait"), wait_url_method="POST")
     elif isinstance(outcome, Hangup):
         for sentence in outcome.say:
-            response.say(sentence, voice=VOICE)
+            _say(response, sentence)
         response.hangup()
     return str(response)

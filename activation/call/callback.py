@@ -15,7 +15,7 @@ from activation.call.context import Ctx, Step, open_call
 from activation.call.engine import CallFlow
 from activation.call.login import LOGIN_STEPS
 from activation.call.outcomes import Answer, Outcome
-from activation.call.speech import digits, phone_number, say
+from activation.call.speech import digits, phone_number, say, speaking, status_words
 from activation.followup import callbacks
 from activation.lifecycle.states import TxStatus
 from activation.services import Services
@@ -33,7 +33,7 @@ def _pin(ctx: Ctx, entry: str) -> Outcome:
     if tx.agent_id != ctx.call.agent_id:
         return ctx.hangup(say("callback_other_agent", code=digits(tx.code)))
     if tx.status != TxStatus.ACTIVE or not tx.mid:
-        return ctx.hangup(say("tx_closed", code=digits(tx.code), status=tx.status))
+        return ctx.hangup(say("tx_closed", code=digits(tx.code), status=status_words(tx.status)))
     callbacks.heard(ctx.session, tx, ctx.call.call_sid)
     return outcome
 
@@ -47,7 +47,7 @@ def _offer(ctx: Ctx, entry: str) -> Outcome:
     tx = ctx.require_tx()
     mid = phone_number(tx.mid or "")
     if tx.status != TxStatus.ACTIVE:  # moved by someone else while the agent listened
-        return ctx.hangup(say("tx_closed", code=digits(tx.code), status=tx.status))
+        return ctx.hangup(say("tx_closed", code=digits(tx.code), status=status_words(tx.status)))
     if entry == "1":
         callbacks.accept(ctx.session, tx, ctx.call.call_sid, actor="agent")
         return ctx.hangup(say("callback_accepted", mid=mid))
@@ -81,5 +81,7 @@ class CallbackFlow(CallFlow):
             ctx = Ctx(session, call, self.services, self.steps)
             if tx is None:
                 return self._keep(ctx, ctx.hangup(say("callback_unknown")))
-            outcome = ctx.prompt("agent_id", say("callback_intro", code=digits(tx.code)))
+            call.language = tx.agent.language  # calling the agent back: the agent's language
+            with speaking(call.language):
+                outcome = ctx.prompt("agent_id", say("callback_intro", code=digits(tx.code)))
             return self._keep(ctx, outcome)

@@ -19,6 +19,7 @@ from activation.store.models import Call, Transaction, utcnow
 TRANSACTION_STEPS = frozenset(
     {
         "esn",
+        "esn_confirm",
         "kind",
         "ssn",
         "ssn_confirm",
@@ -27,6 +28,7 @@ TRANSACTION_STEPS = frozenset(
         "deposit",
         "decline",
         "rate_plan",
+        "plan_confirm",
         "npa_nxx",
         "npa_confirm",
         "assign_wait",
@@ -46,6 +48,10 @@ class Step:
     max_digits: int = 1
     min_digits: int = 1
     choices: str = ""  # for one-key menus: the keys that mean something
+    # The prompt key saying what a well-formed entry is, heard after a wrong one.
+    wrong: str = ""
+    # How the step is named to people (escalation reasons, the console).
+    label: str = ""
     validate: Callable[[Ctx, str], str | None] | None = None
     timeout: int = 6
     max_failures: int = 2
@@ -54,6 +60,9 @@ class Step:
     # submitted by count or timeout: Twilio takes the finish key alone for no input at all.
     pound_is_answer: bool = False
     hold: bool = False  # polled while background work runs; takes no keys
+    # '*' alone here switches the call's language (the first prompt offers it) instead of
+    # repeating the prompt.
+    star_switches_language: bool = False
     # Slow work on the entry (a PIN hash) done before the step's write transaction opens,
     # so no lock is held meanwhile; its result reaches the handler as ctx.checked.
     precheck: Callable[[Services, Call, str], object] | None = None
@@ -121,26 +130,36 @@ class Ctx:
             return self.hold(name, *preface)
         return Prompt(
             say=(*preface, *step.prompt(self)),
-            max_digits=step.max_digits,
+            # A code may end with '#' where '#' alone is an answer: one key more lets it in.
+            max_digits=step.max_digits + (1 if step.pound_is_answer else 0),
             timeout=step.timeout,
             finish_on_key="" if step.fixed_length else "#",
             fixed_length=step.fixed_length,
         )
 
     def hold(self, name: str, *say_first: str) -> Hold:
-        """Keep the caller on hold at a polled step."""
+        """Keep the caller on hold at a polled step: its sentence is said once, when the hold
+        begins; every poll after it plays the hold audio alone."""
         step = self.enter(name)
+        words: tuple[str, ...] = ()
         if self.call.hold_started_at is None:
             self.call.hold_started_at = self.now
-        return Hold(say=(*say_first, *step.prompt(self)), pause=self.services.settings.hold_pause)
+            words = step.prompt(self)
+        return Hold(say=(*say_first, *words), pause=self.services.settings.hold_pause)
 
-    def fail(self, name: str, reason: str, *say_first: str) -> Outcome:
-        """Count a bad entry at a step and ask again; the second one goes to a CSR."""
+    def fail(self, name: str, reason: str, *say_first: str, kind: str = "bad_entry") -> Outcome:
+        """Count a bad entry at a step and ask again; the second one goes to a CSR, with a
+        reason naming every wrong entry the step had (not only the last)."""
         failures = dict(self.call.failures or {})
         failures[name] = failures.get(name, 0) + 1
+        history = [*failures.get(f"{name} why", []), reason]
+        failures[f"{name} why"] = history
         self.call.failures = failures
         if failures[name] >= self.steps[name].max_failures:
-            return self.transfer(f"{name}: {reason}"[:80], *say_first, kind="bad_entry")
+            step = self.steps[name]
+            said = f"{reason}, {len(history)} times" if len(set(history)) == 1 else None
+            told = f"{step.label or name}: " + (said or "; then ".join(history))
+            return self.transfer(told[:80], *say_first, kind=kind)
         return self.prompt(name, *say_first)
 
     def transfer(self, reason: str, *preface: str, kind: str = "other") -> Transfer:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from activation.call.context import Ctx, Step
 from activation.call.login import resume
 from activation.call.outcomes import Outcome
-from activation.call.speech import digits, dollars, say
+from activation.call.speech import dollars, handset, say, tax_id
 from activation.inventory import stock
 from activation.lifecycle import states
 from activation.lifecycle.customers import keep_customer
@@ -26,25 +26,54 @@ CREDIT_PATIENCE_SECONDS = 30
 def _esn(ctx: Ctx, entry: str) -> Outcome:
     tx = ctx.require_tx()
     tx.esn = entry  # kept whatever comes of it: a CSR sees the handset with the transaction
-    spoken = digits(entry)
+    spoken = handset(entry)
     if handset_in_service(ctx.session, entry, besides=tx.id):
-        return ctx.transfer("ESN already active", say("esn_active", esn=spoken), kind="handset")
+        # Often a handset picked up by mistake: the agent may key another once.
+        return ctx.fail(
+            "esn",
+            f"handset {entry} already active",
+            say("esn_active", esn=spoken),
+            say("esn_other"),
+            kind="handset",
+        )
     checked = ctx.checked
     pvs = checked if isinstance(checked, PvsAnswer) and checked.esn == entry else None
     if pvs is None:  # asked before the transaction opened; only a race gets here
         pvs = ask_pvs(ctx.services, ctx.call, entry) or PvsAnswer(entry, None, "not asked")
     if pvs.listed is None:
         return ctx.transfer(
-            f"PVS did not answer: {pvs.failure}", say("pvs_unavailable", esn=spoken), kind="handset"
+            f"PVS did not answer: {pvs.failure}",
+            say("pvs_unavailable", esn=spoken),
+            kind="handset",
         )
     if pvs.listed:
-        return ctx.transfer("ESN listed by PVS", say("esn_listed", esn=spoken), kind="handset")
-    if not stock.in_stock_of(ctx.session, entry, tx.agent_id):
+        return ctx.fail(
+            "esn",
+            f"handset {entry} listed by PVS",
+            say("esn_listed", esn=spoken),
+            say("esn_other"),
+            kind="handset",
+        )
+    return ctx.prompt("esn_confirm")
+
+
+def _esn_confirm_prompt(ctx: Ctx) -> tuple[str, ...]:
+    return (say("esn_confirm", esn=handset(ctx.require_tx().esn or "")),)
+
+
+def _esn_confirm(ctx: Ctx, entry: str) -> Outcome:
+    if entry == "2":
+        return ctx.prompt("esn")
+    # The handset the agent confirmed: from its own stock, or as the agent's setting says.
+    tx = ctx.require_tx()
+    esn = tx.esn or ""
+    if not stock.in_stock_of(ctx.session, esn, tx.agent_id):
+        spoken = handset(esn)
         agent = ctx.session.get_one(Agent, tx.agent_id)
         if agent.unstocked_esn == "to_csr":
             heard = say("esn_unstocked_csr", esn=spoken)
             return ctx.transfer("ESN not in the agent's stock", heard, kind="handset")
-        states.note(ctx.session, tx, "ivr", f"ESN {entry} not in the agent's stock")
+        states.note(ctx.session, tx, "ivr", f"ESN {esn} not in the agent's stock")
         return ctx.prompt("kind", say("esn_unstocked_noted", esn=spoken))
     return ctx.prompt("kind")
 
@@ -108,7 +137,8 @@ def _ssn(ctx: Ctx, entry: str) -> Outcome:
 def _ssn_confirm_prompt(ctx: Ctx) -> tuple[str, ...]:
     tx = ctx.require_tx()
     entered = ctx.services.vault.decrypt(tx.ssn_encrypted or "")
-    return (say("ssn_confirm", digits=digits(entered, (3, 2))),)
+    business = tx.customer_kind == "business"
+    return (say("ssn_confirm", digits=tax_id(entered, business)),)
 
 
 def _ssn_confirm(ctx: Ctx, entry: str) -> Outcome:
@@ -187,12 +217,36 @@ CUSTOMER_STEPS = [
         min_digits=11,
         validate=lambda ctx, entry: esn_problem(entry),
         precheck=ask_pvs,
+        wrong="esn_wrong",
+        label="ESN",
     ),
-    Step("kind", lambda ctx: (say("kind"),), _kind, choices="12"),
-    Step("ssn", _ssn_prompt, _ssn, max_digits=9, min_digits=9, validate=_ssn_rules),
-    Step("ssn_confirm", _ssn_confirm_prompt, _ssn_confirm, choices="12"),
-    Step("credit_wait", lambda ctx: (say("credit_hold"),), _credit_wait, hold=True),
-    Step("name_confirm", _name_confirm_prompt, _name_confirm, choices="12"),
-    Step("decline", lambda ctx: (say("declined"),), _decline, choices="12"),
-    Step("deposit", _deposit_prompt, _deposit, choices="12"),
+    Step("esn_confirm", _esn_confirm_prompt, _esn_confirm, choices="12", label="ESN read-back"),
+    Step("kind", lambda ctx: (say("kind"),), _kind, choices="12", label="customer kind"),
+    Step(
+        "ssn",
+        _ssn_prompt,
+        _ssn,
+        max_digits=9,
+        min_digits=9,
+        validate=_ssn_rules,
+        wrong="tax_id_wrong",
+        label="SSN or tax ID",
+    ),
+    Step("ssn_confirm", _ssn_confirm_prompt, _ssn_confirm, choices="12", label="SSN read-back"),
+    Step(
+        "credit_wait",
+        lambda ctx: (say("credit_hold"),),
+        _credit_wait,
+        hold=True,
+        label="credit check",
+    ),
+    Step(
+        "name_confirm",
+        _name_confirm_prompt,
+        _name_confirm,
+        choices="12",
+        label="name and address",
+    ),
+    Step("decline", lambda ctx: (say("declined"),), _decline, choices="12", label="credit decline"),
+    Step("deposit", _deposit_prompt, _deposit, choices="12", label="deposit"),
 ]

@@ -20,7 +20,7 @@ from activation.call.login import LOGIN_STEPS
 from activation.call.number import NUMBER_STEPS
 from activation.call.outcomes import Answer, Outcome
 from activation.call.salesperson import SALESPERSON_STEPS
-from activation.call.speech import say
+from activation.call.speech import language, say, say_choices, speaking
 from activation.keyed import is_digits
 from activation.lifecycle import states
 from activation.lifecycle.states import Move
@@ -68,7 +68,8 @@ class CallFlow:
             call = open_call(call_sid, from_number, self.direction)
             session.add(call)
             ctx = Ctx(session, call, self.services, self.steps)
-            outcome = ctx.prompt("agent_id", say("welcome"))
+            with speaking(call.language):
+                outcome = ctx.prompt("agent_id", say("welcome"))
             return self._keep(ctx, outcome)
 
     def answer(self, call_sid: str, seq: int, digits: str | None) -> Answer | None:
@@ -91,7 +92,8 @@ class CallFlow:
                 states.lock(session, call.transaction_id)
             ctx = Ctx(session, call, self.services, self.steps, checked=checked)
             handled = call.step
-            outcome = self._decide(ctx, self.steps[handled], digits)
+            with speaking(call.language):
+                outcome = self._decide(ctx, self.steps[handled], digits)
             code = call.transaction.code if call.transaction else None
             log.info(
                 "call %s step %s -> %s",
@@ -140,30 +142,56 @@ class CallFlow:
         if step.hold:
             return step.handle(ctx, "")
         entry = (digits or "").strip()
+        if step.pound_is_answer and len(entry) > 1 and entry.endswith("#"):
+            if is_digits(entry[:-1]):
+                entry = entry[:-1]  # a code ended with '#', as every other entry is
         if entry == "":
             ctx.call.timeouts += 1
             if ctx.call.timeouts >= step.max_timeouts:
-                return ctx.transfer(f"{step.name}: no input", say("no_input"), kind="no_input")
+                return ctx.transfer(
+                    f"{step.label or step.name}: no input", say("no_input"), kind="no_input"
+                )
             return ctx.prompt(step.name, say("no_input"))
         if entry == "0":
-            return ctx.transfer(f"{step.name}: agent asked for a CSR", kind="asked_for_csr")
+            return ctx.transfer(
+                f"{step.label or step.name}: agent asked for a CSR", kind="asked_for_csr"
+            )
+        if entry == "*" and step.star_switches_language:
+            ctx.call.language = "es" if language() == "en" else "en"
+            with speaking(ctx.call.language):
+                return ctx.prompt(step.name)
         if "*" in entry:
             return ctx.prompt(step.name)
         problem = self._problem(ctx, step, entry)
         if problem is not None:
-            return ctx.fail(step.name, problem, say("invalid"))
+            return ctx.fail(step.name, problem, *self._wrong(step, entry))
         return step.handle(ctx, entry)
+
+    @staticmethod
+    def _wrong(step: Step, entry: str) -> tuple[str, ...]:
+        """What the caller hears after a wrong entry: what the step takes, not just 'invalid'."""
+        if step.choices:
+            keys = list(step.choices)
+            return (say("wrong_choice", keys=say_choices(keys)),)
+        if step.wrong:
+            return (say("invalid"), say(step.wrong))
+        return (say("invalid"),)
 
     @staticmethod
     def _problem(ctx: Ctx, step: Step, entry: str) -> str | None:
         if entry in ("#", "##") and step.pound_is_answer:
             return None
         if not is_digits(entry):
-            return "not digits"
+            return "keys other than digits"
         if step.choices:
-            return None if entry in step.choices else "not one of the choices"
+            return None if entry in step.choices else f"key {entry}, not one of the choices"
         if not step.min_digits <= len(entry) <= step.max_digits:
-            return "wrong number of digits"
+            wanted = (
+                f"{step.min_digits}"
+                if step.min_digits == step.max_digits
+                else f"{step.min_digits} to {step.max_digits}"
+            )
+            return f"{len(entry)} digits, not {wanted}"
         return step.validate(ctx, entry) if step.validate else None
 
     def _keep(self, ctx: Ctx, outcome: Outcome) -> Answer:

@@ -14,7 +14,7 @@ from activation.call.context import Ctx, Step
 from activation.call.customer import PvsAnswer, ask_pvs
 from activation.call.outcomes import Outcome
 from activation.call.salesperson import restriction
-from activation.call.speech import digits, phone_number, say
+from activation.call.speech import digits, phone_number, say, status_words
 from activation.inventory import stock
 from activation.lifecycle import orders, states
 from activation.lifecycle.orders import LineRefused
@@ -65,7 +65,7 @@ def _line_confirm_prompt(ctx: Ctx) -> tuple[str, ...]:
             name=tx.bureau_name or "",
             esn=digits(tx.esn or "", (3, 4)),
             plan=plan.name if plan else tx.rate_plan_code or "",
-            status=tx.status,
+            status=status_words(tx.status),
         ),
     )
 
@@ -141,13 +141,13 @@ def _order_confirm_prompt(ctx: Ctx) -> tuple[str, ...]:
     mid = phone_number(tx.mid or "")
     type_ = draft.get("type", "")
     if type_ == "change_esn":
-        fate = "goes back to stock" if draft.get("old_handset") == "stock" else "is lost"
+        fate = say("fate_stock" if draft.get("old_handset") == "stock" else "fate_lost")
         what = say("order_change_esn", mid=mid, esn=digits(draft.get("esn", ""), (3, 4)), fate=fate)
     elif type_ == "change_plan":
         plan = ctx.session.get(RatePlan, draft.get("rate_plan", ""))
         what = say("order_change_plan", mid=mid, plan=plan.name if plan else "")
     elif type_ == "suspend":
-        what = say("order_suspend", mid=mid, reason=draft.get("reason", "").replace("_", " "))
+        what = say("order_suspend", mid=mid, reason=say(f"reason_{draft.get('reason', 'lost')}"))
     elif type_ == "restore":
         what = say("order_restore", mid=mid)
     else:
@@ -205,7 +205,15 @@ def _order_done(ctx: Ctx, entry: str) -> Outcome:
 
 
 LINE_STEPS = [
-    Step("line_mid", lambda ctx: (say("line_mid"),), _line_mid, max_digits=10, min_digits=10),
+    Step(
+        "line_mid",
+        lambda ctx: (say("line_mid"),),
+        _line_mid,
+        max_digits=10,
+        min_digits=10,
+        wrong="line_mid_wrong",
+        label="line's number",
+    ),
     Step("line_confirm", _line_confirm_prompt, _line_confirm, choices="12"),
     Step("order_menu", lambda ctx: (say("order_menu"),), _order_menu, choices="12345"),
     Step(
@@ -216,6 +224,8 @@ LINE_STEPS = [
         min_digits=11,
         validate=lambda ctx, entry: esn_problem(entry),
         precheck=ask_pvs,
+        wrong="esn_wrong",
+        label="new ESN",
     ),
     Step(
         "order_old_handset",
@@ -223,7 +233,14 @@ LINE_STEPS = [
         _order_old_handset,
         choices="12",
     ),
-    Step("order_plan", lambda ctx: (say("rate_plan"),), _order_plan, max_digits=4),
+    Step(
+        "order_plan",
+        lambda ctx: (say("rate_plan"),),
+        _order_plan,
+        max_digits=4,
+        wrong="plan_wrong",
+        label="new rate plan",
+    ),
     Step("order_reason", lambda ctx: (say("order_reason"),), _order_reason, choices="123"),
     Step("order_confirm", _order_confirm_prompt, _order_confirm, choices="12"),
     Step("order_wait", lambda ctx: (say("order_hold"),), _order_wait, hold=True),

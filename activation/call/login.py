@@ -9,13 +9,28 @@ from sqlalchemy import select
 from activation.call.context import Ctx, Step
 from activation.call.outcomes import Outcome
 from activation.call.salesperson import has_salespeople
-from activation.call.speech import digits, phone_number, say
+from activation.call.speech import (
+    digits,
+    language,
+    phone_number,
+    say,
+    say_in,
+    speaking,
+    status_words,
+)
 from activation.lifecycle import agents, states
 from activation.lifecycle.agents import Logon
 from activation.lifecycle.states import RESUMABLE, Move, TxStatus
 from activation.secrets import check_pin
 from activation.services import Services
 from activation.store.models import Activity, Agent, Call, Transaction
+
+
+def _agent_id_prompt(ctx: Ctx) -> tuple[str, ...]:
+    # The other language is offered in its own words and voice.
+    if language() == "en":
+        return (say("agent_id"), say_in("es", "choose_spanish"))
+    return (say("agent_id"), say_in("en", "choose_english"))
 
 
 def _agent_id(ctx: Ctx, entry: str) -> Outcome:
@@ -53,11 +68,14 @@ def _pin(ctx: Ctx, entry: str) -> Outcome:
         return ctx.transfer("agent locked", say("agent_locked"), kind="agent_log_on")
     if outcome == Logon.OK and agent is not None:
         call.agent_id = agent.id
-        # The call-back's flow has no salesperson step: the agent's log-on is enough there.
-        if "salesperson_id" in ctx.steps and has_salespeople(ctx.session, agent.id):
-            call.login_failures = 0
-            return ctx.prompt("salesperson_id", say("logged_on", name=agent.name))
-        return ctx.prompt("menu", say("logged_on", name=agent.name))
+        if call.language is None:  # no key chose one: the agent's own
+            call.language = agent.language
+        with speaking(call.language):
+            # The call-back's flow has no salesperson step: the agent's log-on is enough there.
+            if "salesperson_id" in ctx.steps and has_salespeople(ctx.session, agent.id):
+                call.login_failures = 0
+                return ctx.prompt("salesperson_id", say("logged_on", name=agent.name))
+            return ctx.prompt("menu", say("logged_on", name=agent.name))
     call.login_failures += 1
     if call.login_failures >= 2:
         return ctx.transfer("log-on failed twice", say("login_failed"), kind="agent_log_on")
@@ -78,7 +96,7 @@ def _menu(ctx: Ctx, entry: str) -> Outcome:
     )
     if tx is None:
         return ctx.fail(
-            "menu", "transaction code not found", say("tx_not_found", code=digits(entry))
+            "menu", f"transaction {entry} not found", say("tx_not_found", code=digits(entry))
         )
     return resume(ctx, tx)
 
@@ -121,7 +139,7 @@ def resume(ctx: Ctx, tx: Transaction) -> Outcome:
         ctx.call.transaction = tx
         ctx.call.hold_started_at = None
         return ctx.prompt(tx.step, say("tx_resume", code=code))
-    return ctx.prompt("menu", say("tx_closed", code=code, status=tx.status))
+    return ctx.prompt("menu", say("tx_closed", code=code, status=status_words(tx.status)))
 
 
 def _tx_code(ctx: Ctx, entry: str) -> Outcome:
@@ -135,8 +153,23 @@ def _tx_code_prompt(ctx: Ctx) -> tuple[str, ...]:
 
 
 LOGIN_STEPS = [
-    Step("agent_id", lambda ctx: (say("agent_id"),), _agent_id, max_digits=8),
-    Step("pin", lambda ctx: (say("pin"),), _pin, max_digits=8, min_digits=4, precheck=_check_pin),
+    Step(
+        "agent_id",
+        _agent_id_prompt,
+        _agent_id,
+        max_digits=8,
+        label="agent ID",
+        star_switches_language=True,
+    ),
+    Step(
+        "pin",
+        lambda ctx: (say("pin"),),
+        _pin,
+        max_digits=8,
+        min_digits=4,
+        precheck=_check_pin,
+        label="PIN",
+    ),
     Step(
         "menu",
         lambda ctx: (say("menu"),),
@@ -145,6 +178,8 @@ LOGIN_STEPS = [
         min_digits=8,
         timeout=4,
         pound_is_answer=True,
+        wrong="menu_wrong",
+        label="menu",
     ),
-    Step("tx_code", _tx_code_prompt, _tx_code, choices="12"),
+    Step("tx_code", _tx_code_prompt, _tx_code, choices="12", label="transaction code"),
 ]

@@ -8,7 +8,7 @@ from activation.call.context import Ctx, Step
 from activation.call.login import resume
 from activation.call.outcomes import Outcome
 from activation.call.salesperson import restriction
-from activation.call.speech import digits, phone_number, say
+from activation.call.speech import digits, dollars, phone_number, say
 from activation.lifecycle import assignment, numbers, states
 from activation.lifecycle.states import Move, MoveRefused, TxStatus
 from activation.queue import activities
@@ -22,13 +22,31 @@ def _rate_plan(ctx: Ctx, entry: str) -> Outcome:
     allowed = (tx.agent.restrictions or {}).get("rate_plans")
     if plan is None or not plan.active or (allowed and entry not in allowed):
         return ctx.fail(
-            "rate_plan", "rate plan not available", say("rate_plan_unknown", code=digits(entry))
+            "rate_plan",
+            f"rate plan {entry} not available",
+            say("rate_plan_unknown", code=digits(entry)),
         )
     person = restriction(ctx, "rate_plans", entry)
     if person is not None:
         heard = say("rate_plan_not_yours", code=digits(entry), name=person.name)
         return ctx.fail("rate_plan", "rate plan not the salesperson's to sell", heard)
     tx.rate_plan_code = plan.code
+    return ctx.prompt("plan_confirm")
+
+
+def _plan_confirm_prompt(ctx: Ctx) -> tuple[str, ...]:
+    plan = ctx.session.get(RatePlan, ctx.require_tx().rate_plan_code or "")
+    if plan is None:  # taken out of the table meanwhile: _plan_confirm asks again
+        return (say("rate_plan"),)
+    price = dollars(plan.monthly_cents)
+    return (say("plan_confirm", code=digits(plan.code), name=plan.name, price=price),)
+
+
+def _plan_confirm(ctx: Ctx, entry: str) -> Outcome:
+    tx = ctx.require_tx()
+    if entry == "2" or ctx.session.get(RatePlan, tx.rate_plan_code or "") is None:
+        tx.rate_plan_code = None
+        return ctx.prompt("rate_plan")
     return ctx.prompt("npa_nxx")
 
 
@@ -37,7 +55,9 @@ def _npa_nxx(ctx: Ctx, entry: str) -> Outcome:
     allowed = (tx.agent.restrictions or {}).get("npa_nxx")
     if numbers.serving_switch(ctx.session, entry) is None or (allowed and entry not in allowed):
         return ctx.fail(
-            "npa_nxx", "NPA-NXX not served", say("npa_nxx_unserved", digits=digits(entry, (3,)))
+            "npa_nxx",
+            f"{entry} not served",
+            say("npa_nxx_unserved", digits=digits(entry, (3,))),
         )
     person = restriction(ctx, "npa_nxx", entry)
     if person is not None:
@@ -130,7 +150,21 @@ def _mid(ctx: Ctx, entry: str) -> Outcome:
 
 
 NUMBER_STEPS = [
-    Step("rate_plan", lambda ctx: (say("rate_plan"),), _rate_plan, max_digits=4),
+    Step(
+        "rate_plan",
+        lambda ctx: (say("rate_plan"),),
+        _rate_plan,
+        max_digits=4,
+        wrong="plan_wrong",
+        label="rate plan",
+    ),
+    Step(
+        "plan_confirm",
+        _plan_confirm_prompt,
+        _plan_confirm,
+        choices="12",
+        label="rate plan read-back",
+    ),
     Step(
         "npa_nxx",
         lambda ctx: (say("npa_nxx"),),
@@ -138,9 +172,17 @@ NUMBER_STEPS = [
         max_digits=6,
         min_digits=6,
         validate=lambda ctx, entry: npa_nxx_problem(entry),
+        wrong="npa_nxx_wrong",
+        label="NPA-NXX",
     ),
-    Step("npa_confirm", _npa_confirm_prompt, _npa_confirm, choices="12"),
-    Step("assign_wait", lambda ctx: (say("assign_hold"),), _assign_wait, hold=True),
-    Step("delayed", lambda ctx: (say("delayed"),), _delayed, choices="123"),
-    Step("mid", _mid_prompt, _mid, choices="12"),
+    Step("npa_confirm", _npa_confirm_prompt, _npa_confirm, choices="12", label="NPA-NXX read-back"),
+    Step(
+        "assign_wait",
+        lambda ctx: (say("assign_hold"),),
+        _assign_wait,
+        hold=True,
+        label="number on the switch",
+    ),
+    Step("delayed", lambda ctx: (say("delayed"),), _delayed, choices="123", label="delayed"),
+    Step("mid", _mid_prompt, _mid, choices="12", label="new number"),
 ]

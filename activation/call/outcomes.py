@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from activation.call.speech import Said
+
 
 @dataclass(frozen=True)
 class Prompt:
@@ -58,12 +60,22 @@ class Answer:
 
     def to_dict(self) -> dict[str, Any]:
         """Serialize for storage (to replay the same answer to a repeated webhook)."""
-        return {"seq": self.seq, "kind": type(self.outcome).__name__, **asdict(self.outcome)}
+        fields = asdict(self.outcome)
+        fields["say"] = [str(sentence) for sentence in self.outcome.say]
+        keys = [getattr(sentence, "key", "") for sentence in self.outcome.say]
+        languages = [getattr(sentence, "language", "en") for sentence in self.outcome.say]
+        kind = type(self.outcome).__name__
+        return {"seq": self.seq, "kind": kind, **fields, "keys": keys, "languages": languages}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Answer:
         """Rebuild a stored answer."""
         data = dict(data)
         seq, kind = data.pop("seq"), _KINDS[data.pop("kind")]
-        data["say"] = tuple(data["say"])
+        keys = data.pop("keys", None) or [""] * len(data["say"])
+        languages = data.pop("languages", None) or ["en"] * len(data["say"])
+        data["say"] = tuple(
+            Said(text, key, language)
+            for text, key, language in zip(data["say"], keys, languages, strict=True)
+        )
         return cls(seq, kind(**data))

@@ -55,6 +55,23 @@ def _state_wanted(tx: Transaction | None, mid: str) -> str | None:
     return "suspend" if tx.status == TxStatus.SUSPENDED else "restore"
 
 
+def _still_wanted(tx: Transaction | None, change: dict[str, Any]) -> str | None:
+    """Why a repair's change is no longer what the line wants, or None if it still is.
+
+    A modify (a CSR's fix of the ESN or plan a comparison found) restates the line as CAS
+    holds it; when the line changed meanwhile, its own order restates it instead.
+    """
+    if change["command"] == "modify":
+        if _state_wanted(tx, change["mid"]) is None or tx is None:
+            return f"the line no longer wants modify on {change['mid']}"
+        if (tx.esn, tx.rate_plan_code or "") != (change.get("esn"), change.get("features")):
+            return f"the line on {change['mid']} changed since; its order restates it"
+        return None
+    if _state_wanted(tx, change["mid"]) != change["command"]:
+        return f"the line no longer wants {change['command']} on {change['mid']}"
+    return None
+
+
 class SwitchChange:
     """Modify, suspend, restore or delete the line on its switch."""
 
@@ -64,8 +81,9 @@ class SwitchChange:
         change = dict(activity.payload)
         if activity.order_id is None:  # a comparison's repair: only while the line wants it
             tx = session.get(Transaction, activity.transaction_id or 0)
-            if _state_wanted(tx, change["mid"]) != change["command"]:
-                return f"the line no longer wants {change['command']} on {change['mid']}"
+            unwanted = _still_wanted(tx, change)
+            if unwanted is not None:
+                return unwanted
         switch = session.get_one(Switch, change["switch_id"])
         return definition(switch, services.vault), change
 

@@ -138,6 +138,12 @@ class SwitchDelete:
         self, session: Session, activity: Activity, result: dict[str, Any], services: Services
     ) -> None:
         mid = activity.payload["mid"]
+        if activity.payload.get("rogue"):
+            # A line CAS never held in service, taken off at a CSR's word: CAS's record of
+            # the number (free, ageing, blocked) is already right.
+            detail = f"MID {mid} off {activity.target}: {result['outcome']} (unknown to CAS)"
+            audit.record(session, "number", mid, None, "off_switch", "worker", detail)
+            return
         numbers.set_number(session, mid, "free", None)
         tx = session.get(Transaction, activity.transaction_id)
         if tx is not None and tx.mid == mid:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from activation.call.engine import STEPS, CallFlow
 from activation.call.outcomes import Answer, Hangup, Hold, Prompt, Transfer
@@ -20,7 +21,7 @@ from activation.lifecycle.states import TxStatus
 from activation.service_layer.api_steps import expects
 from activation.service_layer.staff import ApiKey, ApiSession
 from activation.services import Services
-from activation.store.models import Call, Transaction
+from activation.store.models import Call, RatePlan, Transaction
 
 
 class ApiRefused(Exception):
@@ -163,7 +164,10 @@ class ApiFlow:
                 "step": call.step,
                 "state": _state(outcome, call.ended),
                 "seq": call.seq,
-                "messages": list(outcome.say),
+                "messages": [
+                    {"code": getattr(sentence, "key", "") or "other"} for sentence in outcome.say
+                ],
+                "read_back": None,
                 "expects": None,
                 "retry_after": None,
                 "escalation_reason": tx.escalation_reason if tx else None,
@@ -172,6 +176,7 @@ class ApiFlow:
             }
             if isinstance(outcome, Prompt) and not call.ended:
                 body["expects"] = expects(call.step)
+                body["read_back"] = read_back(session, call.step, tx)
             if isinstance(outcome, Hold) and not call.ended:
                 body["retry_after"] = outcome.pause
             if isinstance(outcome, Transfer):
@@ -219,6 +224,35 @@ def _state(outcome: object, ended: bool) -> str:
     if isinstance(outcome, Hold):
         return "hold"
     return "input"
+
+
+def read_back(session: Session, step: str, tx: Transaction | None) -> dict[str, Any] | None:
+    """What a confirmation step asks the partner to confirm: the value it sent, masked where
+    it is a tax ID (the SSN or EIN itself never travels back)."""
+    if tx is None:
+        return None
+    if step == "esn_confirm":
+        return {"field": "esn", "value": tx.esn}
+    if step == "ssn_confirm":
+        last4 = tx.ssn_last4 or ""
+        if tx.customer_kind == "business":
+            return {"field": "ein", "value": f"**-***{last4}"}
+        return {"field": "ssn", "value": f"***-**-{last4}"}
+    if step == "name_confirm":
+        return {"field": "customer", "name": tx.bureau_name, "address": tx.bureau_address}
+    if step == "plan_confirm":
+        plan = session.get(RatePlan, tx.rate_plan_code or "")
+        return {
+            "field": "rate_plan",
+            "value": tx.rate_plan_code,
+            "name": plan.name if plan else None,
+            "monthly_cents": plan.monthly_cents if plan else None,
+        }
+    if step == "npa_confirm":
+        return {"field": "npa_nxx", "value": tx.npa_nxx}
+    if step == "mid":
+        return {"field": "mid", "value": tx.mid}
+    return None
 
 
 def _values(tx: Transaction | None) -> dict[str, Any]:

@@ -9,11 +9,13 @@ from activation.call.engine import STEPS
 # The same choices the voice prompts offer, by step.
 CHOICES: dict[str, dict[str, str]] = {
     "tx_code": {"1": "repeat the transaction code", "2": "continue"},
+    "esn_confirm": {"1": "the ESN is right", "2": "enter it again"},
     "kind": {"1": "individual customer", "2": "business customer"},
     "ssn_confirm": {"1": "the SSN or tax ID is right", "2": "enter it again"},
     "name_confirm": {"1": "name and address are right", "2": "they are not"},
     "decline": {"1": "speak to a CSR", "2": "end"},
     "deposit": {"1": "deposit paid in cash", "2": "deposit paid by check"},
+    "plan_confirm": {"1": "the rate plan is right", "2": "enter another"},
     "npa_confirm": {"1": "the NPA-NXX is right", "2": "enter it again"},
     "delayed": {
         "1": "retry the switch now",

@@ -59,6 +59,19 @@ def can_act(status: str) -> bool:
     return status not in FINISHED and status not in IN_FLIGHT
 
 
+def unsettled(tx: Transaction) -> list[str]:
+    """What a transaction still lacks before a number can be sent to its switch."""
+    return [
+        label
+        for label, value in (
+            ("ESN", tx.esn),
+            ("approved credit", tx.customer_id and tx.credit_decision == "approve"),
+            ("rate plan", tx.rate_plan_code),
+        )
+        if not value
+    ]
+
+
 def _open_to_csr(tx: Transaction) -> None:
     if tx.status in FINISHED:
         raise Refused(f"transaction {tx.code} is {tx.status}")
@@ -157,15 +170,7 @@ def send_to_switch(services: Services, code: str, npa_nxx: str, actor: str) -> s
     with services.db.transaction() as session:
         tx = _locked(session, code)
         _open_to_csr(tx)
-        missing = [
-            label
-            for label, value in (
-                ("ESN", tx.esn),
-                ("approved credit", tx.customer_id and tx.credit_decision == "approve"),
-                ("rate plan", tx.rate_plan_code),
-            )
-            if not value
-        ]
+        missing = unsettled(tx)
         if missing:
             raise Refused("first settle: " + ", ".join(missing))
         problem = _problem(session, tx, "npa_nxx", npa_nxx)
@@ -220,6 +225,13 @@ def _settle_escalations(
         )
     ):
         _close_escalation(session, esc, state, actor, detail)
+
+
+def close_open_escalation(
+    session: Session, esc: Escalation, state: str, actor: str, detail: str
+) -> None:
+    """Settle an open escalation (closed, resolved) with what was done, audited."""
+    _close_escalation(session, esc, state, actor, detail)
 
 
 def _close_escalation(

@@ -12,6 +12,7 @@ import secrets
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from activation.call.speech import LANGUAGE_NAMES, LANGUAGES
 from activation.keyed import is_digits
 from activation.parties.switching import logon_value_problem
 from activation.secrets import Vault, hash_pin
@@ -297,6 +298,17 @@ def reset_pin(services: Services, code: str, pin: str, actor: str) -> str:
     """Give an agent a new PIN (a random one when none is given); return it, shown once."""
     with services.db.transaction() as session:
         return _reset_pin(session, _agent(session, code), pin, actor)
+
+
+def set_language(services: Services, code: str, language: str, actor: str) -> str:
+    """Set the language an agent's calls speak once the agent has logged on."""
+    if language not in LANGUAGES:
+        raise Refused(f"the language is one of {', '.join(LANGUAGES)}")
+    with services.db.transaction() as session:
+        agent = _agent(session, code)
+        agent.language = language
+        audit.record(session, "agent", code, None, "language", actor, f"language: {language}")
+    return f"Agent {code} now hears {LANGUAGE_NAMES[language]}."
 
 
 def set_restrictions(

@@ -44,6 +44,8 @@ class Agent(Base):
         String(16), default="allow_and_note", server_default="allow_and_note"
     )
     last_logon_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The language the call speaks once the agent has logged on: en or es.
+    language: Mapped[str] = mapped_column(String(2), default="en", server_default="en")
 
 
 class Handset(Base):
@@ -232,6 +234,8 @@ class Call(Base):
     hold_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # An order on a line being keyed: its type and values, then the placed order's code.
     order_draft: Mapped[dict | None] = mapped_column(JSON)
+    # The language the call speaks: chosen by a key at the start, else the agent's.
+    language: Mapped[str | None] = mapped_column(String(2))
     # Every answer is numbered; a webhook carrying an answered number gets the same answer back.
     seq: Mapped[int] = mapped_column(Integer, default=0)
     last_answer: Mapped[str | None] = mapped_column(Text)  # encrypted: it may read back an SSN
@@ -259,6 +263,7 @@ class Escalation(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     transaction: Mapped[Transaction | None] = relationship()
+    agent: Mapped[Agent | None] = relationship()
 
 
 class AuditEntry(Base):

@@ -115,6 +115,7 @@ def load_demo(session: Session, vault: Vault, data_dir: Path = DATA_DIR) -> None
             locked=row.get("locked", False),
             restrictions=row.get("restrictions", {}),
             unstocked_esn=row.get("unstocked_esn", "allow_and_note"),
+            language=row.get("language", "en"),
         )
         session.add(agent)
     session.flush()

@@ -103,7 +103,28 @@ SCHEMAS: dict[str, Any] = {
                 "retry_after seconds; escalated: a CSR has the transaction; ended",
             },
             "seq": {"type": "integer"},
-            "messages": {"type": "array", "items": {"type": "string"}},
+            "messages": {
+                "type": "array",
+                "description": "what the step told the caller, as codes (e.g. invalid, "
+                "esn_wrong, rate_plan_unknown, npa_nxx_unserved): the keys of the voice prompts",
+                "items": {
+                    "type": "object",
+                    "required": ["code"],
+                    "properties": {"code": {"type": "string"}},
+                },
+            },
+            "read_back": {
+                "type": ["object", "null"],
+                "description": "at a confirmation step: the value to confirm, masked where it is "
+                "a tax ID (answer 1 if it is right, 2 to send it again)",
+                "properties": {
+                    "field": {"type": "string"},
+                    "value": {"type": ["string", "integer", "null"]},
+                    "name": _NULLABLE_TEXT,
+                    "address": _NULLABLE_TEXT,
+                    "monthly_cents": {"type": ["integer", "null"]},
+                },
+            },
             "expects": {"$ref": "#/components/schemas/Expects"},
             "retry_after": {"type": ["integer", "null"]},
             "escalation_reason": _NULLABLE_TEXT,

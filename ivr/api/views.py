@@ -16,7 +16,7 @@ from activation.services import Services
 from ivr.api import inventory_views, order_views
 from ivr.api.bodies import parsed_json
 from ivr.api.openapi import document
-from ivr.logging_json import bind_transaction, redact
+from ivr.logging_json import bind_transaction
 
 log = logging.getLogger("cas.api")
 
@@ -101,9 +101,8 @@ def _code(code: str) -> str:
 
 
 def _reply(state: dict[str, Any], status: int = 200) -> tuple[Response, int]:
-    """Answer with a session's state; what it reads back is masked as in the logs."""
+    """Answer with a session's state (its messages are codes; its read-back is masked)."""
     bind_transaction(state.get("transaction_code"))
-    state["messages"] = [redact(sentence) for sentence in state["messages"]]
     return jsonify(state), status
 
 

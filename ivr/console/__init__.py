@@ -8,7 +8,7 @@ from flask import Blueprint, Flask, g, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from activation.services import Services
-from ivr.console import auth, forms
+from ivr.console import auth, forms, present
 from ivr.console.users import ensure_demo_users
 
 ROLE_NAMES = {"csr": "CSR", "supervisor": "Supervisor", "admin": "Admin"}
@@ -25,7 +25,14 @@ def _refused(error: HTTPException) -> Any:
 
 
 def _page_helpers() -> dict[str, Any]:
-    return {"user": g.get("user"), "role_names": ROLE_NAMES}
+    return {
+        "user": g.get("user"),
+        "role_names": ROLE_NAMES,
+        "step_words": present.step_words,
+        "activity_words": present.activity_words,
+        "kind_words": present.kind_words,
+        "agent_words": present.agent_words,
+    }
 
 
 def make_blueprint() -> Blueprint:

@@ -1,4 +1,4 @@
-"""The dashboard: activations per hour, escalations by reason, queue depth, last comparison."""
+"""The dashboard: activations per hour, escalations by kind, queue depth, last comparison."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from activation.lifecycle.states import TxStatus
 from activation.store.models import Escalation, Transaction
-from ivr.console import charts, stats
+from ivr.console import charts, present, stats
 from ivr.console.auth import requires, services
 
 
@@ -28,7 +28,7 @@ def register(bp: Blueprint) -> None:
         """Show the charts of the day."""
         with services().db.read() as session:
             hours = stats.activations_per_hour(session)
-            reasons = stats.escalations_by_reason(session)
+            kinds = stats.escalations_by_kind(session)
             queue = stats.queue_depth(session)
             findings = stats.latest_findings(session)
             open_count = session.scalar(
@@ -49,12 +49,19 @@ def register(bp: Blueprint) -> None:
             per_hour=charts.columns(
                 [(f"{at:%H}h", n) for at, n in hours], "Activations per hour, last 24 hours (UTC)"
             ),
-            by_reason=charts.bars(reasons, "Escalations by reason, last 7 days"),
+            by_reason=charts.bars(
+                [(present.kind_words(kind), n) for kind, n in kinds],
+                "Escalations by kind, last 7 days",
+            ),
             queue_chart=charts.bars(
-                [(f"{kind} {state}", n) for kind, state, n in queue], "Queue depth"
+                [(f"{present.activity_words(kind)} {state}", n) for kind, state, n in queue],
+                "Queue depth",
             ),
             findings_chart=charts.bars(
-                [(f"{switch} {kind}".strip(), n) for (switch, kind), n in sorted(findings.items())],
+                [
+                    (f"{switch} {present.finding_words(kind)}".strip(), n)
+                    for (switch, kind), n in sorted(findings.items())
+                ],
                 "Last comparison's findings",
             )
             if findings

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
-from activation.service_layer import csr
+from activation.service_layer import comparison_desk, csr
 from activation.store.models import (
     Escalation,
     NpaNxxBlock,
@@ -49,13 +49,27 @@ def served_blocks(session: Session) -> list[tuple[str, str, int]]:
 
 
 def action_context(session: Session, tx: Transaction) -> dict[str, Any]:
-    """Return what the action forms of a transaction offer."""
+    """Return what the action forms of a transaction offer: each only when it can work now."""
     return {
         "fields": csr.CORRECTABLE,
         "blocks": served_blocks(session),
         "plans": list(session.scalars(select(RatePlan).where(RatePlan.active.is_(True)))),
         "can_act": csr.can_act(tx.status),
+        "unsettled": csr.unsettled(tx),
+        "bureau_named": bool(tx.ssn_encrypted and tx.bureau_name),
     }
+
+
+def detail_without_transaction(esc: Escalation) -> str:
+    """Say in words what an escalation without a transaction is about."""
+    if esc.kind == "comparison":
+        return (
+            "The nightly comparison found this on its own; no call or transaction of CAS "
+            "holds the number. Check the switch's line against CAS's records."
+        )
+    if esc.agent_id is None:
+        return "The caller had not logged on: no agent and no transaction yet."
+    return "The agent had logged on but had not started a transaction."
 
 
 def _back(code: str) -> Any:
@@ -109,7 +123,15 @@ def register(bp: Blueprint) -> None:
             if esc is None:
                 abort(404, description=f"No escalation {esc_id}.")
             tx = esc.transaction
-            extra = action_context(session, tx) if tx is not None else {}
+            extra = (
+                action_context(session, tx)
+                if tx is not None
+                else {"detail": detail_without_transaction(esc)}
+            )
+            finding = comparison_desk.finding_of(session, esc)
+            if finding is not None:
+                extra["finding"] = finding
+                extra["offer"] = comparison_desk.offer(session, esc, finding)
             return render_template(
                 "console/escalation.html",
                 esc=esc,
@@ -131,6 +153,19 @@ def register(bp: Blueprint) -> None:
         except csr.Refused as refused:
             flash(str(refused), "error")
         return redirect(url_for("console.escalations"))
+
+    @bp.post("/escalations/<id:esc_id>/act")
+    @requires("csr")
+    def act_on_finding(esc_id: int) -> Any:
+        """Queue the switch work that fits a comparison's finding."""
+        action = request.form.get("action", "")[:20]
+        try:
+            flash(comparison_desk.act(services(), esc_id, action, g.user.name), "ok")
+        except csr.NotFound as missing:
+            abort(404, description=str(missing))
+        except csr.Refused as refused:
+            flash(str(refused), "error")
+        return redirect(url_for("console.escalation", esc_id=esc_id))
 
     @bp.post("/transactions/<code>/correct")
     @requires("csr")

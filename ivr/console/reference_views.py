@@ -106,6 +106,16 @@ def register(bp: Blueprint) -> None:
             url_for("console.agent", code=code),
         )
 
+    @bp.post("/admin/agents/<code>/language")
+    @requires("admin")
+    def agent_language(code: str) -> Any:
+        """Set the language the agent's calls speak."""
+        language = request.form.get("language", "")[:2]
+        return _do(
+            lambda: reference.set_language(services(), code, language, g.user.name),
+            url_for("console.agent", code=code),
+        )
+
     @bp.get("/admin/rate-plans")
     @requires("admin")
     def rate_plans() -> Any:

@@ -64,6 +64,10 @@ def test_a_customer_is_activated_through_the_api_alone(live, api_key, services, 
     assert body["expects"]["kind"] == "digits" and body["expects"]["min_digits"] == 11
 
     body = partner.answer(code, "13803186457")
+    assert body["step"] == "esn_confirm"
+    assert body["read_back"] == {"field": "esn", "value": "13803186457"}
+    assert body["messages"] == [{"code": "esn_confirm"}]
+    body = partner.answer(code, "1")
     assert body["step"] == "kind"
     assert body["expects"]["choices"] == {
         "1": "individual customer",
@@ -73,7 +77,10 @@ def test_a_customer_is_activated_through_the_api_alone(live, api_key, services, 
     assert partner.answer(code, "1")["step"] == "ssn"
     body = partner.answer(code, "123456789")
     assert body["step"] == "ssn_confirm" and body["values"]["ssn_last4"] == "6789"
+    assert body["read_back"] == {"field": "ssn", "value": "***-**-6789"}
     assert "123456789" not in str(body) and "6 7 8 9" not in str(body)
+    # Messages for a machine: codes, never speech ("press pound", "You entered").
+    assert "pound" not in str(body) and "You entered" not in str(body)
     body = partner.answer(code, "1")
     assert (body["state"], body["step"]) == ("hold", "credit_wait")
 
@@ -81,7 +88,15 @@ def test_a_customer_is_activated_through_the_api_alone(live, api_key, services, 
     assert body["step"] == "name_confirm"
     assert body["values"]["customer_name"] == "Jane Q Public"
     assert partner.answer(code, "1")["step"] == "rate_plan"
-    assert partner.answer(code, "10")["step"] == "npa_nxx"
+    body = partner.answer(code, "10")
+    assert body["step"] == "plan_confirm"
+    assert body["read_back"] == {
+        "field": "rate_plan",
+        "value": "10",
+        "name": "Basic",
+        "monthly_cents": 1900,
+    }
+    assert partner.answer(code, "1")["step"] == "npa_nxx"
     assert partner.answer(code, "713555")["step"] == "npa_confirm"
     body = partner.answer(code, "1")
     assert body["state"] == "hold" and body["status"] == "assigning"
@@ -111,13 +126,13 @@ def test_bad_entries_follow_the_call_rules_and_zero_reaches_a_csr(live, api_key,
     code = partner.create(agent="1001", pin="2468").json()["transaction_code"]
     body = partner.answer(code, "99999999999")  # manufacturer code above 255
     assert body["step"] == "esn" and body["state"] == "input"
-    assert any("not valid" in m or "invalid" in m.lower() for m in body["messages"])
+    assert body["messages"][:2] == [{"code": "invalid"}, {"code": "esn_wrong"}]
     body = partner.answer(code, "0")
     assert body["state"] == "escalated"
-    assert body["escalation_reason"] == "esn: agent asked for a CSR"
+    assert body["escalation_reason"] == "ESN: agent asked for a CSR"
     with services.db.transaction() as session:
         esc = session.scalar(select(Escalation))
-        assert (esc.step, esc.reason, esc.state) == ("esn", "esn: agent asked for a CSR", "open")
+        assert (esc.step, esc.reason, esc.state) == ("esn", "ESN: agent asked for a CSR", "open")
         assert esc.transaction.code == code and esc.transaction.status == "escalated"
     reply = partner.http.post(
         f"{live.url}/api/transactions/{code}/answers", json={"value": "1"}, timeout=15
@@ -131,7 +146,8 @@ def test_a_repeated_answer_with_its_seq_changes_nothing_twice(live, api_key):
     code, seq = first["transaction_code"], first["seq"]
     once = partner.answer(code, "13803186457", seq=seq)
     twice = partner.answer(code, "13803186457", seq=seq)
-    assert once["step"] == twice["step"] == "kind"
+    assert once["step"] == twice["step"] == "esn_confirm"
+    assert once["messages"] == twice["messages"] == [{"code": "esn_confirm"}]
     assert once["seq"] == twice["seq"] == seq + 1
 
 
@@ -173,6 +189,7 @@ def test_an_incomplete_transaction_is_resumed_by_its_code(live, api_key):
     partner = Partner(live.url, api_key)
     code = partner.create(agent="1001", pin="2468").json()["transaction_code"]
     partner.answer(code, "13803186457")
+    partner.answer(code, "1")
     reply = partner.create(agent="1001", pin="2468", code=code)
     assert reply.status_code == 201, reply.text
     body = reply.json()
@@ -240,10 +257,10 @@ def test_a_delayed_assignment_reads_as_complete_once_it_is(
     services.settings = dataclasses.replace(services.settings, switch_deadline=2)
     partner = Partner(live.url, api_key)
     code = partner.create(agent="1001", pin="2468").json()["transaction_code"]
-    for value in ("13803186457", "1", "123456789", "1"):
+    for value in ("13803186457", "1", "1", "123456789", "1"):
         partner.answer(code, value)
     partner.wait_past_hold(code)
-    for value in ("1", "10", "713555"):
+    for value in ("1", "10", "1", "713555"):
         partner.answer(code, value)
     switches["HOU1"].control("silent 60")
     partner.answer(code, "1")
@@ -258,5 +275,6 @@ def test_a_delayed_assignment_reads_as_complete_once_it_is(
         assert time.monotonic() < deadline, body
         time.sleep(0.2)
     assert (body["step"], body["state"]) == ("mid", "input")
-    assert body["mid"] and any("The new number is" in m for m in body["messages"])
-    assert not any("delayed" in m for m in body["messages"])
+    assert body["mid"] and {"code": "mid"} in body["messages"]
+    assert body["read_back"] == {"field": "mid", "value": body["mid"]}
+    assert {"code": "delayed"} not in body["messages"]

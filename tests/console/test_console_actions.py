@@ -106,7 +106,7 @@ def test_declined_credit_is_approved_with_a_deposit_and_activated(
         assert "csr" in trail and "worker" in trail
     assert "No open escalations" in csr.get("/console/escalations")
     history = csr.get(f"/console/transactions/{code}")
-    assert "deposit approved: $500.00 cash" in history and "switch_insert" in history
+    assert "deposit approved: $500.00 cash" in history and "number onto the switch" in history
 
 
 def test_values_are_corrected_by_the_call_rules_and_an_ssn_runs_the_bureau_again(
@@ -385,3 +385,17 @@ def test_admin_issues_and_revokes_partner_api_keys(app, services, users):
             .order_by(AuditEntry.id)
         ).all()
     assert [tuple(row) for row in trail] == [("active", "admin"), ("revoked", "admin")]
+
+
+def test_admin_sets_an_agents_language_and_the_agents_calls_speak_it(app, services, users):
+    admin = Console(app, "admin", users["admin"])
+    page = admin.post("/console/admin/agents/1002/language", language="xx")
+    assert "the language is one of en, es" in page
+    page = admin.post("/console/admin/agents/1002/language", language="es")
+    assert "Agent 1002 now hears Spanish." in page
+    assert '<option value="es" selected>' in page
+    call = log_on(_phone(app), agent="1002", pin="1357")
+    assert "Hola, Lee Vendor." in " ".join(call.heard)
+    assert "Para empezar una transacción nueva" in call.last_prompt
+    with services.db.read() as session:
+        assert session.scalar(select(Agent.language).where(Agent.agent_code == "1002")) == "es"

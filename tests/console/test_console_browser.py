@@ -8,10 +8,15 @@ from typing import Any
 
 from sqlalchemy import select
 
+from activation.comparison.run import run_comparison
+from activation.parties.switching import definition
 from activation.queue import activities
-from activation.store.models import Agent, AuditEntry, Transaction
+from activation.store.comparison import ComparisonFinding
+from activation.store.models import Agent, AuditEntry, Switch, Transaction
 from activation.store.orders import Order
 from ivr.softphone import HttpTransport, Softphone
+from switch_adapters import open_session
+from switch_adapters.port import Subscriber
 
 from ..flow.conftest import log_on
 from ..flow.test_activation import new_transaction, switch_holds, through_credit
@@ -63,6 +68,7 @@ def escalate_at_npa_nxx(live: Any) -> str:
     through_credit(call)
     call.press("1")
     call.press("10#")
+    call.press("1")  # the rate plan read back: right
     assert "N P A" in call.last_prompt or "NPA" in call.last_prompt.replace("-", "")
     call.press("0")
     assert call.transfer is not None and call.ended
@@ -81,14 +87,15 @@ def test_a_real_calls_escalation_appears_at_once_and_a_csr_finishes_it(
     # No reload: the page's own refresh brings the new row in.
     row = page.locator("#escalation-rows tr", has_text=code)
     row.wait_for(timeout=10_000)
-    assert "npa_nxx: agent asked for a CSR" in row.inner_text()
+    assert "NPA-NXX: agent asked for a CSR" in row.inner_text()
+    assert "1001 Pat Seller" in row.inner_text()
     assert row.get_attribute("class") == "fresh"
     shoot(page, screenshots, "escalations-desktop")
 
     row.locator("a", has_text=code).click()
     page.wait_for_url("**/console/escalations/*")
     body = page.inner_text("main")
-    assert "Stopped at npa_nxx" in body and "***-**-6789" in body
+    assert "Stopped at NPA-NXX" in body and "***-**-6789" in body
     assert "Jane Q Public" in body and "13803186457" in body
     assert "123456789" not in page.content()
     shoot(page, screenshots, "escalation-desktop")
@@ -170,6 +177,7 @@ PAGES = [
     ("dashboard", "/console/dashboard"),
     ("escalations", "/console/escalations"),
     ("escalation", "/console/escalations/1"),
+    ("comparison-escalation", "/console/escalations/{found}"),
     ("lookup", "/console/lookup?by=agent&q=1001"),
     ("transaction", "/console/transactions/{code}"),
     ("queue", "/console/queue"),
@@ -183,18 +191,38 @@ PAGES = [
 ]
 
 
+def comparison_escalation(services: Any, tmp_path: Path) -> int:
+    """A number put on HOU1 by hand, found by a real comparison run; its escalation's id."""
+    with services.db.read() as session:
+        switch = session.scalar(select(Switch).where(Switch.name == "HOU1"))
+        line = open_session(definition(switch, services.vault), deadline=10)
+    try:
+        line.insert(Subscriber("7135559999", "13803180000", "10"))
+    finally:
+        line.close()
+    run = run_comparison(services, ["HOU1"], tmp_path / "reports", repair=True)
+    with services.db.read() as session:
+        ref = session.scalar(
+            select(ComparisonFinding.repair_ref).where(
+                ComparisonFinding.run_id == run.run_id, ComparisonFinding.kind == "unknown_to_cas"
+            )
+        )
+    return int(ref.split()[1])
+
+
 def test_every_page_reads_at_1280_and_on_a_phone(
-    chromium, live, services, users, api_key, worker, switches, screenshots
+    chromium, live, services, users, api_key, worker, switches, screenshots, tmp_path
 ):
     partner = Partner(live.url, api_key)
     active = partner.create(agent="1001", pin="2468").json()["transaction_code"]
-    for value in ("13803186458", "1", "234567890", "1"):
+    for value in ("13803186458", "1", "1", "234567890", "1"):
         partner.answer(active, value)
     partner.wait_past_hold(active)
-    for value in ("1", "2", "20", "281555", "1"):
+    for value in ("1", "2", "20", "1", "281555", "1"):
         partner.answer(active, value)
     assert partner.wait_past_hold(active)["status"] == "active"
     code = escalate_at_npa_nxx(live)
+    found = comparison_escalation(services, tmp_path)
     with services.db.transaction() as session:
         activities.enqueue(session, "billing_record", {}, target="billing").state = "failed"
 
@@ -204,11 +232,16 @@ def test_every_page_reads_at_1280_and_on_a_phone(
         shoot(page, screenshots, f"login-{size}")
         log_in(page, live, "admin", users["admin"])
         for name, path in PAGES:
-            reply = page.goto(live.url + path.format(code=code, active=active))
+            reply = page.goto(live.url + path.format(code=code, active=active, found=found))
             assert reply.status == 200, (name, reply.status)
             assert page.evaluate("getComputedStyle(document.body).fontSize") == "16px"
             shoot(page, screenshots, f"{name}-{size}")
+        page.goto(f"{live.url}/console/escalations/{found}")
+        body = page.inner_text("main")
+        assert "What each side holds for 713-555-9999" in body and "13803180000" in body
+        assert "Take the number off the switch" in body
         page.goto(f"{live.url}/console/dashboard")
+        assert "HOU1 unknown to CAS" in page.inner_text("main")
         assert page.locator("svg.chart").count() >= 3
         assert page.locator("svg.chart rect.bar").count() >= 3
         assert page.refused == []  # the pages live within their Content-Security-Policy

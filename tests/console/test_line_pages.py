@@ -118,8 +118,8 @@ def test_a_csr_places_every_order_type_and_each_completes(line_cas):
     # Newest first on the page, each with its milestones and its work.
     rows = re.findall(r'<tr id="order-(\d+)">', page)
     assert rows == [o.code for o in reversed(placed)]
-    assert page.count("switch_change to HOU1: <b>done</b>") == 5
-    assert page.count("billing_update to billing: <b>done</b>") == 5
+    assert page.count("line change on the switch to HOU1: <b>done</b>") == 5
+    assert page.count("billing update to billing: <b>done</b>") == 5
     assert page.count("<b>completed</b>") == 5
     # The former MID still leads to the disconnected line.
     found = csr.get(f"/console/lookup?by=mid&q={cas.mid}")

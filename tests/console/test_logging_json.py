@@ -82,6 +82,7 @@ def test_a_call_logs_json_with_its_transaction_and_no_secret(services, json_log)
     call = log_on(Softphone(FlaskTransport(app), "/voice", pause_scale=0.05))
     code = new_transaction(call)
     call.press("13803186457#")
+    call.press("1")  # the handset read back: right
     call.press("1")
     call.press("123456789#")
     logging.getLogger("cas.test").warning("careless: ssn %s pin=%s", "123456789", "2468")

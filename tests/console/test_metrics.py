@@ -36,6 +36,7 @@ def test_metrics_count_activations_escalations_queue_and_latency(app, services, 
     through_credit(call)
     call.press("1")
     call.press("10#")
+    call.press("1")  # the rate plan read back: right
     call.press("713555#")
     call.press("1")
     assert "The new number is" in call.last_prompt
@@ -69,6 +70,7 @@ def test_switch_errors_are_counted_per_switch(app, services, worker, switches):
     through_credit(call, esn="13803186458")
     call.press("1")
     call.press("20#")
+    call.press("1")  # the rate plan read back: right
     call.press("281555#")
     call.press("1")
     assert call.transfer is not None  # the switch refused: to a CSR
@@ -178,4 +180,4 @@ def test_the_last_finished_comparison_is_counted_and_charted(app, services, user
     client = app.test_client()
     log_in(client, "csr", users["csr"])
     page = client.get("/console/dashboard").get_data(as_text=True)
-    assert "HOU2 missing_on_switch" in page and "No comparison has been run yet." not in page
+    assert "HOU2 missing on the switch" in page and "No comparison has been run yet." not in page

@@ -32,6 +32,7 @@ def test_a_hang_up_mid_way_abandons_and_the_code_resumes_it(services, worker):
     call = log_on(phone)
     code = new_transaction(call)
     call.press("13803186457#")
+    call.press("1")  # the handset read back: right
     call.hang_up()
     tx = _tx(services, code)
     assert (tx.status, tx.step) == ("abandoned", "kind")
@@ -61,6 +62,7 @@ def test_a_line_lost_during_the_credit_check_resumes_on_hold(services):
     call = log_on(phone)
     code = new_transaction(call)
     call.press("13803186457#")
+    call.press("1")  # the handset read back: right
     call.press("1")
     call.press("123456789#")
     with pytest.raises(SoftphoneError):

@@ -27,6 +27,9 @@ def new_transaction(call) -> str:  # type: ignore[no-untyped-def]
 def through_credit(call, ssn: str = "123456789", esn: str = "13803186457") -> str:  # type: ignore[no-untyped-def]
     """Key ESN, individual, SSN and confirm; return what was heard up to the next prompt."""
     call.press(esn + "#")
+    spoken_esn = " ".join(esn[:3]) + ", " + " ".join(esn[3:7]) + ", " + " ".join(esn[7:])
+    assert f"You entered the handset {spoken_esn}." in call.last_prompt
+    call.press("1")
     assert "individual" in call.last_prompt
     call.press("1")
     call.press(ssn + "#")
@@ -59,6 +62,7 @@ def test_happy_path_puts_the_new_number_on_the_tl1_switch(phone, services, worke
     heard = call.press("1")
     assert "No deposit is required" in heard and "rate plan" in call.last_prompt
     call.press("10#")
+    call.press("1")  # the rate plan read back: right
     call.press("713555#")
     assert "You entered 7 1 3, 5 5 5." in call.last_prompt
     call.press("1")
@@ -96,6 +100,7 @@ def test_deposit_path_announces_the_deposit_and_records_how_it_is_paid(
     assert "A deposit of 200 dollars is required" in call.last_prompt
     call.press("2")
     call.press("20#")
+    call.press("1")  # the rate plan read back: right
     call.press("281555#")
     call.press("1")
     assert "The new number is 2 8 1, 5 5 5" in call.last_prompt
@@ -129,21 +134,24 @@ def test_unknown_ssn_is_re_entered_then_goes_to_a_csr(phone, services, worker):
     assert call.transfer is not None
     with services.db.transaction() as session:
         reason = session.scalar(select(Escalation.reason))
-        assert reason == "ssn: unknown to the credit bureau"
+        assert reason == "SSN or tax ID: unknown to the credit bureau, 2 times"
 
 
-def test_active_and_pvs_listed_handsets_go_to_a_csr(phone, services):
-    for esn, reason in (
-        ("13800000001", "ESN already active"),
-        ("13899999999", "ESN listed by PVS"),
+def test_active_and_pvs_listed_handsets_may_be_keyed_again_once_then_go_to_a_csr(phone, services):
+    for esn, said, reason in (
+        ("13800000001", "is already active", "ESN: handset 13800000001 already active"),
+        ("13899999999", "is listed by the positive", "ESN: handset 13899999999 listed by PVS"),
     ):
         call = log_on(phone)
         new_transaction(call)
+        heard = call.press(esn + "#")
+        assert said in heard and "another handset" in heard and call.transfer is None, esn
+        assert "E S N" in call.last_prompt
         call.press(esn + "#")
         assert call.transfer is not None, esn
         with services.db.transaction() as session:
             reasons = session.scalars(select(Escalation.reason)).all()
-            assert reason in reasons
+            assert f"{reason}, 2 times" in reasons
 
 
 def test_unserved_npa_nxx_is_announced_and_re_entered(phone, services, worker, switches):
@@ -152,6 +160,7 @@ def test_unserved_npa_nxx_is_announced_and_re_entered(phone, services, worker, s
     through_credit(call)
     call.press("1")
     call.press("10#")
+    call.press("1")  # the rate plan read back: right
     heard = call.press("212555#")
     assert "2 1 2, 5 5 5 is not served" in heard and "N P A N X X" in call.last_prompt
     call.press("713555#")
@@ -168,7 +177,9 @@ def test_bad_rate_plan_twice_goes_to_a_csr(phone, services, worker):
     call.press("77#")
     assert call.transfer is not None
     with services.db.transaction() as session:
-        assert session.scalar(select(Escalation.reason)) == "rate_plan: rate plan not available"
+        assert session.scalar(select(Escalation.reason)) == (
+            "rate plan: rate plan 99 not available; then rate plan 77 not available"
+        )
 
 
 def test_no_free_number_is_assigned_twice(phone, services, worker, switches):
@@ -179,6 +190,7 @@ def test_no_free_number_is_assigned_twice(phone, services, worker, switches):
         through_credit(call, esn=esn)
         call.press("1")
         call.press("10#")
+        call.press("1")  # the rate plan read back: right
         call.press("713555#")
         call.press("1")
         mids.append(call.last_prompt.split("The new number is ")[1].split(".")[0])
@@ -205,6 +217,7 @@ def test_each_demo_switch_takes_a_live_activation(
     through_credit(call)
     call.press("1")
     call.press("30#")
+    call.press("1")  # the rate plan read back: right
     call.press(npa_nxx + "#")
     call.press("1")
     assert "The new number is" in call.last_prompt, call.heard[-3:]
@@ -230,6 +243,7 @@ def test_the_osmo_hlr_switch_takes_a_live_activation(phone, services, worker, tm
         through_credit(call)
         call.press("1")
         call.press("10#")
+        call.press("1")  # the rate plan read back: right
         call.press("346555#")
         call.press("1")
         assert "The new number is 3 4 6, 5 5 5, 0 0 0 1" in call.last_prompt, call.heard[-3:]

@@ -35,6 +35,7 @@ def test_silent_switch_means_delayed_then_call_in_later_hears_the_number(
     through_credit(call)
     call.press("1")
     call.press("10#")
+    call.press("1")  # the rate plan read back: right
     call.press("713555#")
     heard = call.press("1")
     assert "Assigning the new number" in heard
@@ -62,7 +63,7 @@ def test_silent_switch_means_delayed_then_call_in_later_hears_the_number(
     later = log_on(phone)
     heard = later.press(code)
     spoken = " ".join(mid[:3]) + ", " + " ".join(mid[3:6]) + ", " + " ".join(mid[6:])
-    assert f"is complete. The number is {spoken}" in heard
+    assert "is complete." in heard and heard.count(spoken) == 1
 
 
 def test_retry_now_takes_the_number_once_the_switch_answers(services, worker, switches):
@@ -76,6 +77,7 @@ def test_retry_now_takes_the_number_once_the_switch_answers(services, worker, sw
     through_credit(call)
     call.press("1")
     call.press("10#")
+    call.press("1")  # the rate plan read back: right
     call.press("713555#")
     call.press("1")
     assert "delayed" in call.last_prompt

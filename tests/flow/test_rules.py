@@ -7,6 +7,7 @@ import dataclasses
 import pytest
 from sqlalchemy import func, select
 
+from activation.call.engine import STEPS
 from activation.store.models import Escalation, Transaction
 from ivr import create_app
 from ivr.softphone import FlaskTransport, Softphone, WebhookError
@@ -14,21 +15,26 @@ from ivr.softphone import FlaskTransport, Softphone, WebhookError
 from .conftest import AGENT_PHONE, CAS_NUMBER, log_on
 from .test_activation import new_transaction
 
-JANE = ["1001#", "2468#", "#", "2", "13803186457#", "1", "123456789#", "1", "1", "10#", "713555#"]
+JANE = [
+    *("1001#", "2468#", "#", "2", "13803186457#", "1", "1", "123456789#", "1", "1"),
+    *("10#", "1", "713555#"),
+]
 PATHS = {
     "agent_id": [],
     "pin": JANE[:1],
     "menu": JANE[:2],
     "tx_code": JANE[:3],
     "esn": JANE[:4],
-    "kind": JANE[:5],
-    "ssn": JANE[:6],
-    "ssn_confirm": JANE[:7],
-    "name_confirm": JANE[:8],
-    "rate_plan": JANE[:9],
-    "npa_nxx": JANE[:10],
-    "npa_confirm": JANE[:11],
-    "deposit": ["1001#", "2468#", "#", "2", "13803186458#", "1", "234567890#", "1", "1"],
+    "esn_confirm": JANE[:5],
+    "kind": JANE[:6],
+    "ssn": JANE[:7],
+    "ssn_confirm": JANE[:8],
+    "name_confirm": JANE[:9],
+    "rate_plan": JANE[:10],
+    "plan_confirm": JANE[:11],
+    "npa_nxx": JANE[:12],
+    "npa_confirm": JANE[:13],
+    "deposit": ["1001#", "2468#", "#", "2", "13803186458#", "1", "1", "234567890#", "1", "1"],
 }
 
 
@@ -48,7 +54,7 @@ def test_zero_at_any_prompt_reaches_a_csr_with_the_transaction(step, services, w
     with services.db.transaction() as session:
         escalation = session.scalar(select(Escalation))
         assert escalation.step == step
-        assert escalation.reason == f"{step}: agent asked for a CSR"
+        assert escalation.reason == f"{STEPS[step].label}: agent asked for a CSR"
         if escalation.transaction is not None:
             assert f"tx={escalation.transaction.code}" in (call.transfer.url or "")
             assert escalation.transaction.status == "escalated"
@@ -61,18 +67,20 @@ def test_silence_re_prompts_then_goes_to_a_csr(phone, services):
     call.silence()
     assert call.transfer is not None
     with services.db.transaction() as session:
-        assert session.scalar(select(Escalation.reason)) == "agent_id: no input"
+        assert session.scalar(select(Escalation.reason)) == "agent ID: no input"
 
 
 def test_garbage_is_refused_then_goes_to_a_csr(phone, services):
     call = log_on(phone)
     new_transaction(call)
-    assert "not valid" in call.press("12#")
+    assert "An E S N has eleven digits" in call.press("12#")
     assert "E S N" in call.last_prompt
     call.press("99912345678#")  # manufacturer code above 255
     assert call.transfer is not None
     with services.db.transaction() as session:
-        assert session.scalar(select(Escalation.reason)) == "esn: manufacturer code above 255"
+        assert session.scalar(select(Escalation.reason)) == (
+            "ESN: 2 digits, not 11 to 15; then manufacturer code above 255"
+        )
 
 
 def test_star_repeats_the_prompt_without_counting_a_failure(phone):
@@ -81,14 +89,14 @@ def test_star_repeats_the_prompt_without_counting_a_failure(phone):
     for _ in range(3):
         call.press("*#")
         assert "E S N" in call.last_prompt and not call.ended
-    assert "not valid" in call.press("12#")
+    assert "An E S N has eleven digits" in call.press("12#")
     assert not call.ended
 
 
 def test_incomplete_transaction_resumes_where_it_stopped(phone, services, worker, switches):
     call = log_on(phone)
     code = new_transaction(call)
-    for keys in JANE[4:9]:
+    for keys in JANE[4:10]:
         call.press(keys)
     assert "rate plan" in call.last_prompt
     call.hang_up()
@@ -100,6 +108,7 @@ def test_incomplete_transaction_resumes_where_it_stopped(phone, services, worker
     heard = again.press(code)
     assert "is incomplete. Resuming." in heard and "rate plan" in again.last_prompt
     again.press("10#")
+    again.press("1")  # the rate plan read back: right
     again.press("713555#")
     again.press("1")
     assert "The new number is 7 1 3" in again.last_prompt
@@ -107,7 +116,8 @@ def test_incomplete_transaction_resumes_where_it_stopped(phone, services, worker
         tx = session.scalar(select(Transaction).where(Transaction.code == code))
         assert tx.status == "active"
     status_call = log_on(phone)
-    assert "is complete. The number is" in status_call.press(code)
+    heard = status_call.press(code)
+    assert "is complete." in heard and heard.count("The new number is 7 1 3") == 1
 
 
 def test_a_webhook_delivered_twice_gets_the_same_answer_and_acts_once(phone, services):

@@ -28,6 +28,7 @@ def test_a_whole_call_leaves_no_ssn_or_pin_in_logs_urls_or_tables(
     through_credit(call, ssn=SSN)
     call.press("1")
     call.press("10#")
+    call.press("1")  # the rate plan read back: right
     call.press("713555#")
     call.press("1")
     assert "The new number is" in call.last_prompt

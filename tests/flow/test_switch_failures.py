@@ -17,6 +17,7 @@ def _to_assignment(call) -> None:  # type: ignore[no-untyped-def]
     through_credit(call)
     call.press("1")
     call.press("10#")
+    call.press("1")  # the rate plan read back: right
     call.press("713555#")
 
 

@@ -19,6 +19,7 @@ def _activate(call, esn: str) -> str:  # type: ignore[no-untyped-def]
     through_credit(call, esn=esn)
     call.press("1")
     call.press("10#")
+    call.press("1")  # the rate plan read back: right
     call.press("713555#")
     call.press("1")
     assert "The new number is" in call.last_prompt
@@ -61,8 +62,9 @@ def test_activations_by_phone_consume_stock_and_a_shortfall_reorders(
 def test_an_esn_from_elsewhere_is_noted_and_the_call_goes_on(phone, services):  # noqa: F811
     call = log_on(phone)
     code = new_transaction(call)
-    heard = call.press("13803186611#")  # agent 1002's handset
-    assert "The handset 1 3 8 0 3 1 8 6 6 1 1 is not in your stock. It is noted" in heard
+    call.press("13803186611#")  # agent 1002's handset
+    heard = call.press("1")  # the ESN read back: right
+    assert "The handset 1 3 8, 0 3 1 8, 6 6 1 1 is not in your stock. It is noted" in heard
     assert "individual" in call.last_prompt
     with services.db.transaction() as session:
         noted = session.scalars(select(AuditEntry.detail).where(AuditEntry.entity_id == code)).all()
@@ -72,7 +74,8 @@ def test_an_esn_from_elsewhere_is_noted_and_the_call_goes_on(phone, services):  
 def test_an_agent_set_to_csr_is_sent_to_a_csr_saying_why(phone, services):  # noqa: F811
     call = log_on(phone, "1002", "1357")
     new_transaction(call)
-    heard = call.press("13803186457#")  # agent 1001's handset
+    call.press("13803186457#")  # agent 1001's handset
+    heard = call.press("1")  # the ESN read back: right
     assert "is not in your stock. A customer service representative will help you" in heard
     assert call.ended and call.transfer is not None
     with services.db.transaction() as session:
@@ -83,7 +86,8 @@ def test_an_agent_set_to_csr_is_sent_to_a_csr_saying_why(phone, services):  # no
 def test_an_esn_in_the_agents_own_stock_is_taken_without_a_word(phone):  # noqa: F811
     call = log_on(phone, "1002", "1357")
     new_transaction(call)
-    heard = call.press("13803186612#")
+    call.press("13803186612#")
+    heard = call.press("1")  # the ESN read back: right
     assert "not in your stock" not in heard and "individual" in call.last_prompt
 
 

@@ -27,6 +27,7 @@ def test_a_salesperson_logs_on_and_their_sale_is_recorded(phone, services, worke
     through_credit(call, esn="13803186731")
     call.press("1")
     call.press("20#")
+    call.press("1")  # the rate plan read back: right
     call.press("281555#")
     call.press("1")
     assert "The new number is" in call.last_prompt
@@ -60,6 +61,7 @@ def test_a_salespersons_restrictions_are_enforced_with_a_clear_prompt(phone, ser
     assert "Rate plan 2 0 is not one salesperson Alex may sell" in heard
     assert "rate plan" in call.last_prompt
     call.press("10#")
+    call.press("1")  # the rate plan read back: right
     heard = call.press("281555#")
     assert "Salesperson Alex may not sell numbers in 2 8 1, 5 5 5" in heard
     call.press("713555#")

@@ -108,12 +108,14 @@ def to_npa_confirm(phone: Softphone) -> tuple[Any, str]:
     code = heard.split("transaction code is ")[1].split(".")[0].replace(" ", "")
     call.press("2")
     call.press(ESN + "#")
+    call.press("1")  # the handset read back is right
     call.press("1")
     call.press("123456789#")
     call.press("1")  # the SSN read back is right
     assert "Jane Q Public" in call.last_prompt
     call.press("1")  # so are the name and address
     call.press("10#")
+    call.press("1")  # the rate plan read back: right
     call.press("713555#")
     assert "You entered 7 1 3, 5 5 5." in call.last_prompt
     return call, code

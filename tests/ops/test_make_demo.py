@@ -17,7 +17,7 @@ import time
 
 from .demo_process import alive, free_port, make_demo_command
 
-ACTIVATION = "1001#\n2468#\n#\n2\n13803186457#\n1\n123456789#\n1\n1\n10#\n713555#\n1\n2\n"
+ACTIVATION = "1001#\n2468#\n#\n2\n13803186457#\n1\n1\n123456789#\n1\n1\n10#\n1\n713555#\n1\n2\n"
 
 
 def test_make_demo_dials_an_activation_and_stops_everything(start_demo, clone):

@@ -72,6 +72,7 @@ def test_an_activation_reaches_every_outside_party_over_the_network(
     assert "Jane Q Public, 12 Main Street, Houston, Texas" in call.last_prompt
     call.press("1")
     call.press("10#")
+    call.press("1")  # the rate plan read back: right
     call.press("713555#")
     call.press("1")
     mid = call.last_prompt.split("The new number is ")[1].split(".")[0]

@@ -75,6 +75,7 @@ def ask_for_a_call_back(services, switches, cas) -> str:  # type: ignore[no-unty
     through_credit(call)
     call.press("1")
     call.press("10#")
+    call.press("1")  # the rate plan read back: right
     call.press("713555#")
     assert "Assigning the new number" in call.press("1")
     assert "The number assignment is delayed" in call.last_prompt
@@ -113,7 +114,7 @@ def test_silent_switch_then_call_back_announces_the_mid_and_the_agent_accepts(
     agent.press("2468#")
     assert f"The number for transaction {spoken(code)} is {spoken(mid)}." in agent.last_prompt
     heard = agent.press("1")
-    assert f"The number {spoken(mid)} is yours" in heard and agent.ended
+    assert f"The number {spoken(mid)} is confirmed for your customer" in heard and agent.ended
     assert _activity(services, "callback").state == "waiting"  # until Twilio says it ended
     assert fake_twilio.report(placed.sid, "completed", duration=40) == 204
 
@@ -142,6 +143,7 @@ def test_a_busy_call_back_is_retried_and_a_denied_mid_is_taken_off_the_switch(
     through_credit(call)
     call.press("1")
     call.press("10#")
+    call.press("1")  # the rate plan read back: right
     call.press("713555#")
     call.press("1")
     assert "The new number is" in call.last_prompt

@@ -34,7 +34,7 @@ def test_the_agent_answers_the_call_back_from_the_terminal(
     )
     assert result.exit_code == 0, result.output
     assert f"calling back about transaction {' '.join(code)}" in result.output
-    assert "is yours" in result.output
+    assert "is confirmed for your customer" in result.output
     with services.db.transaction() as session:
         row = session.scalar(select(Callback).where(Callback.call_sid == placed.sid))
         assert (row.status, row.outcome) == ("completed", "accepted")

@@ -79,7 +79,7 @@ def mutated(entry: str) -> st.SearchStrategy[str]:
 
 
 # Keys that take a call from the welcome to each step before the credit check.
-PATH = ["1001#", "2468#", "#", "2", "13803186457#", "1", "123456789#"]
+PATH = ["1001#", "2468#", "#", "2", "13803186457#", "1", "1", "123456789#"]
 WEBHOOKS = [
     "/voice/gather?n={n}",
     "/voice",

@@ -350,7 +350,9 @@ def report(concurrency: int, calls: int, cas: Tally, floor: Tally, mids: tuple[i
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=150)
+    parser.add_argument(
+        "--calls", type=int, default=150, help="calls a level (twice the concurrency at least)"
+    )
     parser.add_argument("--concurrency", default="10,50,200", help="comma-separated levels")
     parser.add_argument(
         "--database-url",
@@ -371,13 +373,12 @@ def main() -> None:
             f"{args.calls} whole calls a level over HTTP; CAS on PostgreSQL with 2 gunicorn workers"
         )
         for level, concurrency in enumerate(levels):
-            cas = cas_level(cas_url, concurrency, args.calls, level)
-            per_call = max(2, round(cas.webhooks / max(1, cas.done or args.calls)))
-            floor = floor_level(floor_url, concurrency, args.calls, per_call)
-            floor.done = (
-                args.calls if not floor.failures else args.calls - sum(floor.failures.values())
-            )
-            report(concurrency, args.calls, cas, floor, mids_of(database_url, cas.sids))
+            calls = max(args.calls, 2 * concurrency)  # every caller places two calls at least
+            cas = cas_level(cas_url, concurrency, calls, level)
+            per_call = max(2, round(cas.webhooks / max(1, cas.done or calls)))
+            floor = floor_level(floor_url, concurrency, calls, per_call)
+            floor.done = calls - sum(floor.failures.values())
+            report(concurrency, calls, cas, floor, mids_of(database_url, cas.sids))
     if not args.keep:
         import shutil
 

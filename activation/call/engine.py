@@ -12,6 +12,7 @@ import logging
 from dataclasses import dataclass, replace
 
 from sqlalchemy import select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from activation.call.context import Ctx, Step, open_call
 from activation.call.customer import CUSTOMER_STEPS
@@ -110,7 +111,9 @@ class CallFlow:
             if call.transaction_id is not None:
                 # Every session on a transaction (another call, the API, a CSR, the worker)
                 # waits here for this one: the step decides on the transaction as it is.
-                states.lock(session, call.transaction_id)
+                tx = states.lock(session, call.transaction_id)
+                # The call's transaction is the row just locked: no second load of it.
+                set_committed_value(call, "transaction", tx)
             ctx = Ctx(session, call, self.services, self.steps, checked=checked)
             outcome = self._decide(ctx, step, digits)
             code = call.transaction.code if call.transaction else None

@@ -140,11 +140,13 @@ def drive(
     take = threading.Lock()
     slots = iter(range(concurrency))
 
+    stopping = threading.Event()
+
     def caller() -> None:
         with take:
             slot = next(slots)
         phone = phone_for(tally)
-        while True:
+        while not stopping.is_set():
             with take:
                 n = next(numbers, None)
             if n is None:
@@ -160,8 +162,12 @@ def drive(
 
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        for future in [pool.submit(caller) for _ in range(concurrency)]:
-            future.result()
+        try:
+            for future in [pool.submit(caller) for _ in range(concurrency)]:
+                future.result()
+        except BaseException:  # Ctrl-C: callers end their calls in hand, then all is stopped
+            stopping.set()
+            raise
     tally.wall = time.perf_counter() - started
     return tally
 

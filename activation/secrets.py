@@ -7,6 +7,8 @@ import hashlib
 import hmac
 import os
 import secrets
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -41,12 +43,52 @@ def pin_hash_outdated(stored: str) -> bool:
         return True
 
 
+class VerifiedPins:
+    """PINs this process has verified against a stored hash, kept only as keyed MACs in memory.
+
+    An agent's next log-on with the same PIN against the same stored hash is then a keyed MAC,
+    not a second slow hash. Nothing is written anywhere: a database copy gains nothing, and
+    the key is derived from the master secret, which whoever reads this memory holds anyway.
+    A changed PIN has a new stored hash and takes the slow path again; so does every PIN
+    that did not match, so guessing stays as slow as ever.
+    """
+
+    def __init__(self, key: bytes, size: int = 10_000) -> None:
+        self._key, self._size = key, size
+        self._macs: OrderedDict[bytes, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _mac(self, pin: str, stored: str) -> bytes:
+        return hmac.new(self._key, f"{stored}\0{pin}".encode(), hashlib.sha256).digest()
+
+    def known(self, pin: str, stored: str) -> bool:
+        """Tell whether this PIN was verified against this very stored hash."""
+        mac = self._mac(pin, stored)
+        with self._lock:
+            if mac not in self._macs:
+                return False
+            self._macs.move_to_end(mac)
+            return True
+
+    def remember(self, pin: str, stored: str) -> None:
+        """Keep that this PIN matched this stored hash (the oldest entry goes when full)."""
+        mac = self._mac(pin, stored)
+        with self._lock:
+            self._macs[mac] = None
+            self._macs.move_to_end(mac)
+            while len(self._macs) > self._size:
+                self._macs.popitem(last=False)
+
+
 class Vault:
     """Keyed hashes for look-up and encryption for the copy of SSNs and other secrets."""
 
     def __init__(self, master: str) -> None:
         root = hashlib.sha256(master.encode()).digest()
         self._hash_key = hmac.new(root, b"cas-ssn-lookup", hashlib.sha256).digest()
+        self.verified_pins = VerifiedPins(
+            hmac.new(root, b"cas-pin-verified", hashlib.sha256).digest()
+        )
         enc = hmac.new(root, b"cas-encryption", hashlib.sha256).digest()
         self._fernet = Fernet(base64.urlsafe_b64encode(enc))
 

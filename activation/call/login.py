@@ -33,13 +33,24 @@ class PinChecked:
     rehashed: str | None = None
 
 
+def _matches(services: Services, entry: str, stored: str) -> bool:
+    """Check a keyed PIN: slowly the first time it matches this stored hash, then by its MAC."""
+    known = services.vault.verified_pins
+    if known.known(entry, stored):
+        return True
+    matched = check_pin(entry, stored)
+    if matched:
+        known.remember(entry, stored)
+    return matched
+
+
 def _check_pin(services: Services, call: Call, entry: str) -> PinChecked | None:
     """Hash the keyed PIN outside any lock (and, once, a stronger hash of it to keep)."""
     with services.db.read() as session:
         stored = session.scalar(select(Agent.pin_hash).where(Agent.agent_code == call.agent_code))
     if stored is None:
         return None
-    matched = check_pin(entry, stored)
+    matched = _matches(services, entry, stored)
     rehashed = hash_pin(entry) if matched and pin_hash_outdated(stored) else None
     return PinChecked(stored, matched, rehashed)
 
@@ -50,7 +61,9 @@ def _pin(ctx: Ctx, entry: str) -> Outcome:
     checked = ctx.checked if isinstance(ctx.checked, PinChecked) else None
     if checked is None or checked.stored != stored:
         checked = None  # the PIN changed meanwhile: check it again
-    matched = stored is not None and (checked.matched if checked else check_pin(entry, stored))
+    matched = stored is not None and (
+        checked.matched if checked else _matches(ctx.services, entry, stored)
+    )
     outcome, agent = agents.log_on(
         ctx.session,
         call.agent_code or "",

@@ -46,3 +46,33 @@ def test_an_outdated_pin_hash_is_replaced_at_a_good_log_on_only(phone, services)
     renewed = _stored(services)
     assert renewed != old and renewed.startswith("pbkdf2$600000$")
     assert check_pin("2468", renewed) and not check_pin("1111", renewed)
+
+
+def test_a_pin_verified_once_is_not_hashed_again_until_it_changes(phone, services, monkeypatch):  # type: ignore[no-untyped-def]
+    import activation.call.login as steps_login
+    from activation.service_layer.reference import reset_pin
+
+    hashed: list[str] = []
+    real_check = steps_login.check_pin
+
+    def counting_check(pin: str, stored: str) -> bool:
+        hashed.append(pin)
+        return real_check(pin, stored)
+
+    monkeypatch.setattr(steps_login, "check_pin", counting_check)
+
+    def log_on(pin: str) -> str:
+        call = phone.dial(from_=AGENT_PHONE, to=CAS_NUMBER)
+        call.press("1001#")
+        return call.press(f"{pin}#")
+
+    assert "Hello Pat Seller" in log_on("2468")
+    assert "Hello Pat Seller" in log_on("2468")
+    assert hashed == ["2468"]  # the second log-on was a keyed MAC, not a slow hash
+    assert "Hello Pat Seller" not in log_on("2469")
+    assert "Hello Pat Seller" not in log_on("2469")
+    assert hashed == ["2468", "2469", "2469"]  # a wrong PIN is hashed every time
+    reset_pin(services, "1001", "1357", "test")
+    assert "Hello Pat Seller" not in log_on("2468")  # the old PIN is checked against the new hash
+    assert "Hello Pat Seller" in log_on("1357")
+    assert hashed[-2:] == ["2468", "1357"]

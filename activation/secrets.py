@@ -7,15 +7,19 @@ import hashlib
 import hmac
 import os
 import secrets
+import threading
+from collections import OrderedDict
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
-_PIN_ITERATIONS = 120_000
+# OWASP's Password Storage Cheat Sheet (2023) for PBKDF2-HMAC-SHA256. A hash stored with fewer
+# still verifies (its count is part of it) and is replaced at the next good log-on.
+_PIN_ITERATIONS = 600_000
 
 
 def hash_pin(pin: str) -> str:
-    """Hash a PIN with a fresh salt (PBKDF2-SHA256)."""
+    """Hash a PIN (or password) with a fresh salt (PBKDF2-SHA256)."""
     salt = os.urandom(16)
     digest = hashlib.pbkdf2_hmac("sha256", pin.encode(), salt, _PIN_ITERATIONS)
     return f"pbkdf2${_PIN_ITERATIONS}${salt.hex()}${digest.hex()}"
@@ -31,12 +35,60 @@ def check_pin(pin: str, stored: str) -> bool:
     return hmac.compare_digest(candidate.hex(), digest)
 
 
+def pin_hash_outdated(stored: str) -> bool:
+    """Tell whether a stored hash was made with less work than new ones are."""
+    try:
+        return int(stored.split("$")[1]) < _PIN_ITERATIONS
+    except (IndexError, ValueError):
+        return True
+
+
+class VerifiedPins:
+    """PINs this process has verified against a stored hash, kept only as keyed MACs in memory.
+
+    An agent's next log-on with the same PIN against the same stored hash is then a keyed MAC,
+    not a second slow hash. Nothing is written anywhere: a database copy gains nothing, and
+    the key is derived from the master secret, which whoever reads this memory holds anyway.
+    A changed PIN has a new stored hash and takes the slow path again; so does every PIN
+    that did not match, so guessing stays as slow as ever.
+    """
+
+    def __init__(self, key: bytes, size: int = 10_000) -> None:
+        self._key, self._size = key, size
+        self._macs: OrderedDict[bytes, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _mac(self, pin: str, stored: str) -> bytes:
+        return hmac.new(self._key, f"{stored}\0{pin}".encode(), hashlib.sha256).digest()
+
+    def known(self, pin: str, stored: str) -> bool:
+        """Tell whether this PIN was verified against this very stored hash."""
+        mac = self._mac(pin, stored)
+        with self._lock:
+            if mac not in self._macs:
+                return False
+            self._macs.move_to_end(mac)
+            return True
+
+    def remember(self, pin: str, stored: str) -> None:
+        """Keep that this PIN matched this stored hash (the oldest entry goes when full)."""
+        mac = self._mac(pin, stored)
+        with self._lock:
+            self._macs[mac] = None
+            self._macs.move_to_end(mac)
+            while len(self._macs) > self._size:
+                self._macs.popitem(last=False)
+
+
 class Vault:
     """Keyed hashes for look-up and encryption for the copy of SSNs and other secrets."""
 
     def __init__(self, master: str) -> None:
         root = hashlib.sha256(master.encode()).digest()
         self._hash_key = hmac.new(root, b"cas-ssn-lookup", hashlib.sha256).digest()
+        self.verified_pins = VerifiedPins(
+            hmac.new(root, b"cas-pin-verified", hashlib.sha256).digest()
+        )
         enc = hmac.new(root, b"cas-encryption", hashlib.sha256).digest()
         self._fernet = Fernet(base64.urlsafe_b64encode(enc))
 

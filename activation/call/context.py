@@ -118,9 +118,13 @@ class Ctx:
         if self.call.step != name:
             self.call.step = name
             self.call.timeouts = 0
-        if self.tx is not None and name in TRANSACTION_STEPS and self.tx.status not in FINISHED:
-            self.tx.step = name
-            self.tx.updated_at = self.now
+        tx = self.tx
+        if tx is not None and name in TRANSACTION_STEPS and tx.status not in FINISHED:
+            # Where the transaction stopped changes with its step; a poll or a prompt asked
+            # again at the same step leaves its row alone.
+            if tx.step != name:
+                tx.step = name
+                tx.updated_at = self.now
         return self.steps[name]
 
     def prompt(self, name: str, *preface: str) -> Outcome:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
+from sqlalchemy.orm.attributes import set_committed_value
 
 from activation.call.context import Ctx, Step, open_call
 from activation.call.customer import CUSTOMER_STEPS
@@ -35,6 +36,14 @@ STEPS: dict[str, Step] = {
     step.name: step
     for step in (*LOGIN_STEPS, *SALESPERSON_STEPS, *CUSTOMER_STEPS, *NUMBER_STEPS, *LINE_STEPS)
 }
+
+
+@dataclass(frozen=True)
+class _Slow:
+    """A step whose entry needs slow work done before its write transaction (see Step)."""
+
+    step: Step
+    call: Call
 
 
 class OtherFlow(Exception):
@@ -76,9 +85,21 @@ class CallFlow:
         """Handle the caller's entry (None: silence, or a poll at a hold step).
 
         Returns None for a call this server never answered; raises OtherFlow for a call of
-        another flow.
+        another flow. One write transaction a webhook: a step with slow work on its entry (a
+        PIN hash, the PVS) lets go of the call, does it with no lock held, and comes back.
         """
-        checked = self._precheck(call_sid, seq, digits)
+        taken = self._take(call_sid, seq, digits, None, defer=True)
+        if not isinstance(taken, _Slow):
+            return taken
+        assert taken.step.precheck is not None and digits
+        checked = taken.step.precheck(self.services, taken.call, digits)
+        answer = self._take(call_sid, seq, digits, checked, defer=False)
+        assert not isinstance(answer, _Slow)
+        return answer
+
+    def _take(
+        self, call_sid: str, seq: int, digits: str | None, checked: object, defer: bool
+    ) -> Answer | _Slow | None:
         with self.services.db.transaction() as session:
             call = session.scalar(select(Call).where(Call.call_sid == call_sid).with_for_update())
             if call is None:
@@ -86,14 +107,19 @@ class CallFlow:
             self._own(call)
             if seq != call.seq or call.ended:
                 return self._stored(call)
+            handled = call.step
+            step = self.steps[handled]
+            if defer and step.precheck is not None and digits:
+                return _Slow(step, call)  # committing nothing, the lock is let go
             if call.transaction_id is not None:
                 # Every session on a transaction (another call, the API, a CSR, the worker)
                 # waits here for this one: the step decides on the transaction as it is.
-                states.lock(session, call.transaction_id)
+                tx = states.lock(session, call.transaction_id)
+                # The call's transaction is the row just locked: no second load of it.
+                set_committed_value(call, "transaction", tx)
             ctx = Ctx(session, call, self.services, self.steps, checked=checked)
-            handled = call.step
             with speaking(call.language):
-                outcome = self._decide(ctx, self.steps[handled], digits)
+                outcome = self._decide(ctx, step, digits)
             code = call.transaction.code if call.transaction else None
             log.info(
                 "call %s step %s -> %s",
@@ -125,14 +151,6 @@ class CallFlow:
             states.move(session, tx, Move.ABANDON, "ivr", f"caller hung up at {call.step}")
             log.info("call %s hung up at %s", call_sid, call.step, extra={"tx": tx.code})
             return "abandoned"
-
-    def _precheck(self, call_sid: str, seq: int, digits: str | None) -> object:
-        with self.services.db.read() as session:
-            call = session.get(Call, call_sid)
-            if call is None or call.direction != self.direction or call.seq != seq or not digits:
-                return None
-            step = self.steps[call.step]
-            return step.precheck(self.services, call, digits) if step.precheck else None
 
     def _own(self, call: Call) -> None:
         if call.direction != self.direction:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
@@ -21,7 +22,7 @@ from activation.call.speech import (
 from activation.lifecycle import agents, states
 from activation.lifecycle.agents import Logon
 from activation.lifecycle.states import RESUMABLE, Move, TxStatus
-from activation.secrets import check_pin
+from activation.secrets import check_pin, hash_pin, pin_hash_outdated
 from activation.services import Services
 from activation.store.models import Activity, Agent, Call, Transaction
 
@@ -38,24 +39,47 @@ def _agent_id(ctx: Ctx, entry: str) -> Outcome:
     return ctx.prompt("pin")
 
 
-def _check_pin(services: Services, call: Call, entry: str) -> tuple[str, bool] | None:
-    """Hash the keyed PIN outside any lock: (the hash checked against, whether it matched)."""
+@dataclass(frozen=True)
+class PinChecked:
+    """A keyed PIN checked outside any lock: against which hash, whether it matched, and a
+    hash of today's strength to keep in place of an outdated one that matched."""
+
+    stored: str
+    matched: bool
+    rehashed: str | None = None
+
+
+def _matches(services: Services, entry: str, stored: str) -> bool:
+    """Check a keyed PIN: slowly the first time it matches this stored hash, then by its MAC."""
+    known = services.vault.verified_pins
+    if known.known(entry, stored):
+        return True
+    matched = check_pin(entry, stored)
+    if matched:
+        known.remember(entry, stored)
+    return matched
+
+
+def _check_pin(services: Services, call: Call, entry: str) -> PinChecked | None:
+    """Hash the keyed PIN outside any lock (and, once, a stronger hash of it to keep)."""
     with services.db.read() as session:
         stored = session.scalar(select(Agent.pin_hash).where(Agent.agent_code == call.agent_code))
-    return None if stored is None else (stored, check_pin(entry, stored))
-
-
-def _pin_matches(ctx: Ctx, stored: str, entry: str) -> bool:
-    checked = ctx.checked
-    if isinstance(checked, tuple) and checked[0] == stored:
-        return bool(checked[1])
-    return check_pin(entry, stored)  # the PIN changed meanwhile: check it again
+    if stored is None:
+        return None
+    matched = _matches(services, entry, stored)
+    rehashed = hash_pin(entry) if matched and pin_hash_outdated(stored) else None
+    return PinChecked(stored, matched, rehashed)
 
 
 def _pin(ctx: Ctx, entry: str) -> Outcome:
     call = ctx.call
     stored = ctx.session.scalar(select(Agent.pin_hash).where(Agent.agent_code == call.agent_code))
-    matched = stored is not None and _pin_matches(ctx, stored, entry)
+    checked = ctx.checked if isinstance(ctx.checked, PinChecked) else None
+    if checked is None or checked.stored != stored:
+        checked = None  # the PIN changed meanwhile: check it again
+    matched = stored is not None and (
+        checked.matched if checked else _matches(ctx.services, entry, stored)
+    )
     outcome, agent = agents.log_on(
         ctx.session,
         call.agent_code or "",
@@ -67,6 +91,8 @@ def _pin(ctx: Ctx, entry: str) -> Outcome:
     if outcome == Logon.LOCKED:
         return ctx.transfer("agent locked", say("agent_locked"), kind="agent_log_on")
     if outcome == Logon.OK and agent is not None:
+        if checked is not None and checked.rehashed is not None:
+            agent.pin_hash = checked.rehashed
         call.agent_id = agent.id
         if call.language is None:  # no key chose one: the agent's own
             call.language = agent.language

@@ -12,7 +12,9 @@ from datetime import datetime, timedelta
 from activation.jobs.registry import JOBS
 from activation.lifecycle import states
 from activation.queue import activities
+from activation.queue.wakeup import Wakeup
 from activation.services import Services
+from activation.store.db import is_postgres
 from activation.store.models import utcnow
 
 log = logging.getLogger("cas.worker")
@@ -85,16 +87,26 @@ class Worker:
         log.info("activity %s %s done: %s", activity.id, activity.type, result.get("outcome"))
         return True
 
-    def run(self, stop: threading.Event, idle: float = 0.2) -> None:
-        """Work until stopped, sleeping briefly when nothing is due."""
-        while not stop.is_set():
-            try:
-                busy = self.run_once()
-            except Exception:  # the database may be briefly away; keep the worker alive
-                log.exception("worker loop")
-                busy = False
-            if not busy:
-                stop.wait(idle)
+    def run(self, stop: threading.Event, idle: float | None = None) -> None:
+        """Work until stopped; when nothing is due, wait for a queued activity's notice.
+
+        `idle` is the longest wait: 0.2 s by default, 2 s where notices wake the worker
+        (PostgreSQL) and the poll is only there for retries coming due and lost leases.
+        """
+        if idle is None:
+            idle = 2.0 if is_postgres(self.services.db.engine) else 0.2
+        wake = Wakeup(self.services.db)
+        try:
+            while not stop.is_set():
+                try:
+                    busy = self.run_once()
+                except Exception:  # the database may be briefly away; keep the worker alive
+                    log.exception("worker loop")
+                    busy = False
+                if not busy:
+                    wake.wait(stop, idle)
+        finally:
+            wake.close()
 
     def drain(self, limit: int = 1_000_000) -> int:
         """Run due activities until none is due; return how many ran."""

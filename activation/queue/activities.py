@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from activation.queue import wakeup
 from activation.settings import DATA_DIR
 from activation.store import audit
 from activation.store.db import Database, is_postgres
@@ -78,6 +79,7 @@ def enqueue(
     )
     session.add(activity)
     session.flush()
+    wakeup.announce(session)
     return activity
 
 
@@ -274,6 +276,7 @@ def hurry(session: Session, activity_id: int, now: datetime | None = None) -> No
         .where(Activity.id == activity_id, Activity.state.in_(("pending", "failed")))
         .values(state="pending", next_try_at=now or utcnow())
     )
+    wakeup.announce(session)
 
 
 def retry_failed(session: Session, activity_id: int, actor: str) -> bool:
@@ -284,6 +287,7 @@ def retry_failed(session: Session, activity_id: int, actor: str) -> bool:
     activity.state, activity.next_try_at = "pending", utcnow()
     activity.max_attempts = activity.attempts + activity_types()[activity.type].max_attempts
     audit.record(session, "activity", str(activity.id), "failed", "pending", actor, "retry")
+    wakeup.announce(session)
     return True
 
 

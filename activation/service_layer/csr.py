@@ -17,7 +17,7 @@ from activation.lifecycle import assignment, numbers, orders, states
 from activation.lifecycle.customers import keep_customer
 from activation.lifecycle.escalations import escalate
 from activation.lifecycle.states import FINISHED, IN_FLIGHT, Move, MoveRefused, TxStatus
-from activation.queue import activities
+from activation.queue import activities, wakeup
 from activation.services import Services
 from activation.store import audit
 from activation.store.models import Activity, Escalation, RatePlan, Transaction, utcnow
@@ -274,6 +274,7 @@ def retry_activity(services: Services, activity_id: int, reason: str, actor: str
         audit.record(
             session, "activity", str(activity.id), old, "pending", actor, f"retry: {reason}"
         )
+        wakeup.announce(session)
         orders.resume_held(session, activity.order_id, actor)
     return f"Activity {activity_id} will be retried now."
 

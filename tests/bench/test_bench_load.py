@@ -1,0 +1,48 @@
+"""bench/bench_load.py keeps working: a few calls at two levels, every one with its own MID.
+
+Not a timed test: it checks the benchmark runs CAS and the floor end to end and reports what
+it saw, whatever the figures.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.pg import POSTGRES_URL, needs_postgres
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_load.py"
+
+
+@needs_postgres
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_bench_load_runs_whole_calls_against_the_floor() -> None:
+    run = subprocess.run(
+        [sys.executable, str(BENCH), "--calls", "4", "--concurrency", "1,2"],
+        env={"CAS_TEST_POSTGRES_URL": POSTGRES_URL, "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    out = run.stdout
+    assert out.count("CAS/floor: webhooks/s") == 2, out
+    for level in (1, 2):
+        assert f"C={level}, 4 calls" in out
+    # Every call completed with its own number, and no webhook failed.
+    assert out.count("calls with a MID 4, distinct MIDs 4, calls not completed 0") == 2, out
+    cas_rows = re.findall(
+        r"^CAS +(\d+) +[\d.]+ +[\d.]+ +[\d.]+ +[\d.]+ +(\d+) +(\d+) +(\d+)  (.*)$", out, re.M
+    )
+    floor_rows = re.findall(r"^floor +(\d+) .* (\d+) +(\d+) +-  (.*)$", out, re.M)
+    assert len(cas_rows) == 2 and len(floor_rows) == 2, out
+    for webhooks, server_errors, done, mids, other in cas_rows:
+        assert int(webhooks) >= 4 * 14 and server_errors == "0" and done == mids == "4"
+        assert other == "-"
+    for _webhooks, server_errors, done, other in floor_rows:
+        assert server_errors == "0" and done == "4" and other == "-"

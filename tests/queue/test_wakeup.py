@@ -1,0 +1,52 @@
+"""An idle worker on PostgreSQL is woken by a queued activity's notice, not by its next poll."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import replace
+
+import pytest
+
+from activation.jobs.worker import Worker
+from activation.parties.ports import BillingRecord
+from activation.queue import activities
+from activation.store.models import Activity
+from activation.store.setup import init_database
+from ivr.bootstrap import bootstrap
+from tests.conftest import TEST_SECRET
+from tests.pg import needs_postgres, private_database
+
+RECORD = BillingRecord(
+    "70000001", "7135550001", "13803186457", "10", "Jane", "Houston", 0, ""
+).__dict__
+
+
+@needs_postgres
+@pytest.mark.postgres
+def test_a_queued_activity_wakes_an_idle_worker_at_once(settings):  # type: ignore[no-untyped-def]
+    with private_database() as url:
+        pg = replace(settings, database_url=url, secret_key=TEST_SECRET)
+        init_database(pg, demo=True)
+        services = bootstrap(pg)
+        stop = threading.Event()
+        # Polling every minute: only the notice can make it run the activity in time.
+        runner = threading.Thread(target=Worker(services).run, args=(stop, 60.0))
+        runner.start()
+        try:
+            time.sleep(1.0)  # the worker found nothing and waits
+            with services.db.transaction() as session:
+                activity_id = activities.enqueue(session, "billing_record", RECORD).id
+            queued = time.monotonic()
+            state = "pending"
+            while time.monotonic() - queued < 10 and state in ("pending", "running"):
+                time.sleep(0.05)
+                with services.db.read() as session:
+                    state = session.get_one(Activity, activity_id).state
+            assert state == "done"
+            assert time.monotonic() - queued < 5
+        finally:
+            stop.set()
+            runner.join(timeout=5)
+            services.db.dispose()
+        assert not runner.is_alive()  # stop is seen within a wait, however long the idle time

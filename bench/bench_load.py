@@ -64,11 +64,13 @@ def keys_for(esn: str, agent: str) -> list[str]:
         "#",
         "2",
         f"{esn}#",
-        "1",
+        "1",  # the ESN read back: right
+        "1",  # individual
         "123456789#",
         "1",
         "1",
         "10#",
+        "1",  # the rate plan read back: right
         "713555#",
         "1",
         "2",

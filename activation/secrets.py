@@ -70,6 +70,15 @@ class VerifiedPins:
             self._macs.move_to_end(mac)
             return True
 
+    def check(self, pin: str, stored: str) -> bool:
+        """Check a PIN: slowly the first time it matches this stored hash, then by its MAC."""
+        if self.known(pin, stored):
+            return True
+        matched = check_pin(pin, stored)
+        if matched:
+            self.remember(pin, stored)
+        return matched
+
     def remember(self, pin: str, stored: str) -> None:
         """Keep that this PIN matched this stored hash (the oldest entry goes when full)."""
         mac = self._mac(pin, stored)

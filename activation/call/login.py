@@ -22,7 +22,7 @@ from activation.call.speech import (
 from activation.lifecycle import agents, states
 from activation.lifecycle.agents import Logon
 from activation.lifecycle.states import RESUMABLE, Move, TxStatus
-from activation.secrets import check_pin, hash_pin, pin_hash_outdated
+from activation.secrets import hash_pin, pin_hash_outdated
 from activation.services import Services
 from activation.store.models import Activity, Agent, Call, Transaction
 
@@ -50,14 +50,7 @@ class PinChecked:
 
 
 def _matches(services: Services, entry: str, stored: str) -> bool:
-    """Check a keyed PIN: slowly the first time it matches this stored hash, then by its MAC."""
-    known = services.vault.verified_pins
-    if known.known(entry, stored):
-        return True
-    matched = check_pin(entry, stored)
-    if matched:
-        known.remember(entry, stored)
-    return matched
+    return services.vault.verified_pins.check(entry, stored)
 
 
 def _check_pin(services: Services, call: Call, entry: str) -> PinChecked | None:

@@ -24,7 +24,6 @@ from activation.lifecycle.order_states import ACTIVATION_STATE
 from activation.lifecycle.orders import LineRefused
 from activation.lifecycle.states import Move, TxStatus
 from activation.queue import activities
-from activation.secrets import check_pin
 from activation.service_layer import line_orders
 from activation.service_layer.line_orders import OrderView
 from activation.services import Services
@@ -152,7 +151,8 @@ def _activate(
         raise OrderRejected(422, "invalid", "'deposit_payment' is cash or check")
     with services.db.read() as session:
         stored = session.scalar(select(Agent.pin_hash).where(Agent.agent_code == agent_code))
-    matched = stored is not None and check_pin(pin, stored)  # slow: before any lock
+    # Slow the first time (before any lock); a PIN that matched before is remembered.
+    matched = stored is not None and services.vault.verified_pins.check(pin, stored)
     pvs = ask_pvs(services, None, esn)
     if pvs is not None and pvs.listed is None:
         raise OrderRejected(503, "retry", f"the handset cannot be checked now ({pvs.failure})")

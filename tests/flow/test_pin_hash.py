@@ -48,18 +48,56 @@ def test_an_outdated_pin_hash_is_replaced_at_a_good_log_on_only(phone, services)
     assert check_pin("2468", renewed) and not check_pin("1111", renewed)
 
 
-def test_a_pin_verified_once_is_not_hashed_again_until_it_changes(phone, services, monkeypatch):  # type: ignore[no-untyped-def]
-    import activation.call.login as steps_login
-    from activation.service_layer.reference import reset_pin
+def _count_hashes(monkeypatch) -> list[str]:  # type: ignore[no-untyped-def]
+    """The PINs hashed the slow way from now on, in order."""
+    import activation.secrets as secrets_module
 
     hashed: list[str] = []
-    real_check = steps_login.check_pin
+    real_check = secrets_module.check_pin
 
     def counting_check(pin: str, stored: str) -> bool:
         hashed.append(pin)
         return real_check(pin, stored)
 
-    monkeypatch.setattr(steps_login, "check_pin", counting_check)
+    monkeypatch.setattr(secrets_module, "check_pin", counting_check)
+    return hashed
+
+
+def test_a_partners_activate_orders_hash_the_agents_pin_once(services, monkeypatch):  # type: ignore[no-untyped-def]
+    from activation.service_layer.staff import add_api_key
+    from ivr import create_app
+
+    with services.db.transaction() as session:
+        key = add_api_key(session, "shop")
+    client = create_app({"TESTING": True}, services=services).test_client()
+    hashed = _count_hashes(monkeypatch)
+    body = {
+        "type": "activate",
+        "agent": "1001",
+        "customer": {"kind": "individual", "ssn": "123456789"},
+        "rate_plan": "10",
+        "npa_nxx": "713555",
+    }
+    for n, (pin, esn) in enumerate([("2468", "13803186457"), ("2468", "13803186458")]):
+        reply = client.post(
+            "/api/orders",
+            json={**body, "pin": pin, "esn": esn},
+            headers={"Authorization": f"Bearer {key}", "Idempotency-Key": f"k{n}"},
+        )
+        assert reply.status_code == 201, reply.get_json()
+    wrong = client.post(
+        "/api/orders",
+        json={**body, "pin": "2469", "esn": "13803186459"},
+        headers={"Authorization": f"Bearer {key}", "Idempotency-Key": "k3"},
+    )
+    assert wrong.status_code == 403
+    assert hashed == ["2468", "2469"]  # the second order's PIN was remembered, not hashed
+
+
+def test_a_pin_verified_once_is_not_hashed_again_until_it_changes(phone, services, monkeypatch):  # type: ignore[no-untyped-def]
+    from activation.service_layer.reference import reset_pin
+
+    hashed = _count_hashes(monkeypatch)
 
     def log_on(pin: str) -> str:
         call = phone.dial(from_=AGENT_PHONE, to=CAS_NUMBER)

@@ -125,7 +125,7 @@ def _record_blocked(session: Session, finding: ComparisonFinding) -> str:
         return "billing named no transaction for the record"
     tx = session.scalar(select(Transaction).where(Transaction.code == code))
     if tx is not None:
-        return f"transaction {code} is known to CAS now ({tx.status}); settle it there"
+        return f"transaction {code} is {tx.status} in CAS; settle it there first"
     rows = session.scalars(
         select(Activity.payload).where(
             Activity.type == "billing_delete", Activity.state.in_(("pending", "running"))

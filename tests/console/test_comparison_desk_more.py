@@ -14,7 +14,7 @@ from activation.store.comparison import ComparisonFinding
 from activation.store.models import Activity, Escalation, Transaction
 
 from ..flow.conftest import log_on
-from ..test_comparison_billing import on, record
+from ..test_comparison_billing import gone, on, record
 from ..test_comparison_run import activate, code_of
 from .test_comparison_desk import _line, _settled
 from .test_console_actions import Console, _phone
@@ -83,6 +83,9 @@ def test_billing_findings_resend_the_lines_record_or_take_a_stray_record_off(
         billing.submit(record(doubled))
         billing.submit(record(doubled, transaction_code="99990007"))  # billed twice
         billing.submit(record(doubled, transaction_code="99990008", mid=on("0008")))  # stray
+        waiting = gone(session, on("0009"), "60000009", "delayed")  # its switch is slow
+        waiting.mid = on("0009")
+        billing.submit(record(waiting, mid=on("0009")))
         unbilled_code = unbilled.code
     result = run_comparison(services, ["billing"], tmp_path / "r", repair=True)
     with services.db.read() as session:
@@ -97,6 +100,7 @@ def test_billing_findings_resend_the_lines_record_or_take_a_stray_record_off(
     assert refs[on("0007")].startswith("activity ") and "; escalation " in refs[on("0007")]
     other = int(refs[on("0007")].rsplit(" ", 1)[1])
     stray = int(refs[on("0008")].split()[1])
+    held_by_cas = int(refs[on("0009")].split()[1])
     Worker(services, "desk").drain()
     # Billing's record of the unbilled line is lost again: left to a CSR, as when its
     # transaction was being changed while the repair ran.
@@ -125,10 +129,21 @@ def test_billing_findings_resend_the_lines_record_or_take_a_stray_record_off(
         f"/console/escalations/{stray}/act", action="take_off_billing"
     )
 
+    # A record of a transaction CAS holds, not yet in service: that transaction settles it.
+    page = console.get(f"/console/escalations/{held_by_cas}")
+    assert "not now, transaction 60000009 is delayed in CAS; settle it there first" in page
+    refused = console.post(f"/console/escalations/{held_by_cas}/act", action="take_off_billing")
+    assert "not now: transaction 60000009 is delayed" in refused
+
     Worker(services, "desk").drain()
     held = {r.transaction_code: r.mid for r in billing.records()}
-    assert held == {code_of(on("0001")): on("0001"), code_of(on("0007")): on("0007")}
+    assert held == {
+        code_of(on("0001")): on("0001"),
+        code_of(on("0007")): on("0007"),
+        "60000009": on("0009"),
+    }
     with services.db.read() as session:
         states = {session.get_one(Escalation, e).state for e in (missing, other, stray)}
+        assert session.get_one(Escalation, held_by_cas).state == "open"
     assert states == {"resolved"}
-    assert run_comparison(services, ["billing"], tmp_path / "r").discrepancies == 0
+    assert run_comparison(services, ["billing"], tmp_path / "r").discrepancies == 1

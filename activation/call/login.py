@@ -177,6 +177,7 @@ LOGIN_STEPS = [
         _agent_id_prompt,
         _agent_id,
         max_digits=8,
+        wrong="agent_id_wrong",
         label="agent ID",
         star_switches_language=True,
     ),
@@ -187,6 +188,7 @@ LOGIN_STEPS = [
         max_digits=8,
         min_digits=4,
         precheck=_check_pin,
+        wrong="pin_wrong",
         label="PIN",
     ),
     Step(

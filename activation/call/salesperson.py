@@ -86,7 +86,13 @@ def restriction(ctx: Ctx, kind: str, entry: str) -> Salesperson | None:
 
 
 SALESPERSON_STEPS = [
-    Step("salesperson_id", lambda ctx: (say("salesperson_id"),), _salesperson_id, max_digits=8),
+    Step(
+        "salesperson_id",
+        lambda ctx: (say("salesperson_id"),),
+        _salesperson_id,
+        max_digits=8,
+        wrong="salesperson_id_wrong",
+    ),
     Step(
         "salesperson_pin",
         lambda ctx: (say("salesperson_pin"),),
@@ -94,5 +100,6 @@ SALESPERSON_STEPS = [
         max_digits=8,
         min_digits=4,
         precheck=_check,
+        wrong="pin_wrong",
     ),
 ]

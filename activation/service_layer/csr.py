@@ -9,6 +9,7 @@ No HTTP here: the console's views parse a form, call one of these, and render.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -243,24 +244,43 @@ def _close_escalation(
     esc.state = state
 
 
-def _activity(session: Session, activity_id: int) -> tuple[Activity, Transaction | None]:
+def activity_actions(state: str, next_try_at: datetime, now: datetime) -> tuple[str, ...]:
+    """What a supervisor may do to an activity now: "retry", "remove", both or neither.
+
+    A failed activity may be retried or removed. A pending one may be removed, and retried
+    only while it waits for a later try: one already due is the worker's to take. Running
+    and finished work is left alone.
+    """
+    if state == "failed":
+        return ("retry", "remove")
+    if state == "pending":
+        return ("retry", "remove") if next_try_at > now else ("remove",)
+    return ()
+
+
+def _activity(
+    session: Session, activity_id: int, action: str
+) -> tuple[Activity, Transaction | None]:
     """The activity and its transaction, locked transaction first as everywhere."""
     owner = session.scalar(select(Activity.transaction_id).where(Activity.id == activity_id))
     tx = states.lock(session, owner) if owner is not None else None
     activity = session.get(Activity, activity_id, with_for_update=True, populate_existing=True)
     if activity is None:
         raise NotFound(f"No activity {activity_id}.")
-    if activity.state not in ("pending", "failed"):
+    if action not in activity_actions(activity.state, activity.next_try_at, utcnow()):
+        if activity.state == "pending":
+            raise Refused(f"activity {activity.id} is due now: the worker takes it as it is")
         raise Refused(f"activity {activity.id} is {activity.state}")
     return activity, tx
 
 
 def retry_activity(services: Services, activity_id: int, reason: str, actor: str) -> str:
-    """Make a pending or failed activity due now, with one more attempt if it had none left."""
+    """Make a failed activity, or a pending one waiting for a later try, due now, with one
+    more attempt if it had none left."""
     if not reason.strip():
         raise Refused("give the reason for the retry")
     with services.db.transaction() as session:
-        activity, _ = _activity(session, activity_id)
+        activity, _ = _activity(session, activity_id, "retry")
         old = activity.state
         session.execute(
             update(Activity)
@@ -284,7 +304,7 @@ def remove_activity(services: Services, activity_id: int, reason: str, actor: st
     if not reason.strip():
         raise Refused("give the reason for the removal")
     with services.db.transaction() as session:
-        activity, tx = _activity(session, activity_id)
+        activity, tx = _activity(session, activity_id, "remove")
         old = activity.state
         activity.state = "removed"
         audit.record(

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from activation.queue.activities import activity_types
 from activation.service_layer import csr
-from activation.store.models import Activity, Transaction
+from activation.store.models import Activity, Transaction, utcnow
 from ivr.console import present
 from ivr.console.auth import requires, services
 
@@ -34,11 +34,15 @@ def register(bp: Blueprint) -> None:
         )
         if kind:
             query = query.where(Activity.type == kind[:20])
+        now = utcnow()
         with services().db.read() as session:
             rows = session.execute(query).all()
             return render_template(
                 "console/queue.html",
                 rows=rows,
+                actions={
+                    act.id: csr.activity_actions(act.state, act.next_try_at, now) for act, _ in rows
+                },
                 state=state,
                 kind=kind,
                 states=STATES,

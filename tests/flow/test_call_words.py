@@ -10,7 +10,7 @@ from activation.store.models import Escalation, Transaction
 from ivr import create_app
 from ivr.softphone import FlaskTransport, Softphone
 
-from .conftest import log_on
+from .conftest import AGENT_PHONE, CAS_NUMBER, log_on
 from .test_activation import new_transaction, through_credit
 
 
@@ -124,3 +124,26 @@ def test_an_escalation_after_an_unserved_npa_nxx_says_both_entries(phone, servic
         reason = session.scalar(select(Escalation.reason))
     assert reason == "NPA-NXX: 212555 not served; then 5 digits, not 6"
     assert "wrong number of digits" not in reason
+
+
+def test_a_wrong_agent_id_or_pin_is_told_its_length(phone):
+    call = phone.dial(from_=AGENT_PHONE, to=CAS_NUMBER)
+    heard = call.press("123456789#")
+    assert "That entry is not valid. An agent I D has one to eight digits." in heard
+    assert "Please enter your agent I D" in heard  # asked again, nothing counted against 1001
+    call.press("1001#")
+    heard = call.press("12#")
+    assert "That entry is not valid. A PIN has four to eight digits." in heard
+    assert "Please enter your PIN" in heard
+    assert "Hello Pat Seller." in call.press("2468#")
+
+
+def test_a_wrong_agent_id_or_pin_is_told_its_length_in_spanish(phone):
+    call = phone.dial(from_=AGENT_PHONE, to=CAS_NUMBER)
+    call.press("*")
+    heard = call.press("123456789#")
+    assert "Esa entrada no es válida. Un número de agente tiene de uno a ocho dígitos." in heard
+    call.press("1001#")
+    heard = call.press("12#")
+    assert "Esa entrada no es válida. Un PIN tiene de cuatro a ocho dígitos." in heard
+    assert "Ingrese su PIN" in heard

@@ -14,7 +14,8 @@ VOICE = "Polly.Joanna"
 VOICES = {"en": ("Polly.Joanna", "en-US"), "es": ("Polly.Lupe", "es-US")}
 
 
-def _say(verb: Any, sentence: str) -> None:
+def say_to(verb: Any, sentence: str) -> None:
+    """Say a sentence with the voice of its language."""
     voice, language = VOICES.get(getattr(sentence, "language", "en"), VOICES["en"])
     verb.say(sentence, voice=voice, language=language)
 
@@ -34,12 +35,12 @@ def render(answer: Answer, csr_number: str, endpoint: str = "voice.gather") -> s
             num_digits=outcome.max_digits if outcome.fixed_length else None,
         )
         for sentence in outcome.say:
-            _say(gather, sentence)
+            say_to(gather, sentence)
         # Silence falls through the Gather: come back to the same step as a timeout.
         response.redirect(next_url, method="POST")
     elif isinstance(outcome, Hold):
         for sentence in outcome.say:
-            _say(response, sentence)
+            say_to(response, sentence)
         # The hold sentence is said once; every poll plays the chime, so the caller hears the
         # call is alive between the pauses.
         response.play(url_for("media.hold_wav"))
@@ -47,16 +48,19 @@ def render(answer: Answer, csr_number: str, endpoint: str = "voice.gather") -> s
         response.redirect(next_url, method="POST")
     elif isinstance(outcome, Transfer):
         for sentence in outcome.say:
-            _say(response, sentence)
+            say_to(response, sentence)
         whisper = url_for("voice.whisper", tx=outcome.transaction_code or "")
         if csr_number:
             dial = Dial()
             dial.number(csr_number, url=whisper, method="POST")
             response.append(dial)
         else:
-            response.enqueue("csr", wait_url=url_for("voice.queue_wait"), wait_url_method="POST")
+            # The wait in the queue is said in the call's language (its last sentence's).
+            spoken = getattr(outcome.say[-1], "language", "en") if outcome.say else "en"
+            wait_url = url_for("voice.queue_wait", lang=spoken)
+            response.enqueue("csr", wait_url=wait_url, wait_url_method="POST")
     elif isinstance(outcome, Hangup):
         for sentence in outcome.say:
-            _say(response, sentence)
+            say_to(response, sentence)
         response.hangup()
     return str(response)

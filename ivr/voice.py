@@ -10,7 +10,7 @@ from twilio.twiml.voice_response import VoiceResponse
 
 from activation.call.engine import CallFlow, OtherFlow
 from activation.call.outcomes import Answer, Transfer
-from activation.call.speech import digits, say
+from activation.call.speech import LANGUAGES, digits, say, say_in
 from activation.keyed import is_digits
 from ivr.metrics import observe
 
@@ -96,8 +96,9 @@ def whisper() -> Response:
 
 @bp.post("/queue-wait")
 def queue_wait() -> Response:
-    """Keep an enqueued caller company until a CSR takes the call."""
+    """Keep an enqueued caller company, in the call's language, until a CSR takes the call."""
     response = VoiceResponse()
-    response.say("All representatives are busy. Please stay on the line.", voice=twiml.VOICE)
+    language = request.args.get("lang", "en")
+    twiml.say_to(response, say_in(language if language in LANGUAGES else "en", "queue_busy"))
     response.pause(length=10)
     return _xml(str(response))

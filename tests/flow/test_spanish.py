@@ -90,3 +90,17 @@ def test_star_at_the_first_prompt_chooses_spanish_for_the_call(phone, services):
     again = phone.dial(from_=AGENT_PHONE, to=CAS_NUMBER)
     again.press("*")
     assert "Please enter your agent I D" in again.press("*")  # and back to English
+
+
+def test_the_wait_for_a_csr_is_said_in_the_calls_language(phone, app):
+    call = phone.dial(from_=AGENT_PHONE, to=CAS_NUMBER)
+    call.press("*")
+    call.press("0")  # to a CSR, in Spanish
+    assert call.transfer is not None and call.transfer.verb == "Enqueue"
+    waiting = app.test_client().post(call.transfer.url, data={"CallSid": call.sid})
+    body = waiting.get_data(as_text=True)
+    assert "Todos los representantes están ocupados." in body and "Polly.Lupe" in body
+    english = phone.dial(from_=AGENT_PHONE, to=CAS_NUMBER)
+    english.press("0")
+    body = app.test_client().post(english.transfer.url).get_data(as_text=True)
+    assert "All representatives are busy." in body and "Polly.Joanna" in body

@@ -68,6 +68,14 @@ SCHEMAS: dict[str, Any] = {
             "old_handset": {"type": "string", "enum": ["stock", "lost"]},
             "reason": {"type": "string", "enum": ["lost", "stolen", "non_payment"]},
         },
+        # salesperson and salesperson_pin come together, or neither.
+        "allOf": [
+            {"anyOf": [{"not": {"required": [one]}}, {"required": [other]}]}
+            for one, other in (
+                ("salesperson", "salesperson_pin"),
+                ("salesperson_pin", "salesperson"),
+            )
+        ],
     },
     "Order": {
         "type": "object",

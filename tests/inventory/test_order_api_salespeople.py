@@ -128,5 +128,7 @@ def test_the_openapi_document_describes_the_orders_salesperson(cas):  # noqa: F8
         4,
         8,
     )
+    together = document["components"]["schemas"]["OrderRequest"]["allOf"]
+    assert {"required": ["salesperson_pin"]} in together[0]["anyOf"]
     refusals = document["paths"]["/api/orders"]["post"]["responses"]
     assert "salesperson" in refusals["403"]["description"]

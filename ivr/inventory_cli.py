@@ -1,4 +1,5 @@
-"""`cas inventory`: ship handsets to an agent, import a warehouse's CSV drop, receive, list."""
+"""`cas inventory`: ship handsets to an agent, import a warehouse's CSV drop, receive, list;
+add and list products."""
 
 from __future__ import annotations
 
@@ -110,3 +111,37 @@ def stock(data_dir: str | None) -> None:
             f"{line.agent_code:<6} {line.product_code:<8} {line.on_hand:>7} "
             f"{line.in_transit:>11} {line.minimum:>8}  {flag}"
         )
+
+
+@inventory.group()
+def product() -> None:
+    """The products headquarters stocks."""
+
+
+@product.command("add")
+@click.argument("code")
+@click.option("--model", required=True, help="The model, e.g. 'Motorola StarTAC'.")
+@click.option("--kind", default="handset", show_default=True, help="What kind of product.")
+@DATA_DIR
+def product_add(code: str, model: str, kind: str, data_dir: str | None) -> None:
+    """Add a product (CODE: 2 to 12 capital letters, digits or dashes)."""
+    from activation.service_layer.products import ProductRefused, add_product
+
+    with _services(data_dir) as services:
+        try:
+            added = add_product(services, code, model, kind, "cli")
+        except ProductRefused as refused:
+            raise click.ClickException(f"no product added: {refused}") from None
+    click.echo(f"product {added.code} added: {added.model} ({added.kind})")
+
+
+@product.command("list")
+@DATA_DIR
+def product_list(data_dir: str | None) -> None:
+    """List the products, by code."""
+    from activation.service_layer.products import product_rows
+
+    with _services(data_dir) as services:
+        rows = product_rows(services)
+    for row in rows:
+        click.echo(f"{row.code:<12} {row.kind:<12} {row.model}")

@@ -3,8 +3,10 @@
 An agent with salespeople hears "salesperson I D" once its own PIN matches; the salesperson
 keys an ID and PIN of their own (hashed like agents' PINs). A wrong pair is asked again
 once, then the call goes to a CSR; a salesperson's failures lock that salesperson, not the
-agent. Every transaction the call opens records its salesperson, and the salesperson's
-restrictions (rate plans, NPA-NXX) apply on top of the agent's.
+agent. A salesperson whose log-on an admin took away is as unknown, and does not count: an
+agent left with none logs on alone. Every transaction the call opens records its
+salesperson, and the salesperson's restrictions (rate plans, NPA-NXX) apply on top of the
+agent's.
 """
 
 from __future__ import annotations
@@ -24,14 +26,15 @@ from activation.store.salespeople import Salesperson
 
 def has_salespeople(session: Session, agent_id: int) -> bool:
     """Tell whether the agent sells through salespeople (who then log on too)."""
-    return (
-        session.scalar(select(Salesperson.id).where(Salesperson.agent_id == agent_id)) is not None
-    )
+    found = select(Salesperson.id).where(Salesperson.agent_id == agent_id, Salesperson.may_log_on)
+    return session.scalar(found.limit(1)) is not None
 
 
 def _find(session: Session, agent_id: int | None, code: str | None) -> Salesperson | None:
     return session.scalar(
-        select(Salesperson).where(Salesperson.agent_id == agent_id, Salesperson.code == code)
+        select(Salesperson).where(
+            Salesperson.agent_id == agent_id, Salesperson.code == code, Salesperson.may_log_on
+        )
     )
 
 

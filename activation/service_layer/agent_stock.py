@@ -1,5 +1,6 @@
 """An agent's stock settings (admin): what an ESN not in its stock does, and per product the
-minimum and re-order quantity; and the agent's salespeople, each with a PIN shown once."""
+minimum and re-order quantity; and the agent's salespeople: added, restricted, given a new PIN
+(each PIN shown once, never audited) and their log-on taken away or given back."""
 
 from __future__ import annotations
 
@@ -10,12 +11,13 @@ from sqlalchemy.orm import Session
 
 from activation.inventory import reorders
 from activation.keyed import is_digits
+from activation.lifecycle import numbers
 from activation.secrets import hash_pin
 from activation.service_layer.csr import NotFound, Refused
 from activation.services import Services
 from activation.store import audit
 from activation.store.inventory import Product, StockLevel
-from activation.store.models import Agent
+from activation.store.models import Agent, RatePlan
 from activation.store.salespeople import Salesperson
 
 UNSTOCKED_CHOICES = ("allow_and_note", "to_csr")
@@ -98,6 +100,87 @@ def add_salesperson(
         )
         audit.record(session, "salesperson", f"{code}/{salesperson}", None, "active", actor)
     return pin
+
+
+def _salesperson(session: Session, code: str, salesperson: str) -> tuple[Agent, Salesperson]:
+    agent = _agent(session, code)
+    person = session.scalar(
+        select(Salesperson)
+        .where(Salesperson.agent_id == agent.id, Salesperson.code == salesperson)
+        .with_for_update()
+    )
+    if person is None:
+        raise NotFound(f"Agent {code} has no salesperson {salesperson[:8]}.")
+    return agent, person
+
+
+def _codes(text: str) -> list[str]:
+    """Codes keyed as a list: commas or spaces between them, each once, in order."""
+    return list(dict.fromkeys(text.replace(",", " ").split()))
+
+
+def set_restrictions(
+    services: Services, code: str, salesperson: str, rate_plans: str, npa_nxx: str, actor: str
+) -> str:
+    """Say which rate plans and NPA-NXX a salesperson may sell (empty: whatever the agent may)."""
+    plans, blocks = _codes(rate_plans), _codes(npa_nxx)
+    with services.db.transaction() as session:
+        agent, person = _salesperson(session, code, salesperson)
+        unknown = [p for p in plans if session.get(RatePlan, p) is None]
+        if unknown:
+            raise Refused(f"No rate plan {', '.join(unknown)[:60]}.")
+        unserved = [
+            b
+            for b in blocks
+            if not is_digits(b, 6, 6) or numbers.serving_switch(session, b) is None
+        ]
+        if unserved:
+            raise Refused(f"No switch of this CAS serves NPA-NXX {', '.join(unserved)[:60]}.")
+        restrictions = {
+            kind: values for kind, values in (("rate_plans", plans), ("npa_nxx", blocks)) if values
+        }
+        person.restrictions = restrictions
+        said = _restrictions_said(restrictions)
+        who = f"{code}/{person.code}"
+        audit.record(session, "salesperson", who, None, "restrictions", actor, said)
+    return f"Salesperson {person.code} of agent {agent.agent_code} may sell {said}."
+
+
+def _restrictions_said(restrictions: dict[str, list[str]]) -> str:
+    if not restrictions:
+        return "what the agent may"
+    words = {"rate_plans": "rate plans", "npa_nxx": "NPA-NXX"}
+    return "; ".join(f"{words[k]} {', '.join(v)}" for k, v in restrictions.items())
+
+
+def new_pin(services: Services, code: str, salesperson: str, pin: str, actor: str) -> str:
+    """Give a salesperson a new PIN (and lift a lock); return it, to hand over once."""
+    pin = pin.strip()
+    if pin and not is_digits(pin, 4, 8):
+        raise Refused("A PIN is 4 to 8 digits.")
+    pin = pin or f"{secrets.randbelow(10**6):06d}"
+    pin_hash = hash_pin(pin)  # slow: before any lock
+    with services.db.transaction() as session:
+        _agent_row, person = _salesperson(session, code, salesperson)
+        was = "locked" if person.locked else "active"
+        person.pin_hash, person.failed_attempts, person.locked = pin_hash, 0, False
+        audit.record(
+            session, "salesperson", f"{code}/{person.code}", was, "active", actor, "new PIN"
+        )
+    return pin
+
+
+def set_log_on(services: Services, code: str, salesperson: str, allowed: bool, actor: str) -> str:
+    """Take a salesperson's log-on away, or give it back."""
+    with services.db.transaction() as session:
+        _agent_row, person = _salesperson(session, code, salesperson)
+        old = "log-on" if person.may_log_on else "no log-on"
+        person.may_log_on = allowed
+        new = "log-on" if allowed else "no log-on"
+        audit.record(session, "salesperson", f"{code}/{person.code}", old, new, actor)
+    if allowed:
+        return f"Salesperson {person.code} of agent {code} may log on again."
+    return f"Salesperson {person.code} of agent {code} may no longer log on."
 
 
 def salespeople(services: Services, code: str) -> list[Salesperson]:

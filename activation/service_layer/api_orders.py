@@ -24,11 +24,12 @@ from activation.lifecycle.order_states import ACTIVATION_STATE
 from activation.lifecycle.orders import LineRefused
 from activation.lifecycle.states import Move, TxStatus
 from activation.queue import activities
-from activation.service_layer import line_orders
+from activation.service_layer import line_orders, order_salespeople
 from activation.service_layer.line_orders import OrderView
 from activation.services import Services
-from activation.store.models import Agent, RatePlan, utcnow
+from activation.store.models import Agent, RatePlan, Transaction, utcnow
 from activation.store.orders import Order
+from activation.store.salespeople import Salesperson
 from activation.store.staff import ApiKey
 from activation.validators import ein_problem, esn_problem, npa_nxx_problem, ssn_problem
 
@@ -149,6 +150,10 @@ def _activate(
     payment = body.get("deposit_payment")
     if payment not in (None, "cash", "check"):
         raise OrderRejected(422, "invalid", "'deposit_payment' is cash or check")
+    try:
+        named = order_salespeople.given(services, agent_code, body)
+    except ValueError as wrong:
+        raise OrderRejected(422, "invalid", str(wrong)) from None
     with services.db.read() as session:
         stored = session.scalar(select(Agent.pin_hash).where(Agent.agent_code == agent_code))
     # Slow the first time (before any lock); a PIN that matched before is remembered.
@@ -169,20 +174,29 @@ def _activate(
             actor=actor,
         )
         refusal: OrderRejected | None
+        person: Salesperson | str | None = None
         if outcome != Logon.OK or agent is None:
             problem = "is locked" if outcome == Logon.LOCKED else "and PIN do not match"
             refusal = OrderRejected(403, "logon", f"agent {agent_code} {problem}")
         else:
-            refusal = _refusal(session, agent, esn, plan_code, npa_nxx)
-        if refusal is None and agent is not None:
+            person = order_salespeople.log_on(
+                session, agent, named, services.settings.max_login_failures, actor
+            )
+            if isinstance(person, str):
+                refusal = OrderRejected(403, "logon", person)
+            else:
+                refusal = _refusal(session, agent, person, esn, plan_code, npa_nxx)
+        if refusal is None and agent is not None and not isinstance(person, str):
             order = _open(services, session, agent, caller, key, digest, body, tax_id, payment)
+            if person is not None:  # the order's transaction records who sold it
+                session.get_one(Transaction, order.transaction_id).salesperson_id = person.id
             return line_orders.view(session, order)
     assert refusal is not None
     raise refusal  # after the unit of work: a failed log-on still counts toward a lock
 
 
 def _refusal(
-    session: Any, agent: Agent, esn: str, plan_code: str, npa_nxx: str
+    session: Any, agent: Agent, person: Salesperson | None, esn: str, plan_code: str, npa_nxx: str
 ) -> OrderRejected | None:
     """What the call's steps would refuse of these values, in the partner's words."""
     if orders.handset_in_service(session, esn):
@@ -195,6 +209,9 @@ def _refusal(
         "npa_nxx", [npa_nxx]
     ):
         return OrderRejected(422, "invalid", f"NPA-NXX {npa_nxx} is not served")
+    sold_by = order_salespeople.restricted(person, plan_code, npa_nxx)
+    if sold_by:
+        return OrderRejected(422, "invalid", sold_by)
     if agent.unstocked_esn == "to_csr" and not stock.in_stock_of(session, esn, agent.id):
         why = f"the handset {esn} is not in agent {agent.agent_code}'s stock"
         return OrderRejected(422, "invalid", why)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from activation.store.db import Base
@@ -23,3 +23,5 @@ class Salesperson(Base):
     restrictions: Mapped[dict] = mapped_column(JSON, default=dict)
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     locked: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Taken away by an admin (apart from a lock by failed log-ons, which a new PIN lifts).
+    may_log_on: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())

@@ -56,6 +56,8 @@ SCHEMAS: dict[str, Any] = {
                 "description": "the salesperson's PIN (with salesperson)",
             },
         },
+        # A salesperson comes with their PIN (dependentRequired, in words every generator reads).
+        "anyOf": [{"not": {"required": ["salesperson"]}}, {"required": ["salesperson_pin"]}],
     },
     "Entry": {
         "type": "object",

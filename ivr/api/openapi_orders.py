@@ -21,7 +21,8 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["type"],
         "description": "The whole order. activate: agent, pin, esn, customer, rate_plan, npa_nxx "
-        "(deposit_payment when a deposit may be due). change_esn: mid, esn, old_handset. "
+        "(deposit_payment when a deposit may be due; salesperson and salesperson_pin when the "
+        "agent sells through salespeople). change_esn: mid, esn, old_handset. "
         "change_plan: mid, rate_plan. suspend: mid, reason. restore, disconnect: mid.",
         "properties": {
             "type": {
@@ -37,6 +38,20 @@ SCHEMAS: dict[str, Any] = {
             },
             "agent": {**DIGITS, "description": "agent ID (activate)"},
             "pin": {**DIGITS, "description": "the agent's PIN (activate); never stored"},
+            "salesperson": {
+                **DIGITS,
+                "maxLength": 8,
+                "description": "the salesperson's ID (activate): needed when the agent has "
+                "salespeople, given with salesperson_pin; their restrictions on rate plans and "
+                "NPA-NXX apply and the transaction records them",
+            },
+            "salesperson_pin": {
+                **DIGITS,
+                "minLength": 4,
+                "maxLength": 8,
+                "description": "the salesperson's PIN (activate); never stored; wrong ones "
+                "count toward that salesperson's lock",
+            },
             "esn": {**DIGITS, "description": "the handset: 11-digit ESN or IMEI/MEID"},
             "customer": {
                 "type": "object",
@@ -53,6 +68,14 @@ SCHEMAS: dict[str, Any] = {
             "old_handset": {"type": "string", "enum": ["stock", "lost"]},
             "reason": {"type": "string", "enum": ["lost", "stolen", "non_payment"]},
         },
+        # salesperson and salesperson_pin come together, or neither.
+        "allOf": [
+            {"anyOf": [{"not": {"required": [one]}}, {"required": [other]}]}
+            for one, other in (
+                ("salesperson", "salesperson_pin"),
+                ("salesperson_pin", "salesperson"),
+            )
+        ],
     },
     "Order": {
         "type": "object",
@@ -157,14 +180,21 @@ def paths(auth_errors: dict[str, Any], error: Any) -> dict[str, Any]:
                     "200": _json("the order this key placed before (a replay)", "Order"),
                     "400": error("no Idempotency-Key"),
                     **auth_errors,
-                    "403": refusal("the agent ID and PIN do not match, or the agent is locked"),
+                    "403": refusal(
+                        "the agent ID and PIN do not match, or the agent is locked; the "
+                        "agent sells through salespeople and none is given, or the "
+                        "salesperson ID and PIN do not match, or the salesperson is locked"
+                    ),
                     "404": refusal("no line in service has that number"),
                     "409": refusal(
                         "another order is in flight on the line, the line's state "
                         "does not allow it, or the key was used for another body"
                     ),
                     "415": error("the body is not JSON"),
-                    "422": refusal("a field is missing, malformed or not allowed"),
+                    "422": refusal(
+                        "a field is missing, malformed or not allowed (the agent's or the "
+                        "salesperson's restrictions included)"
+                    ),
                     "503": refusal("an outside party could not be asked; try again"),
                 },
             }

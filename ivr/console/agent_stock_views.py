@@ -1,5 +1,6 @@
 """An agent's stock page (admin): the ESN-not-in-stock setting, minimums and re-order
-quantities per product, and salespeople (a new one's PIN shown once)."""
+quantities per product, and salespeople: added, restricted, given a new PIN (shown once),
+their log-on taken away or given back."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from activation.store.models import Agent
 from ivr.console.auth import requires, services
 
 
-def _page(code: str, new_pin: str = "", new_salesperson: str = "") -> Any:
+def _page(code: str, new_pin: str = "", new_salesperson: str = "", pin_is_new: bool = False) -> Any:
     with services().db.read() as session:
         agent = session.scalar(select(Agent).where(Agent.agent_code == code))
         if agent is None:
@@ -28,6 +29,7 @@ def _page(code: str, new_pin: str = "", new_salesperson: str = "") -> Any:
         choices=agent_stock.UNSTOCKED_CHOICES,
         new_pin=new_pin,
         new_salesperson=new_salesperson,
+        pin_is_new=pin_is_new,
     )
 
 
@@ -88,12 +90,57 @@ def add_salesperson(code: str) -> Any:
     return _page(code, new_pin=pin, new_salesperson=salesperson.strip())
 
 
+@requires("admin")
+def set_restrictions(code: str, salesperson: str) -> Any:
+    """Say which rate plans and NPA-NXX a salesperson may sell."""
+    form = request.form
+    plans, blocks = form.get("rate_plans", "")[:200], form.get("npa_nxx", "")[:200]
+    return _done(
+        lambda: agent_stock.set_restrictions(
+            services(), code, salesperson[:8], plans, blocks, g.user.name
+        ),
+        code,
+    )
+
+
+@requires("admin")
+def new_pin(code: str, salesperson: str) -> Any:
+    """Give a salesperson a new PIN (which lifts a lock) and show it once."""
+    try:
+        pin = agent_stock.new_pin(
+            services(), code, salesperson[:8], request.form.get("pin", "")[:8], g.user.name
+        )
+    except NotFound as missing:
+        abort(404, description=str(missing))
+    except Refused as refused:
+        flash(str(refused), "error")
+        return redirect(url_for("console.agent_stock", code=code))
+    return _page(code, new_pin=pin, new_salesperson=salesperson[:8], pin_is_new=True)
+
+
+@requires("admin")
+def set_log_on(code: str, salesperson: str) -> Any:
+    """Take a salesperson's log-on away, or give it back."""
+    allowed = request.form.get("may_log_on") == "1"
+    return _done(
+        lambda: agent_stock.set_log_on(services(), code, salesperson[:8], allowed, g.user.name),
+        code,
+    )
+
+
 def register(bp: Blueprint) -> None:
     """Add the agent's stock page to the console."""
     base = "/admin/agents/<code>/stock"
     bp.add_url_rule(base, "agent_stock", stock_settings, methods=["GET"])
     bp.add_url_rule(f"{base}/unstocked", "agent_unstocked", set_unstocked, methods=["POST"])
     bp.add_url_rule(f"{base}/level", "agent_stock_level", set_level, methods=["POST"])
-    bp.add_url_rule(
-        "/admin/agents/<code>/salespeople", "add_salesperson", add_salesperson, methods=["POST"]
+    people = "/admin/agents/<code>/salespeople"
+    bp.add_url_rule(people, "add_salesperson", add_salesperson, methods=["POST"])
+    one = f"{people}/<salesperson>"
+    rules = (
+        ("restrictions", "salesperson_restrictions", set_restrictions),
+        ("pin", "salesperson_pin", new_pin),
+        ("log-on", "salesperson_log_on", set_log_on),
     )
+    for path, endpoint, view in rules:
+        bp.add_url_rule(f"{one}/{path}", endpoint, view, methods=["POST"])

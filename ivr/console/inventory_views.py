@@ -1,6 +1,7 @@
 """The inventory pages: stock against minimums, re-orders, deliveries, and sales by period.
 
-A CSR reads them; a supervisor (or admin) ships handsets and receives deliveries.
+A CSR reads them; a supervisor (or admin) ships handsets and receives deliveries; an admin
+adds products.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ from typing import Any
 from flask import Blueprint, Response, flash, g, redirect, render_template, request, url_for
 
 from activation.inventory.deliveries import Item
-from activation.service_layer import inventory, inventory_report
+from activation.service_layer import inventory, inventory_report, products
 from activation.service_layer.inventory import DeliveryRefused, ShipmentRefused
+from activation.service_layer.products import ProductRefused
 from activation.store.models import utcnow
 from ivr.console import charts
 from ivr.console.auth import requires, services
@@ -57,7 +59,27 @@ def stock_page() -> Any:
         pairs=pairs,
         chosen=chosen,
         chart=chart,
+        products=products.product_rows(services()),
     )
+
+
+@requires("admin")
+def add_product() -> Any:
+    """Add a product headquarters stocks."""
+    form = request.form
+    try:
+        added = products.add_product(
+            services(),
+            form.get("code", "")[:20],
+            form.get("model", "")[:60],
+            form.get("kind", "")[:30],
+            g.user.name,
+        )
+    except ProductRefused as refused:
+        flash(f"No product added: {refused}", "error")
+    else:
+        flash(f"Product {added.code} added: {added.model} ({added.kind}).", "ok")
+    return redirect(url_for("console.inventory"))
 
 
 @requires("supervisor")
@@ -144,6 +166,7 @@ def register(bp: Blueprint) -> None:
     """Add the inventory pages to the console."""
     bp.add_url_rule("/inventory", "inventory", stock_page, methods=["GET"])
     bp.add_url_rule("/inventory/ship", "inventory_ship", ship, methods=["POST"])
+    bp.add_url_rule("/inventory/products", "inventory_add_product", add_product, methods=["POST"])
     bp.add_url_rule(
         "/inventory/deliveries/<id:delivery_id>/receive",
         "inventory_receive",

@@ -290,15 +290,33 @@ def _verify(url: str, data_dir: Path, switch_file: Path, kinds: list[str]) -> No
             raise SystemExit(f"{mid}: CAS {esn, plan, status}, switch {held[mid]}")
 
 
-def run(
-    template: str, data_dir: Path, switch_template: Path, kinds: list[str], workers: int
-) -> float:
+def _cpu_times() -> tuple[float, float]:
+    """The machine's CPU time so far, busy and idle, from /proc/stat (Linux)."""
+    try:
+        fields = [float(v) for v in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
+    except OSError:
+        return 0.0, 0.0
+    idle = fields[3] + fields[4]  # idle and iowait
+    return sum(fields[:8]) - idle, idle
+
+
+def _busy_cores(before: tuple[float, float], after: tuple[float, float]) -> str:
+    """How many of the machine's cores were busy between two readings, every process counted."""
+    busy, idle = after[0] - before[0], after[1] - before[1]
+    if busy + idle <= 0:
+        return "unknown"
+    cores = os.cpu_count() or 1
+    return f"{cores * busy / (busy + idle):.2f} of {cores} cores"
+
+
+def run(template: str, switch_template: Path, kinds: list[str], workers: int) -> float:
     """Drain the template's orders with `workers` processes; return orders per second."""
+    # A data dir of its own too: the in-process parties' ledgers start empty, as the copy does.
     with _copy_of(template) as url, tempfile.TemporaryDirectory() as tmp:
         run_dir = Path(tmp)
         switch_file = run_dir / "switch-HOU1.sqlite3"
         shutil.copy(switch_template, switch_file)
-        services = bootstrap(_settings(url, data_dir))
+        services = bootstrap(_settings(url, run_dir))
         with services.db.transaction() as session:
             hou1 = session.scalar(select(Switch).where(Switch.name == "HOU1"))
             sim = start_simulator(
@@ -313,28 +331,29 @@ def run(
             ctx = multiprocessing.get_context("spawn")
             ready, results, go = ctx.Queue(), ctx.Queue(), ctx.Event()
             procs = [
-                ctx.Process(target=_work, args=(url, str(data_dir), f"w{n}", ready, go, results))
+                ctx.Process(target=_work, args=(url, str(run_dir), f"w{n}", ready, go, results))
                 for n in range(workers)
             ]
             for proc in procs:
                 proc.start()
             for _ in procs:
                 ready.get(timeout=120)
-            started = time.perf_counter()
+            started, cpu_before = time.perf_counter(), _cpu_times()
             go.set()
             finished = [results.get(timeout=3600) for _ in procs]
+            busy = _busy_cores(cpu_before, _cpu_times())
             for proc in procs:
                 proc.join()
         finally:
             sim.stop()
         elapsed = max(end for _, _, end in finished) - started
-        _verify(url, data_dir, switch_file, kinds)
+        _verify(url, run_dir, switch_file, kinds)
     ran = sum(n for _, n, _ in finished)
     split = ", ".join(f"{name} {n}" for name, n, _ in sorted(finished))
     rate = len(kinds) / elapsed
     print(
         f"{workers} worker(s): {len(kinds)} orders ({ran} activities) in {elapsed:6.2f} s"
-        f" = {rate:6.0f} orders/s  ({split})",
+        f" = {rate:6.0f} orders/s  ({split}); the machine busy {busy}",
         flush=True,
     )
     return rate
@@ -366,7 +385,7 @@ def main() -> None:
         print(f"PostgreSQL, {os.cpu_count()} cores; HOU1 (TL1) simulated; orders: {mix}")
         print(f"placed through the API in {placing:.1f} s ({len(kinds) / placing:.0f}/s)")
         rates = {
-            n: max(run(template, data_dir, switch_template, kinds, n) for _ in range(args.repeat))
+            n: max(run(template, switch_template, kinds, n) for _ in range(args.repeat))
             for n in args.workers
         }
     base = rates[args.workers[0]]

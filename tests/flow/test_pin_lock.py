@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-import activation.call.login as steps_login
+import activation.secrets as secrets_module
 
 from .conftest import AGENT_PHONE, CAS_NUMBER
 
@@ -12,7 +12,7 @@ from .conftest import AGENT_PHONE, CAS_NUMBER
 def test_the_pin_is_hashed_once_and_outside_the_write_lock(phone, services, monkeypatch):
     database = services.settings.data_dir / "cas.sqlite3"
     seen: list[bool] = []
-    real_check = steps_login.check_pin
+    real_check = secrets_module.check_pin
 
     def check_pin_while_probing(pin: str, stored: str) -> bool:
         other = sqlite3.connect(database, timeout=0.05, isolation_level=None)
@@ -26,7 +26,7 @@ def test_the_pin_is_hashed_once_and_outside_the_write_lock(phone, services, monk
             other.close()
         return real_check(pin, stored)
 
-    monkeypatch.setattr(steps_login, "check_pin", check_pin_while_probing)
+    monkeypatch.setattr(secrets_module, "check_pin", check_pin_while_probing)
     call = phone.dial(from_=AGENT_PHONE, to=CAS_NUMBER)
     call.press("1001#")
     call.press("2468#")

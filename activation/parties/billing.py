@@ -19,12 +19,11 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 from activation.parties.client import PartyClient, text, whole
 from activation.parties.desk import (
-    Desk,
+    LedgerDesk,
     Refused,
     Request,
     Route,
@@ -34,7 +33,6 @@ from activation.parties.desk import (
     refusal,
     reply,
 )
-from activation.parties.ledger import Ledger
 from activation.parties.ports import BillingPage, BillingRecord, BillingUnavailable
 
 CODE = r"[0-9]{8}"
@@ -127,7 +125,7 @@ def billing_client(base_url: str, deadline: float, **credentials: Any) -> PartyC
     )
 
 
-class BillingDesk(Desk):
+class BillingDesk(LedgerDesk):
     """A billing system keeping one record per transaction in a ledger file.
 
     It is also down while the file `DOWN` exists in its directory, so an operator or a test
@@ -135,14 +133,7 @@ class BillingDesk(Desk):
     """
 
     party = "billing system"
-
-    def __init__(self, directory: Path, **credentials: str) -> None:
-        super().__init__(**credentials)
-        self.directory = directory
-        self.ledger = Ledger(directory / "billing.sqlite3")
-
-    def is_down(self) -> bool:
-        return (self.directory / "DOWN").exists()
+    ledger_file = "billing.sqlite3"
 
     def routes(self) -> Sequence[Route]:
         one = re.compile(r"/v1/records/(?P<code>[^/]+)")

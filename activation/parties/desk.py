@@ -21,6 +21,7 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from activation.keyed import is_digits
@@ -216,3 +217,18 @@ def _fingerprint(request: Request) -> str:
         body = request.body.hex()
     query = json.dumps(sorted(request.query.items()))
     return hashlib.sha256(f"{request.method} {request.path} {query} {body}".encode()).hexdigest()
+
+
+class LedgerDesk(Desk):
+    """A simulator keeping what it took in a ledger file in its directory; it is also down while
+    the file `DOWN` exists there, so an operator or a test in another process can take it down."""
+
+    ledger_file = "ledger.sqlite3"
+
+    def __init__(self, directory: Path, **credentials: str) -> None:
+        super().__init__(**credentials)
+        self.directory = directory
+        self.ledger = Ledger(directory / self.ledger_file)
+
+    def is_down(self) -> bool:
+        return (self.directory / "DOWN").exists()

@@ -17,12 +17,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 from activation.parties.client import PartyClient, text
 from activation.parties.desk import (
-    Desk,
+    LedgerDesk,
     Refused,
     Request,
     Route,
@@ -32,7 +31,6 @@ from activation.parties.desk import (
     refusal,
     reply,
 )
-from activation.parties.ledger import Ledger
 from activation.parties.ports import E911Refused, E911Registration, E911Unavailable
 
 MID = r"[0-9]{10}"
@@ -133,18 +131,11 @@ def e911_client(base_url: str, deadline: float, **credentials: Any) -> PartyClie
     )
 
 
-class E911Desk(Desk):
+class E911Desk(LedgerDesk):
     """An E911 provider keeping one registration per number in a ledger file."""
 
     party = "E911 provider"
-
-    def __init__(self, directory: Path, **credentials: str) -> None:
-        super().__init__(**credentials)
-        self.directory = directory
-        self.ledger = Ledger(directory / "e911.sqlite3")
-
-    def is_down(self) -> bool:
-        return (self.directory / "DOWN").exists()
+    ledger_file = "e911.sqlite3"
 
     def routes(self) -> Sequence[Route]:
         one = re.compile(r"/v1/registrations/(?P<mid>[^/]+)")

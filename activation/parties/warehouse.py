@@ -14,12 +14,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 from activation.parties.client import PartyClient, text, whole
 from activation.parties.desk import (
-    Desk,
+    LedgerDesk,
     Refused,
     Request,
     Route,
@@ -28,7 +27,6 @@ from activation.parties.desk import (
     refusal,
     reply,
 )
-from activation.parties.ledger import Ledger
 from activation.parties.ports import ReorderRequest, WarehouseUnavailable
 
 REFERENCE = r"CAS-R[0-9]{1,12}"
@@ -84,18 +82,11 @@ def warehouse_client(base_url: str, deadline: float, **credentials: Any) -> Part
     )
 
 
-class WarehouseDesk(Desk):
+class WarehouseDesk(LedgerDesk):
     """A warehouse keeping every re-order it took in a ledger file."""
 
     party = "warehouse"
-
-    def __init__(self, directory: Path, **credentials: str) -> None:
-        super().__init__(**credentials)
-        self.directory = directory
-        self.ledger = Ledger(directory / "warehouse.sqlite3")
-
-    def is_down(self) -> bool:
-        return (self.directory / "DOWN").exists()
+    ledger_file = "warehouse.sqlite3"
 
     def routes(self) -> Sequence[Route]:
         one = re.compile(r"/v1/reorders/(?P<reference>[^/]+)")

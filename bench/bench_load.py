@@ -38,6 +38,7 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from jane import keys_for  # noqa: E402
 from load_floor import TABLE  # noqa: E402
 
 from activation.settings import Settings  # noqa: E402
@@ -54,27 +55,6 @@ SECRET = "bench-secret"
 FIRST_AGENT = 70000  # bench agents 70000, 70001, ... one per concurrent caller
 HOLD_SCALE = 0.05  # a 1 s <Pause> on hold is waited 50 ms
 GOALS = "goals at C=50: webhooks/s >= 0.5x the floor's, p99 <= 3x the floor's"
-
-
-def keys_for(esn: str, agent: str) -> list[str]:
-    """The keys of one activation of Jane Q Public on HOU1 (713555), as in the README."""
-    return [
-        f"{agent}#",
-        "2468#",
-        "#",
-        "2",
-        f"{esn}#",
-        "1",  # the ESN read back: right
-        "1",  # individual
-        "123456789#",
-        "1",
-        "1",
-        "10#",
-        "1",  # the rate plan read back: right
-        "713555#",
-        "1",
-        "2",
-    ]
 
 
 @dataclass

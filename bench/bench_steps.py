@@ -25,6 +25,9 @@ import requests
 from flask import Flask, Response
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from jane import keys_for  # noqa: E402
 
 from activation.jobs.worker import Worker  # noqa: E402
 from activation.settings import Settings  # noqa: E402
@@ -88,23 +91,6 @@ def time_bare(count: int) -> list[float]:
         client.post("/bare?n=1", data=form)
         times.append(time.perf_counter() - started)
     return times
-
-
-JANE = [
-    "1001#",
-    "2468#",
-    "#",
-    "2",
-    "13803186457#",
-    "1",
-    "123456789#",
-    "1",
-    "1",
-    "10#",
-    "713555#",
-    "1",
-    "2",
-]
 
 
 class TimedTransport:
@@ -188,7 +174,7 @@ def run_calls(phone: Softphone, services, calls: int, first: int = 0) -> None:  
     try:
         for n in range(first, first + calls):
             esn = f"1381{n:07d}"  # fresh handsets, none active
-            keys = [esn + "#" if k == "13803186457#" else k for k in JANE]
+            keys = keys_for(esn)
             call = phone.dial(from_="+15005550006", to="+15005550000")
             for key in keys:
                 call.press(key)

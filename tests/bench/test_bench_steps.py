@@ -1,0 +1,32 @@
+"""bench/bench_steps.py keeps working: whole calls in-process, every step timed against a bare view.
+
+Not a timed test: it checks the benchmark dials the call the README describes to its end
+and reports each step and the whole call, whatever the figures.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_steps.py"
+
+
+def test_bench_steps_times_every_step_of_whole_calls() -> None:
+    run = subprocess.run(
+        [sys.executable, str(BENCH), "--calls", "2"],
+        env={"PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    out = run.stdout
+    assert "2 whole calls on SQLite" in out, out
+    steps = dict(re.findall(r"^(\w+) +(\d+) +[\d.]+ +[\d.]+ +[\d.]+$", out, re.M))
+    # Every step of the activation was answered twice, once a call.
+    for step in ("agent_id", "pin", "esn", "ssn", "rate_plan", "npa_nxx", "npa_confirm"):
+        assert steps.get(step) == "2", out
+    assert re.search(r"^whole call: [\d.]+ ms over \d+ webhooks", out, re.M), out

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Engine, create_engine, event
+from sqlalchemy import Connection, DateTime, Engine, create_engine, event, exc
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -55,10 +56,45 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    engine = create_engine(url, pool_size=5, max_overflow=5)
+    _ping_when_idle(engine)
+    return engine
 
 
-def is_postgres(engine: Engine) -> bool:
+# A pooled connection used this recently is taken as alive; one idle longer is pinged first.
+IDLE_BEFORE_PING = 5.0
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection before use only when it sat idle, not on every checkout.
+
+    A database restart leaves idle connections dead: the ping finds those and the pool
+    replaces them. A connection checked in moments ago is busy traffic; pinging it on every
+    checkout cost a round trip per webhook. Should one still be dead, the statement's error
+    invalidates the pool and only that request fails.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_conn, record):  # type: ignore[no-untyped-def]
+        record.info["cas_checked_in"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_conn, record, _proxy):  # type: ignore[no-untyped-def]
+        idle_since = record.info.get("cas_checked_in")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_BEFORE_PING:
+            return  # just connected, or back in the pool moments ago
+        try:
+            cursor = dbapi_conn.cursor()
+            try:
+                cursor.execute("SELECT 1")
+            finally:
+                cursor.close()
+        except Exception as error:
+            # The pool discards this connection and checks out another.
+            raise exc.DisconnectionError(str(error)) from error
+
+
+def is_postgres(engine: Engine | Connection) -> bool:
     """Tell whether row locks with SKIP LOCKED are available."""
     return engine.dialect.name == "postgresql"
 

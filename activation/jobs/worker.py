@@ -8,6 +8,9 @@ import socket
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import DBAPIError
 
 from activation.jobs.registry import JOBS
 from activation.lifecycle import states
@@ -15,7 +18,7 @@ from activation.queue import activities
 from activation.queue.wakeup import Wakeup
 from activation.services import Services
 from activation.store.db import is_postgres
-from activation.store.models import utcnow
+from activation.store.models import Activity, utcnow
 
 log = logging.getLogger("cas.worker")
 
@@ -39,15 +42,16 @@ class Worker:
     def run_once(self) -> bool:
         """Run one due activity; tell whether there was one."""
         db = self.services.db
-        activity = activities.claim(db, self.name, self.lease, self.clock())
-        if activity is None:
+        claimed = self._claim()
+        if claimed is None:
             return False
+        activity, work, unprepared = claimed
         job = JOBS[activity.type]
         started = self.clock()
         request = f"{activity.type} {activity.target}"
         try:
-            with db.transaction() as session:
-                work = job.prepare(session, activity, self.services)
+            if unprepared is not None:
+                raise unprepared
             result = job.perform(work, activity.attempts, self.services)
         except Exception as exc:  # every failure of an outside system is retried, then failed
             error = f"{type(exc).__name__}: {exc}"
@@ -86,6 +90,37 @@ class Worker:
             activities.log_attempt(session, activity, started, outcome, request, str(result), now)
         log.info("activity %s %s done: %s", activity.id, activity.type, result.get("outcome"))
         return True
+
+    def _claim(self) -> tuple[Activity, Any, Exception | None] | None:
+        """Claim the next due activity and prepare its work in the claim's own transaction.
+
+        A job's prepare only reads, so it shares the claim's transaction (one transaction
+        fewer an attempt); what it raises is the attempt's failure, retried as perform's is.
+        A database error in it would undo the claim: then claim and prepare run apart.
+        """
+        db = self.services.db
+        try:
+            with db.transaction() as session:
+                activity = activities.claim_in(session, self.name, self.lease, self.clock())
+                if activity is None:
+                    return None
+                try:
+                    work = JOBS[activity.type].prepare(session, activity, self.services)
+                except DBAPIError:
+                    raise
+                except Exception as exc:
+                    return activity, None, exc
+                return activity, work, None
+        except DBAPIError:
+            log.warning("claim with prepare failed; claiming and preparing apart", exc_info=True)
+        activity = activities.claim(db, self.name, self.lease, self.clock())
+        if activity is None:
+            return None
+        try:
+            with db.transaction() as session:
+                return activity, JOBS[activity.type].prepare(session, activity, self.services), None
+        except Exception as exc:
+            return activity, None, exc
 
     def run(self, stop: threading.Event, idle: float | None = None) -> None:
         """Work until stopped; when nothing is due, wait for a queued activity's notice.

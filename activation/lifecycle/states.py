@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from activation.store import audit
+from activation.store import audit, locks
 from activation.store.models import Transaction, utcnow
 
 
@@ -146,10 +146,18 @@ def allowed(status: str, move: Move) -> bool:
 
 
 def lock(session: Session, transaction_id: int) -> Transaction:
-    """Load a transaction fresh from the database, its row locked until the session ends."""
-    return session.get_one(
-        Transaction, transaction_id, with_for_update=True, populate_existing=True
-    )
+    """Load a transaction fresh from the database, its row locked until the session ends.
+
+    Locked once a transaction: a second lock of the same row (the worker's, then its job's)
+    is the row already loaded under the lock.
+    """
+    if locks.held(session, "transactions", transaction_id):
+        tx = session.get(Transaction, transaction_id)
+        if tx is not None:
+            return tx
+    tx = session.get_one(Transaction, transaction_id, with_for_update=True, populate_existing=True)
+    locks.hold(session, "transactions", transaction_id, tx)
+    return tx
 
 
 def move(session: Session, tx: Transaction, what: Move, actor: str, detail: str = "") -> TxStatus:
@@ -169,11 +177,17 @@ def move(session: Session, tx: Transaction, what: Move, actor: str, detail: str 
 
 def checked_status(session: Session, row: Any, model: Any) -> str:
     """Read a row's status under its lock; a copy that went stale is corrected to it."""
+    table = model.__tablename__
+    if row in session and (
+        locks.held(session, table, row.id) or locks.held(session, f"{table}.status", row.id)
+    ):
+        return str(row.status)  # read under this transaction's lock: it is the stored one
     stored = session.scalar(select(model.status).where(model.id == row.id).with_for_update())
     current = stored if stored is not None else row.status
     if current != row.status:
         # Someone moved it since this session read it: the database is right.
         set_committed_value(row, "status", current)
+    locks.hold(session, f"{table}.status", row.id)
     return str(current)
 
 

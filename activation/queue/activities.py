@@ -87,48 +87,59 @@ def claim(
     db: Database, worker: str, lease: timedelta, now: datetime | None = None
 ) -> Activity | None:
     """Take the next due activity under a lease; an expired lease makes it due again."""
+    with db.transaction() as session:
+        return claim_in(session, worker, lease, now)
+
+
+def claim_in(
+    session: Session, worker: str, lease: timedelta, now: datetime | None = None
+) -> Activity | None:
+    """Take the next due activity in the caller's transaction (the claim commits with it).
+
+    The activity comes back detached from the session, as `claim` returns it.
+    """
     now = now or utcnow()
     due = (
         Activity.state == "pending",
         Activity.next_try_at <= now,
     )
     abandoned = (Activity.state == "running", Activity.lease_until < now)
-    with db.transaction() as session:
-        # The index on (state, next_try_at) read in order: a claim costs the same with ten or
-        # ten thousand activities waiting.
-        for condition in (due, abandoned):
-            pick = (
-                select(Activity.id, Activity.leased_by)
-                .where(*condition)
-                .order_by(Activity.next_try_at)
-                .limit(1)
+    postgres = is_postgres(session.get_bind())
+    # The index on (state, next_try_at) read in order: a claim costs the same with ten or
+    # ten thousand activities waiting.
+    for condition in (due, abandoned):
+        pick = (
+            select(Activity.id, Activity.leased_by)
+            .where(*condition)
+            .order_by(Activity.next_try_at)
+            .limit(1)
+        )
+        if postgres:
+            pick = pick.with_for_update(skip_locked=True)
+        found = session.execute(pick).first()
+        if found is None:
+            continue
+        taken = session.scalars(
+            update(Activity)
+            .where(Activity.id == found.id, *condition)
+            .values(
+                state="running",
+                attempts=Activity.attempts + 1,
+                lease_until=now + lease,
+                leased_by=worker,
             )
-            if is_postgres(db.engine):
-                pick = pick.with_for_update(skip_locked=True)
-            found = session.execute(pick).first()
-            if found is None:
-                continue
-            taken = session.scalars(
-                update(Activity)
-                .where(Activity.id == found.id, *condition)
-                .values(
-                    state="running",
-                    attempts=Activity.attempts + 1,
-                    lease_until=now + lease,
-                    leased_by=worker,
-                )
-                .returning(Activity)
-                .execution_options(synchronize_session=False)
-            ).one_or_none()
-            if taken is not None:
-                if condition is abandoned:
-                    _close_lost(session, taken.id, f"worker {found.leased_by} did not finish", now)
-                request = f"{taken.type} {taken.target}"
-                log_attempt(session, taken, now, STARTED, request, "", now)
-                session.flush()
-                session.expunge(taken)
-                return taken
-        return None
+            .returning(Activity)
+            .execution_options(synchronize_session=False)
+        ).one_or_none()
+        if taken is not None:
+            if condition is abandoned:
+                _close_lost(session, taken.id, f"worker {found.leased_by} did not finish", now)
+            request = f"{taken.type} {taken.target}"
+            log_attempt(session, taken, now, STARTED, request, "", now)
+            session.flush()
+            session.expunge(taken)
+            return taken
+    return None
 
 
 STARTED = "started"  # an attempt under way, or one whose worker died before it ended
@@ -186,21 +197,29 @@ def log_attempt(
 ) -> None:
     """Write one attempt to the activity log (outcome: started, ok, waiting, retry, failed,
     lost): the row the claim started for this attempt when there is one, else a new row."""
-    row = None
+    values = {
+        "started_at": started,
+        "target": activity.target,
+        "duration_ms": max(0, int(((now or utcnow()) - started).total_seconds() * 1000)),
+        "request": request[:200],
+        "outcome": outcome,
+        "answer": answer[:300],
+    }
     if outcome != STARTED:
-        row = session.scalar(
-            select(ActivityAttempt).where(
+        # The claim's row rewritten in one statement, not read first.
+        ended = session.execute(
+            update(ActivityAttempt)
+            .where(
                 ActivityAttempt.activity_id == activity.id,
                 ActivityAttempt.attempt == activity.attempts,
                 ActivityAttempt.outcome == STARTED,
             )
+            .values(**values)
+            .execution_options(synchronize_session=False)
         )
-    if row is None:
-        row = ActivityAttempt(activity_id=activity.id, attempt=activity.attempts)
-        session.add(row)
-    row.started_at, row.target = started, activity.target
-    row.duration_ms = max(0, int(((now or utcnow()) - started).total_seconds() * 1000))
-    row.request, row.outcome, row.answer = request[:200], outcome, answer[:300]
+        if ended.rowcount:  # type: ignore[attr-defined]
+            return
+    session.add(ActivityAttempt(activity_id=activity.id, attempt=activity.attempts, **values))
 
 
 def finish(

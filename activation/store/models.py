@@ -182,7 +182,7 @@ class Transaction(Base):
     # activation.lifecycle.states.TxStatus: being activated, then the line's life
     status: Mapped[str] = mapped_column(String(12), default="incomplete")
     step: Mapped[str] = mapped_column(String(20), default="esn")
-    esn: Mapped[str | None] = mapped_column(String(18))
+    esn: Mapped[str | None] = mapped_column(String(18), index=True)
     customer_kind: Mapped[str | None] = mapped_column(String(12))
     ssn_hash: Mapped[str | None] = mapped_column(String(64))
     ssn_last4: Mapped[str | None] = mapped_column(String(4))
@@ -250,6 +250,7 @@ class Escalation(Base):
     """A call handed to a CSR: where it stopped and why."""
 
     __tablename__ = "escalations"
+    __table_args__ = (Index("ix_escalations_transaction_id", "transaction_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_sid: Mapped[str] = mapped_column(String(40))
@@ -270,6 +271,7 @@ class AuditEntry(Base):
     """One status change of anything, by whom."""
 
     __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_entity", "entity", "entity_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
@@ -285,7 +287,10 @@ class Activity(Base):
     """One call to an outside system, queued, retried, and visible until done."""
 
     __tablename__ = "activities"
-    __table_args__ = (Index("ix_activities_due", "state", "next_try_at"),)
+    __table_args__ = (
+        Index("ix_activities_due", "state", "next_try_at"),
+        Index("ix_activities_transaction_id", "transaction_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     type: Mapped[str] = mapped_column(String(20))  # credit_check/switch_insert/billing_record

@@ -196,7 +196,7 @@ def test_a_supervisor_retries_and_removes_with_a_reason(app, services, users):
         tx = session.get(Transaction, tx.id)
         assert tx.mid is None and tx.status == "escalated"
         reasons = session.scalars(
-            select(AuditEntry.detail).where(AuditEntry.entity == "activity")
+            select(AuditEntry.detail).where(AuditEntry.entity == "activity").order_by(AuditEntry.id)
         ).all()
         assert reasons == ["retry: billing is back", "removed: wrong switch"]
         assert session.scalar(

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from activation.queue import wakeup
@@ -142,6 +142,7 @@ def claim_in(
     return None
 
 
+ACTIVITY_LOG = cast(Table, ActivityAttempt.__table__)
 STARTED = "started"  # an attempt under way, or one whose worker died before it ended
 
 
@@ -219,7 +220,9 @@ def log_attempt(
         )
         if ended.rowcount:  # type: ignore[attr-defined]
             return
-    session.add(ActivityAttempt(activity_id=activity.id, attempt=activity.attempts, **values))
+    session.execute(
+        insert(ACTIVITY_LOG).values(activity_id=activity.id, attempt=activity.attempts, **values)
+    )
 
 
 def finish(

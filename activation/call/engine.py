@@ -11,7 +11,7 @@ import json
 import logging
 from dataclasses import dataclass, replace
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm.attributes import set_committed_value
 
 from activation.call.context import Ctx, Step, open_call
@@ -31,6 +31,9 @@ from activation.store.models import Call
 log = logging.getLogger("cas.call")
 # Twilio's final call statuses.
 FINAL_STATUSES = frozenset({"completed", "busy", "no-answer", "failed", "canceled"})
+
+# Built once: every webhook locks its call's row with it.
+_CALL_LOCK = select(Call).where(Call.call_sid == bindparam("call_sid")).with_for_update()
 
 STEPS: dict[str, Step] = {
     step.name: step
@@ -101,7 +104,7 @@ class CallFlow:
         self, call_sid: str, seq: int, digits: str | None, checked: object, defer: bool
     ) -> Answer | _Slow | None:
         with self.services.db.transaction() as session:
-            call = session.scalar(select(Call).where(Call.call_sid == call_sid).with_for_update())
+            call = session.scalar(_CALL_LOCK, {"call_sid": call_sid})
             if call is None:
                 return None
             self._own(call)
@@ -136,7 +139,7 @@ class CallFlow:
         if status not in FINAL_STATUSES:
             return "noted"
         with self.services.db.transaction() as session:
-            call = session.scalar(select(Call).where(Call.call_sid == call_sid).with_for_update())
+            call = session.scalar(_CALL_LOCK, {"call_sid": call_sid})
             if call is None:
                 return "unknown"
             self._own(call)  # an API session or a call-back is not this flow's to end

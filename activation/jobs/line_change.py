@@ -14,6 +14,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from activation.jobs import billing
@@ -44,8 +45,12 @@ def _done(held: Subscriber | None, change: dict[str, Any]) -> bool:
     )
 
 
+# Built once: every activity of an order reads its order twice.
+_ORDER = select(Order).where(Order.id == bindparam("order_id"))
+
+
 def _order(session: Session, activity: Activity) -> Order:
-    return session.get_one(Order, activity.order_id)
+    return session.scalars(_ORDER, {"order_id": activity.order_id}).one()
 
 
 def _state_wanted(tx: Transaction | None, mid: str) -> str | None:

@@ -7,7 +7,7 @@ visible when it fails for good.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from activation.lifecycle.order_states import ACTIVATION_STATE
@@ -16,12 +16,15 @@ from activation.queue import activities
 from activation.store.models import Transaction, utcnow
 from activation.store.orders import NotificationTarget, Order
 
+# Built once: asked at every move of every transaction.
+_ACTIVATE_ORDER = select(Order).where(
+    Order.transaction_id == bindparam("transaction_id"), Order.type == "activate"
+)
+
 
 def transaction_moved(session: Session, tx: Transaction) -> None:
     """Bring an activate order's state to its transaction's, and tell the partner."""
-    order = session.scalar(
-        select(Order).where(Order.transaction_id == tx.id, Order.type == "activate")
-    )
+    order = session.scalar(_ACTIVATE_ORDER, {"transaction_id": tx.id})
     if order is None:
         return
     state = ACTIVATION_STATE[TxStatus(tx.status)]
@@ -34,13 +37,14 @@ def transaction_moved(session: Session, tx: Transaction) -> None:
     order_moved(session, order)
 
 
+_TARGET = select(NotificationTarget).where(NotificationTarget.api_key_id == bindparam("api_key_id"))
+
+
 def order_moved(session: Session, order: Order) -> None:
     """Queue the notice of an order's new state, when its partner asked for notices."""
     if order.api_key_id is None:
         return
-    target = session.scalar(
-        select(NotificationTarget).where(NotificationTarget.api_key_id == order.api_key_id)
-    )
+    target = session.scalar(_TARGET, {"api_key_id": order.api_key_id})
     if target is None:
         return
     activities.enqueue(

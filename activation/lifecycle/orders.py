@@ -15,7 +15,7 @@ import secrets
 from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from activation.inventory import sales
@@ -234,13 +234,17 @@ def billed_after(tx: Transaction, order: Order):  # type: ignore[no-untyped-def]
     return replace(record, line_state=state[order.type])
 
 
+# Built once: asked after every activity of every order.
+_WORK_LEFT = (
+    select(func.count())
+    .select_from(Activity)
+    .where(Activity.order_id == bindparam("order_id"), Activity.state != "done")
+)
+
+
 def finish_if_done(session: Session, order: Order, aging_days: int, actor: str = "worker") -> bool:
     """Change the line once every resource of the order has done its part; tell if it did."""
-    left = session.scalar(
-        select(func.count())
-        .select_from(Activity)
-        .where(Activity.order_id == order.id, Activity.state != "done")
-    )
+    left = session.scalar(_WORK_LEFT, {"order_id": order.id})
     if left or not order_allowed(order.status, OrderMove.COMPLETE):
         return False
     tx = states.lock(session, order.transaction_id or 0)

@@ -15,9 +15,10 @@ Rules:
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -145,6 +146,15 @@ def allowed(status: str, move: Move) -> bool:
     return (TxStatus(status), move) in TRANSITIONS
 
 
+# Built once (as every statement run on each move): building it cost more than running it.
+_LOCK = (
+    select(Transaction)
+    .where(Transaction.id == bindparam("transaction_id"))
+    .with_for_update()
+    .execution_options(populate_existing=True)
+)
+
+
 def lock(session: Session, transaction_id: int) -> Transaction:
     """Load a transaction fresh from the database, its row locked until the session ends.
 
@@ -155,7 +165,7 @@ def lock(session: Session, transaction_id: int) -> Transaction:
         tx = session.get(Transaction, transaction_id)
         if tx is not None:
             return tx
-    tx = session.get_one(Transaction, transaction_id, with_for_update=True, populate_existing=True)
+    tx = session.scalars(_LOCK, {"transaction_id": transaction_id}).one()
     locks.hold(session, "transactions", transaction_id, tx)
     return tx
 
@@ -175,6 +185,11 @@ def move(session: Session, tx: Transaction, what: Move, actor: str, detail: str 
     return target
 
 
+@cache
+def _status_lock(model: Any) -> Any:
+    return select(model.status).where(model.id == bindparam("row_id")).with_for_update()
+
+
 def checked_status(session: Session, row: Any, model: Any) -> str:
     """Read a row's status under its lock; a copy that went stale is corrected to it."""
     table = model.__tablename__
@@ -182,7 +197,7 @@ def checked_status(session: Session, row: Any, model: Any) -> str:
         locks.held(session, table, row.id) or locks.held(session, f"{table}.status", row.id)
     ):
         return str(row.status)  # read under this transaction's lock: it is the stored one
-    stored = session.scalar(select(model.status).where(model.id == row.id).with_for_update())
+    stored = session.scalar(_status_lock(model), {"row_id": row.id})
     current = stored if stored is not None else row.status
     if current != row.status:
         # Someone moved it since this session read it: the database is right.

@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from activation.queue import wakeup
@@ -91,6 +91,38 @@ def claim(
         return claim_in(session, worker, lease, now)
 
 
+# The queue's statements are built once: building a statement and its cache key cost the
+# worker more than the database took to run it.
+_DUE = (Activity.state == "pending", Activity.next_try_at <= bindparam("now"))
+_ABANDONED = (Activity.state == "running", Activity.lease_until < bindparam("now"))
+# The index on (state, next_try_at) read in order: a claim costs the same with ten or ten
+# thousand activities waiting. PostgreSQL skips rows another worker is claiming.
+_PICKS = {
+    (condition, postgres): (pick.with_for_update(skip_locked=True) if postgres else pick)
+    for condition in ("due", "abandoned")
+    for postgres in (False, True)
+    for pick in [
+        select(Activity.id, Activity.leased_by)
+        .where(*(_DUE if condition == "due" else _ABANDONED))
+        .order_by(Activity.next_try_at)
+        .limit(1)
+    ]
+}
+_TAKES = {
+    condition: update(Activity)
+    .where(Activity.id == bindparam("activity_id"), *(_DUE if condition == "due" else _ABANDONED))
+    .values(
+        state="running",
+        attempts=Activity.attempts + 1,
+        lease_until=bindparam("lease_end"),
+        leased_by=bindparam("worker"),
+    )
+    .returning(Activity)
+    .execution_options(synchronize_session=False)
+    for condition in ("due", "abandoned")
+}
+
+
 def claim_in(
     session: Session, worker: str, lease: timedelta, now: datetime | None = None
 ) -> Activity | None:
@@ -99,40 +131,17 @@ def claim_in(
     The activity comes back detached from the session, as `claim` returns it.
     """
     now = now or utcnow()
-    due = (
-        Activity.state == "pending",
-        Activity.next_try_at <= now,
-    )
-    abandoned = (Activity.state == "running", Activity.lease_until < now)
     postgres = is_postgres(session.get_bind())
-    # The index on (state, next_try_at) read in order: a claim costs the same with ten or
-    # ten thousand activities waiting.
-    for condition in (due, abandoned):
-        pick = (
-            select(Activity.id, Activity.leased_by)
-            .where(*condition)
-            .order_by(Activity.next_try_at)
-            .limit(1)
-        )
-        if postgres:
-            pick = pick.with_for_update(skip_locked=True)
-        found = session.execute(pick).first()
+    for condition in ("due", "abandoned"):
+        found = session.execute(_PICKS[condition, postgres], {"now": now}).first()
         if found is None:
             continue
         taken = session.scalars(
-            update(Activity)
-            .where(Activity.id == found.id, *condition)
-            .values(
-                state="running",
-                attempts=Activity.attempts + 1,
-                lease_until=now + lease,
-                leased_by=worker,
-            )
-            .returning(Activity)
-            .execution_options(synchronize_session=False)
+            _TAKES[condition],
+            {"now": now, "activity_id": found.id, "lease_end": now + lease, "worker": worker},
         ).one_or_none()
         if taken is not None:
-            if condition is abandoned:
+            if condition == "abandoned":
                 _close_lost(session, taken.id, f"worker {found.leased_by} did not finish", now)
             request = f"{taken.type} {taken.target}"
             log_attempt(session, taken, now, STARTED, request, "", now)
@@ -143,6 +152,7 @@ def claim_in(
 
 
 ACTIVITY_LOG = cast(Table, ActivityAttempt.__table__)
+_NEW_ATTEMPT = insert(ACTIVITY_LOG)
 STARTED = "started"  # an attempt under way, or one whose worker died before it ended
 
 
@@ -159,6 +169,26 @@ def _close_lost(session: Session, activity_id: int, why: str, now: datetime) -> 
     return [attempt.id for attempt in lost]
 
 
+# Done, or waiting for the outside party's report until `wait_until`.
+_SETTLE = (
+    update(Activity)
+    .where(
+        Activity.id == bindparam("activity_id"),
+        Activity.state == "running",
+        Activity.leased_by == bindparam("worker"),
+        Activity.attempts == bindparam("attempt"),
+    )
+    .values(
+        result=bindparam("result_now"),
+        last_error=None,
+        state=bindparam("state_now"),
+        done_at=bindparam("done_when"),
+        lease_until=bindparam("lease_end"),
+    )
+    .execution_options(synchronize_session=False)
+)
+
+
 def settle(
     session: Session,
     activity: Activity,
@@ -166,25 +196,43 @@ def settle(
     now: datetime,
     wait_until: datetime | None = None,
 ) -> bool:
-    """Record a worker's result if its lease still stands; tell whether it did."""
-    # Done, or waiting for the outside party's report until `wait_until`. The update keeps
-    # the row locked until the session ends, so the job's apply runs under the same lock.
-    values: dict[str, Any] = {"result": result, "last_error": None}
-    if wait_until is None:
-        values |= {"state": "done", "done_at": now, "lease_until": None}
-    else:
-        values |= {"state": "waiting", "lease_until": wait_until}
+    """Record a worker's result if its lease still stands; tell whether it did.
+
+    The update keeps the row locked until the session ends, so the job's apply runs under
+    the same lock.
+    """
+    done = wait_until is None
     settled = session.execute(
-        update(Activity)
-        .where(
-            Activity.id == activity.id,
-            Activity.state == "running",
-            Activity.leased_by == activity.leased_by,
-            Activity.attempts == activity.attempts,
-        )
-        .values(**values)
+        _SETTLE,
+        {
+            "activity_id": activity.id,
+            "worker": activity.leased_by,
+            "attempt": activity.attempts,
+            "result_now": result,
+            "state_now": "done" if done else "waiting",
+            "done_when": now if done else None,
+            "lease_end": None if done else wait_until,
+        },
     )
     return settled.rowcount == 1  # type: ignore[attr-defined]
+
+
+# The claim's row of an attempt, rewritten at its end in one statement, not read first.
+_END_ATTEMPT = (
+    update(ActivityAttempt)
+    .where(
+        ActivityAttempt.activity_id == bindparam("attempt_of"),
+        ActivityAttempt.attempt == bindparam("attempt_no"),
+        ActivityAttempt.outcome == STARTED,
+    )
+    .values(
+        {
+            name: bindparam(f"new_{name}")
+            for name in ("started_at", "target", "duration_ms", "request", "outcome", "answer")
+        }
+    )
+    .execution_options(synchronize_session=False)
+)
 
 
 def log_attempt(
@@ -207,21 +255,15 @@ def log_attempt(
         "answer": answer[:300],
     }
     if outcome != STARTED:
-        # The claim's row rewritten in one statement, not read first.
         ended = session.execute(
-            update(ActivityAttempt)
-            .where(
-                ActivityAttempt.activity_id == activity.id,
-                ActivityAttempt.attempt == activity.attempts,
-                ActivityAttempt.outcome == STARTED,
-            )
-            .values(**values)
-            .execution_options(synchronize_session=False)
+            _END_ATTEMPT,
+            {"attempt_of": activity.id, "attempt_no": activity.attempts}
+            | {f"new_{name}": value for name, value in values.items()},
         )
         if ended.rowcount:  # type: ignore[attr-defined]
             return
     session.execute(
-        insert(ACTIVITY_LOG).values(activity_id=activity.id, attempt=activity.attempts, **values)
+        _NEW_ATTEMPT, {"activity_id": activity.id, "attempt": activity.attempts} | values
     )
 
 

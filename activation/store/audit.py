@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from activation.store.models import AuditEntry, utcnow
 
 AUDIT_LOG = cast(Table, AuditEntry.__table__)
+_INSERT = insert(AUDIT_LOG)  # built once: written at every move of everything
 
 
 def record(
@@ -27,13 +28,14 @@ def record(
     the transaction that writes it, and the unit of work cost more than the row.
     """
     session.execute(
-        insert(AUDIT_LOG).values(
-            at=utcnow(),
-            entity=entity,
-            entity_id=entity_id,
-            old_status=old,
-            new_status=new,
-            actor=actor,
-            detail=detail[:200],
-        )
+        _INSERT,
+        {
+            "at": utcnow(),
+            "entity": entity,
+            "entity_id": entity_id,
+            "old_status": old,
+            "new_status": new,
+            "actor": actor,
+            "detail": detail[:200],
+        },
     )

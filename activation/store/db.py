@@ -84,11 +84,8 @@ def _ping_when_idle(engine: Engine) -> None:
         if idle_since is None or time.monotonic() - idle_since < IDLE_BEFORE_PING:
             return  # just connected, or back in the pool moments ago
         try:
-            cursor = dbapi_conn.cursor()
-            try:
-                cursor.execute("SELECT 1")
-            finally:
-                cursor.close()
+            # The dialect's own ping, as pool_pre_ping uses: it leaves no transaction open.
+            engine.dialect.do_ping(dbapi_conn)
         except Exception as error:
             # The pool discards this connection and checks out another.
             raise exc.DisconnectionError(str(error)) from error

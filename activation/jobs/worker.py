@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from activation.jobs.registry import JOBS
 from activation.lifecycle import states
@@ -102,15 +103,7 @@ class Worker:
         try:
             with db.transaction() as session:
                 activity = activities.claim_in(session, self.name, self.lease, self.clock())
-                if activity is None:
-                    return None
-                try:
-                    work = JOBS[activity.type].prepare(session, activity, self.services)
-                except DBAPIError:
-                    raise
-                except Exception as exc:
-                    return activity, None, exc
-                return activity, work, None
+                return None if activity is None else self._prepared(session, activity)
         except DBAPIError:
             log.warning("claim with prepare failed; claiming and preparing apart", exc_info=True)
         activity = activities.claim(db, self.name, self.lease, self.clock())
@@ -118,7 +111,19 @@ class Worker:
             return None
         try:
             with db.transaction() as session:
-                return activity, JOBS[activity.type].prepare(session, activity, self.services), None
+                return self._prepared(session, activity)
+        except Exception as exc:  # the attempt's failure, as before the claim was shared
+            return activity, None, exc
+
+    def _prepared(
+        self, session: Session, activity: Activity
+    ) -> tuple[Activity, Any, Exception | None]:
+        """The activity with its job's work, or with what prepare raised (a database error
+        aside: it spoils the transaction, so the caller hears of it)."""
+        try:
+            return activity, JOBS[activity.type].prepare(session, activity, self.services), None
+        except DBAPIError:
+            raise
         except Exception as exc:
             return activity, None, exc
 

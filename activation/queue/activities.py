@@ -93,24 +93,28 @@ def claim(
 
 # The queue's statements are built once: building a statement and its cache key cost the
 # worker more than the database took to run it.
-_DUE = (Activity.state == "pending", Activity.next_try_at <= bindparam("now"))
-_ABANDONED = (Activity.state == "running", Activity.lease_until < bindparam("now"))
-# The index on (state, next_try_at) read in order: a claim costs the same with ten or ten
-# thousand activities waiting. PostgreSQL skips rows another worker is claiming.
-_PICKS = {
-    (condition, postgres): (pick.with_for_update(skip_locked=True) if postgres else pick)
-    for condition in ("due", "abandoned")
-    for postgres in (False, True)
-    for pick in [
+_WHEN = {
+    "due": (Activity.state == "pending", Activity.next_try_at <= bindparam("now")),
+    "abandoned": (Activity.state == "running", Activity.lease_until < bindparam("now")),
+}
+
+
+def _pick(condition: str, skip_locked: bool) -> Any:
+    # The index on (state, next_try_at) read in order: a claim costs the same with ten or ten
+    # thousand activities waiting. PostgreSQL skips rows another worker is claiming.
+    pick = (
         select(Activity.id, Activity.leased_by)
-        .where(*(_DUE if condition == "due" else _ABANDONED))
+        .where(*_WHEN[condition])
         .order_by(Activity.next_try_at)
         .limit(1)
-    ]
-}
+    )
+    return pick.with_for_update(skip_locked=True) if skip_locked else pick
+
+
+_PICKS = {(condition, pg): _pick(condition, pg) for condition in _WHEN for pg in (False, True)}
 _TAKES = {
     condition: update(Activity)
-    .where(Activity.id == bindparam("activity_id"), *(_DUE if condition == "due" else _ABANDONED))
+    .where(Activity.id == bindparam("activity_id"), *where)
     .values(
         state="running",
         attempts=Activity.attempts + 1,
@@ -119,7 +123,7 @@ _TAKES = {
     )
     .returning(Activity)
     .execution_options(synchronize_session=False)
-    for condition in ("due", "abandoned")
+    for condition, where in _WHEN.items()
 }
 
 
@@ -132,7 +136,7 @@ def claim_in(
     """
     now = now or utcnow()
     postgres = is_postgres(session.get_bind())
-    for condition in ("due", "abandoned"):
+    for condition in _WHEN:
         found = session.execute(_PICKS[condition, postgres], {"now": now}).first()
         if found is None:
             continue

@@ -28,6 +28,14 @@ def _line(services, name: str):  # type: ignore[no-untyped-def]
         return open_session(definition(switch, services.vault), deadline=10)
 
 
+def _active_line(app, services) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """Activate a line by phone on HOU1 and wait for its work: its transaction code and MID."""
+    code = _activate(log_on(_phone(app)), "13803186457")
+    _settled(services)
+    with services.db.read() as session:
+        return code, session.scalar(select(Transaction.mid).where(Transaction.code == code))
+
+
 def _settled(services, seconds: float = 30) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + seconds
     while True:
@@ -44,10 +52,7 @@ def _settled(services, seconds: float = 30) -> None:  # type: ignore[no-untyped-
 def test_a_rogue_number_and_a_wrong_esn_are_shown_side_by_side_and_put_right(
     app, services, users, worker, switches, tmp_path: Path
 ):
-    code = _activate(log_on(_phone(app)), "13803186457")
-    _settled(services)
-    with services.db.read() as session:
-        mid = session.scalar(select(Transaction.mid).where(Transaction.code == code))
+    code, mid = _active_line(app, services)
     line = _line(services, "HOU1")
     try:
         line.insert(Subscriber(ROGUE, "13803180000", "10"))  # put there by hand, unknown to CAS

@@ -11,14 +11,12 @@ from activation.comparison.repair import flag
 from activation.comparison.run import run_comparison
 from activation.jobs.worker import Worker
 from activation.store.comparison import ComparisonFinding
-from activation.store.models import Activity, Escalation, Transaction
+from activation.store.models import Activity, Escalation
 
-from ..flow.conftest import log_on
 from ..test_comparison_billing import gone, on, record
 from ..test_comparison_run import activate, code_of
-from .test_comparison_desk import _line, _settled
-from .test_console_actions import Console, _phone
-from .test_console_words import _activate
+from .test_comparison_desk import _active_line, _line, _settled
+from .test_console_actions import Console
 
 
 def _left_to_a_csr(services, run_id: int, kind: str, reason: str) -> int:  # type: ignore[no-untyped-def]
@@ -38,10 +36,7 @@ def _left_to_a_csr(services, run_id: int, kind: str, reason: str) -> int:  # typ
 def test_a_line_state_mismatch_is_shown_and_the_lines_state_put_on_the_switch(
     app, services, users, worker, switches, tmp_path: Path
 ):
-    code = _activate(log_on(_phone(app)), "13803186457")
-    _settled(services)
-    with services.db.read() as session:
-        mid = session.scalar(select(Transaction.mid).where(Transaction.code == code))
+    _code, mid = _active_line(app, services)
     line = _line(services, "HOU1")
     try:
         line.suspend(mid)  # suspended on the switch by hand; CAS holds the line active

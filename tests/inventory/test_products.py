@@ -11,7 +11,8 @@ from activation.service_layer.products import ProductRefused, add_product
 from activation.store.inventory import Product
 from activation.store.models import AuditEntry, Handset
 from ivr.cli import cas
-from tests.console.conftest import csrf_of, log_in, users  # noqa: F401
+from tests.console.conftest import users  # noqa: F401
+from tests.console.test_console_actions import Console
 from tests.inventory.test_cli import env  # noqa: F401
 
 from ..console.conftest import app  # noqa: F401
@@ -36,41 +37,27 @@ def test_a_product_is_added_once_with_a_well_formed_code(services):  # type: ign
 
 
 def test_an_admin_adds_a_product_on_the_inventory_page(app, users, services):  # noqa: F811
-    client = app.test_client()
-    log_in(client, "admin", users["admin"])
-    html = client.get("/console/inventory").get_data(as_text=True)
+    admin = Console(app, "admin", users["admin"])
+    html = admin.get("/console/inventory")
     assert 'id="product-MT100"' in html and "Add a product" in html
-    token = csrf_of(html)
-    added = client.post(
-        "/console/inventory/products",
-        data={"csrf_token": token, "code": "PG010", "model": "Bravo pager", "kind": "pager"},
-        follow_redirects=True,
-    ).get_data(as_text=True)
+    products = "/console/inventory/products"
+    added = admin.post(products, code="PG010", model="Bravo pager", kind="pager")
     assert "Product PG010 added: Bravo pager (pager)." in added
     assert "<td>Bravo pager</td><td>pager</td>" in added
-    again = client.post(
-        "/console/inventory/products",
-        data={"csrf_token": token, "code": "pg010", "model": "Other", "kind": "pager"},
-        follow_redirects=True,
-    ).get_data(as_text=True)
+    again = admin.post(products, code="pg010", model="Other", kind="pager")
     assert "No product added: There is a product PG010 already." in again
-    bad = client.post(
-        "/console/inventory/products",
-        data={"csrf_token": token, "code": "P", "model": "Other", "kind": "pager"},
-        follow_redirects=True,
-    ).get_data(as_text=True)
+    bad = admin.post(products, code="P", model="Other", kind="pager")
     assert "No product added: A product code is 2 to 12" in bad
     with services.db.read() as session:
         assert session.get(Product, "PG010").model == "Bravo pager"
         assert session.get(Product, "P") is None
 
-    supervisor = app.test_client()
-    log_in(supervisor, "supervisor", users["supervisor"])
-    page = supervisor.get("/console/inventory").get_data(as_text=True)
+    supervisor = Console(app, "supervisor", users["supervisor"])
+    page = supervisor.get("/console/inventory")
     assert "Add a product" not in page and 'id="product-PG010"' in page
-    refused = supervisor.post(
-        "/console/inventory/products",
-        data={"csrf_token": csrf_of(page), "code": "PG020", "model": "M", "kind": "pager"},
+    refused = supervisor.client.post(
+        products,
+        data={"csrf_token": supervisor.token, "code": "PG020", "model": "M", "kind": "pager"},
     )
     assert refused.status_code == 403
 

@@ -12,7 +12,8 @@ from activation.service_layer import agent_stock
 from activation.service_layer.csr import NotFound, Refused
 from activation.store.models import AuditEntry
 from activation.store.salespeople import Salesperson
-from tests.console.conftest import csrf_of, log_in, users  # noqa: F401
+from tests.console.conftest import users  # noqa: F401
+from tests.console.test_console_actions import Console
 from tests.flow.conftest import log_on, phone  # noqa: F401
 
 from ..console.conftest import app  # noqa: F401
@@ -109,51 +110,33 @@ def test_without_a_log_on_a_salesperson_is_as_unknown_and_an_agent_left_alone_lo
 
 
 def test_an_admin_keeps_salespeople_on_the_agents_stock_page(app, users, services):  # noqa: F811
-    client = app.test_client()
-    log_in(client, "admin", users["admin"])
-    html = client.get("/console/admin/agents/1004/stock").get_data(as_text=True)
+    admin = Console(app, "admin", users["admin"])
+    html = admin.get("/console/admin/agents/1004/stock")
     assert 'id="salesperson-12"' in html and "rate plans: 10; NPA-NXX: 713555" in html
-    token = csrf_of(html)
     base = "/console/admin/agents/1004/salespeople/12"
 
-    set_ = client.post(
-        f"{base}/restrictions",
-        data={"csrf_token": token, "rate_plans": "10,20", "npa_nxx": ""},
-        follow_redirects=True,
-    ).get_data(as_text=True)
+    set_ = admin.post(f"{base}/restrictions", rate_plans="10,20", npa_nxx="")
     assert "Salesperson 12 of agent 1004 may sell rate plans 10, 20." in set_
-    refused = client.post(
-        f"{base}/restrictions",
-        data={"csrf_token": token, "rate_plans": "", "npa_nxx": "212555"},
-        follow_redirects=True,
-    ).get_data(as_text=True)
+    refused = admin.post(f"{base}/restrictions", rate_plans="", npa_nxx="212555")
     assert "No switch of this CAS serves NPA-NXX 212555." in refused
 
-    pin = client.post(f"{base}/pin", data={"csrf_token": token, "pin": "4545"})
-    assert 'Salesperson 12 has a new PIN. The PIN is <b class="pin">4545</b>' in pin.get_data(
-        as_text=True
-    )
-    bad_pin = client.post(
-        f"{base}/pin", data={"csrf_token": token, "pin": "45"}, follow_redirects=True
-    ).get_data(as_text=True)
+    pin = admin.post(f"{base}/pin", pin="4545")
+    assert 'Salesperson 12 has a new PIN. The PIN is <b class="pin">4545</b>' in pin
+    bad_pin = admin.post(f"{base}/pin", pin="45")
     assert "A PIN is 4 to 8 digits." in bad_pin
-    assert "4545" not in client.get("/console/admin/agents/1004/stock").get_data(as_text=True)
+    assert "4545" not in admin.get("/console/admin/agents/1004/stock")
 
-    away = client.post(
-        f"{base}/log-on", data={"csrf_token": token, "may_log_on": "0"}, follow_redirects=True
-    ).get_data(as_text=True)
+    away = admin.post(f"{base}/log-on", may_log_on="0")
     assert "may no longer log on" in away
     assert "no log-on" in away[away.index('id="salesperson-12"') :].split("</tr>")[0]
     assert "give log-on back" in away
-    missing = client.post(f"{base[:-2]}77/pin", data={"csrf_token": token})
+    missing = admin.client.post(f"{base[:-2]}77/pin", data={"csrf_token": admin.token})
     assert missing.status_code == 404
 
     alex = _person(services, "12")
     assert alex.restrictions == {"rate_plans": ["10", "20"]} and not alex.may_log_on
     assert check_pin("4545", alex.pin_hash)
-    csr = app.test_client()
-    log_in(csr, "csr", users["csr"])
-    csr_token = csrf_of(csr.get("/console/inventory").get_data(as_text=True))
-    reply = csr.post(f"{base}/log-on", data={"csrf_token": csr_token, "may_log_on": "1"})
+    csr = Console(app, "csr", users["csr"])
+    reply = csr.client.post(f"{base}/log-on", data={"csrf_token": csr.token, "may_log_on": "1"})
     assert reply.status_code == 403
     assert not _person(services, "12").may_log_on

@@ -79,6 +79,7 @@ def worker(threads: int, data_dir: str | None, scheduler: bool) -> None:
         schedule.stop(running)
     for thread in pool:
         thread.join(timeout=services.settings.switch_deadline + 5)
+    services.switches.close()  # log off the switch sessions kept between activities
 
 
 @cas.command()

@@ -74,6 +74,7 @@ def compare(
     except ValueError as bad:
         raise click.UsageError(str(bad)) from None
     finally:
+        services.switches.close()
         services.db.dispose()
     if terminal:
         click.echo(result.summary, nl=False)

@@ -25,7 +25,7 @@ from activation.store.models import Switch, TelephoneNumber, Transaction
 from ivr import create_app
 from ivr.bootstrap import bootstrap
 from switch_adapters.port import Subscriber
-from switch_adapters.simulator.process import start_simulator
+from switch_adapters.simulator.process import SimulatorProcess, start_simulator
 
 from ..switch_adapters import osmo_hlr_fixture
 
@@ -43,6 +43,7 @@ def line_on(request: pytest.FixtureRequest, settings: Settings, tmp_path: Path) 
     with ExitStack() as stack:
         services = bootstrap(settings)
         stack.callback(services.db.dispose)
+        sim = None
         with services.db.transaction() as session:
             switch = session.scalar(select(Switch).where(Switch.name == name))
             if switch.dialect == "osmo-hlr":
@@ -58,17 +59,25 @@ def line_on(request: pytest.FixtureRequest, settings: Settings, tmp_path: Path) 
                 stack.callback(sim.stop)
                 switch.primary_url = sim.url
             key = add_api_key(session, "shop")
+        stack.callback(services.switches.close)
         client = create_app({"TESTING": True}, services=services).test_client()
-        yield Line(services, client, key, name, npa_nxx, keeps_features)
+        yield Line(services, client, key, name, npa_nxx, keeps_features, sim)
 
 
 class Line:
     """A partner ordering on one line, and what the line's switch holds."""
 
     def __init__(
-        self, services: Services, client: Any, key: str, switch: str, npa_nxx: str, keeps: bool
+        self,
+        services: Services,
+        client: Any,
+        key: str,
+        switch: str,
+        npa_nxx: str,
+        keeps: bool,
+        sim: SimulatorProcess | None,
     ) -> None:
-        self.services, self.client, self.switch = services, client, switch
+        self.services, self.client, self.switch, self.sim = services, client, switch, sim
         self.npa_nxx, self.keeps_features = npa_nxx, keeps
         self.headers = {"Authorization": f"Bearer {key}"}
         self.placed = 0
@@ -136,3 +145,5 @@ def test_every_order_type_reaches_the_switch_of_its_dialect(line_on: Line) -> No
         number = session.get(TelephoneNumber, mid)
     assert (tx.status, tx.esn, tx.rate_plan_code) == ("disconnected", NEW_ESN, "20")
     assert number.status == "aging"
+    if line_on.sim is not None:  # every order's work and every read-back on one log-on
+        assert line_on.sim.stats()["connections"] == 1

@@ -7,6 +7,7 @@ be trusted.
 
 from __future__ import annotations
 
+import socket
 from dataclasses import replace
 
 import pytest
@@ -127,4 +128,23 @@ def test_closing_the_gateway_logs_off(sim: SimulatorProcess) -> None:
     with gateway.open(defn) as again:
         again.query(MID)
     assert _connections(sim) == 2
+    gateway.close()
+
+
+def test_a_kept_line_the_switch_dropped_is_reconnected_unseen(start: StartSimulator) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    first = start("tl1", listen=f"127.0.0.1:{port}")
+    gateway = SwitchGateway(5)
+    defn = first.definition()
+    with gateway.open(defn) as line:
+        line.insert(Subscriber(MID, "20000000001", "10"))
+    first.stop()  # the switch restarts: the kept session's line is dead
+    again = start("tl1", store=first.store_path, listen=f"127.0.0.1:{port}")
+    assert again.url == defn.primary_url
+    with gateway.open(defn) as line:
+        line.suspend(MID)  # no error reaches the user: the session dials the switch again
+    assert again.subscribers() == [Subscriber(MID, "20000000001", "10", "suspended")]
+    assert _connections(again) == 1
     gateway.close()

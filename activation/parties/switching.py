@@ -15,7 +15,6 @@ from switch_adapters.port import (
     Subscriber,
     SwitchDefinition,
     SwitchDenied,
-    SwitchError,
     SwitchSession,
 )
 from switch_adapters.session import SAFE_VALUE
@@ -117,7 +116,7 @@ class SwitchGateway:
 def _log_off(session: SwitchSession) -> None:
     try:
         session.close()
-    except SwitchError as exc:  # a line already gone: nothing to log off from
+    except Exception as exc:  # best effort: a line already gone has nothing to log off from
         log.debug("closing a kept session failed: %s", exc)
 
 
@@ -131,8 +130,13 @@ class KeptSession:
         self._spoiled = False
 
     def __getattr__(self, name: str) -> Any:
-        # What a dialect offers beyond the port (url, keepalive, dump_records, ...).
-        return getattr(self._open(), name)
+        # What a dialect offers beyond the port (url, keepalive, keeps_features, ...).
+        if name.startswith("__"):
+            raise AttributeError(name)
+        found = getattr(self._open(), name)
+        if name == "dump_records":  # the comparison's bulk read: kept only if read to the end
+            return lambda: self._whole(found())
+        return found
 
     def insert(self, subscriber: Subscriber) -> None:
         self._run(lambda s: s.insert(subscriber))
@@ -153,9 +157,12 @@ class KeptSession:
         return self._run(lambda s: s.query(mid))
 
     def dump(self) -> Iterator[Subscriber]:
+        return self._whole(self._open().dump())
+
+    def _whole(self, dump: Iterator[T]) -> Iterator[T]:
         finished = False
         try:
-            yield from self._open().dump()
+            yield from dump
             finished = True
         finally:
             # A dump left half-way leaves the rest of the answer on the line.

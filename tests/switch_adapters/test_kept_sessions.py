@@ -113,6 +113,16 @@ def test_a_dump_left_half_way_is_not_kept(sim: SimulatorProcess) -> None:
     with gateway.open(defn) as line:
         assert [s.mid for s in line.dump()] == ["7135550100", "7135550101", "7135550102"]
     assert _connections(sim) == 2
+    # The comparison's bulk read, by batches: the same rule.
+    line = gateway.open(defn)
+    batches = line.dump_records()
+    assert next(batches)[0][0] == "7135550100"
+    batches.close()
+    line.close()
+    with gateway.open(defn) as line:
+        whole = [record for batch in line.dump_records() for record in batch]
+    assert [record[0] for record in whole] == ["7135550100", "7135550101", "7135550102"]
+    assert _connections(sim) == 3
     gateway.close()
 
 

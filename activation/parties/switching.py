@@ -6,10 +6,11 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from activation.secrets import Vault
 from activation.store.models import Switch
+from switch_adapters import open_session
 from switch_adapters.port import (
     CommandTemplate,
     Subscriber,
@@ -21,7 +22,14 @@ from switch_adapters.session import SAFE_VALUE
 
 log = logging.getLogger("cas.switches")
 T = TypeVar("T")
-_Kept = tuple[SwitchDefinition, SwitchSession, float]  # a session idle since a monotonic time
+
+
+class _Kept(NamedTuple):
+    """An idle session, the definition it was opened with, and since when (monotonic) it idles."""
+
+    defn: SwitchDefinition
+    session: SwitchSession
+    since: float
 
 
 def definition(switch: Switch, vault: Vault) -> SwitchDefinition:
@@ -73,17 +81,13 @@ class SwitchGateway:
 
     def open(self, defn: SwitchDefinition) -> SwitchSession:
         """A logged-on session to a switch; raises the adapters' typed errors."""
-        session = self._reuse(defn)
-        if session is None:
-            from switch_adapters import open_session
-
-            session = open_session(defn, deadline=self.deadline)
+        session = self._reuse(defn) or open_session(defn, deadline=self.deadline)
         return KeptSession(self, defn, session)
 
     def close(self) -> None:
         """Log off every idle session (a process ending)."""
         with self._lock:
-            idle = [session for kept in self._idle.values() for _, session, _ in kept]
+            idle = [entry.session for kept in self._idle.values() for entry in kept]
             self._idle.clear()
         for session in idle:
             _log_off(session)
@@ -95,19 +99,19 @@ class SwitchGateway:
             fresh: list[_Kept] = []
             stale: list[_Kept] = []
             for entry in kept:
-                usable = entry[0] == defn and now - entry[2] < self.idle_seconds
+                usable = entry.defn == defn and now - entry.since < self.idle_seconds
                 (fresh if usable else stale).append(entry)
             self._idle[defn.name] = fresh[:-1]
-        for _, session, _ in stale:
-            _log_off(session)
-        return fresh[-1][1] if fresh else None
+        for entry in stale:
+            _log_off(entry.session)
+        return fresh[-1].session if fresh else None
 
     def _give_back(self, defn: SwitchDefinition, session: SwitchSession) -> None:
         surplus = [session]
         with self._lock:
             kept = self._idle.setdefault(defn.name, [])
-            if len(kept) < self.keep and all(other == defn for other, _, _ in kept):
-                kept.append((defn, session, time.monotonic()))
+            if len(kept) < self.keep and all(other.defn == defn for other in kept):
+                kept.append(_Kept(defn, session, time.monotonic()))
                 surplus = []
         for extra in surplus:
             _log_off(extra)

@@ -10,12 +10,10 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, replace
-from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, inspect, select, update
-from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import bindparam, select
 
+from activation.call import rows
 from activation.call.context import Ctx, Step, open_call
 from activation.call.customer import CUSTOMER_STEPS
 from activation.call.line import LINE_STEPS
@@ -49,31 +47,6 @@ class _Slow:
 
     step: Step
     call: Call
-
-
-_CALLS = cast(Table, Call.__table__)
-# The call's row written by one UPDATE of the columns that changed; built once, its SET clause
-# is the changed columns' names (SQLAlchemy compiles each set of names once).
-_WRITE_CALL = update(_CALLS).where(_CALLS.c.call_sid == bindparam("sid_of_call"))
-
-
-def _write_call(session: Session, call: Call) -> None:
-    """Write what a webhook changed on its call, then let the session forget the call.
-
-    Every webhook changes its call; the unit of work was the dearest part of a webhook
-    (finding the changes, ordering the statements) for one row of known columns.
-    """
-    state = inspect(call)
-    changed: dict[str, Any] = {
-        column.key: getattr(call, column.key)
-        for column in state.mapper.column_attrs
-        if state.attrs[column.key].history.has_changes()
-    }
-    if state.attrs["transaction"].history.has_changes():
-        changed["transaction_id"] = call.transaction.id if call.transaction else None
-    if changed:
-        session.connection().execute(_WRITE_CALL, {"sid_of_call": call.call_sid, **changed})
-    session.expunge(call)  # written: nothing of it is left for the commit to flush
 
 
 class OtherFlow(Exception):
@@ -131,7 +104,9 @@ class CallFlow:
         self, call_sid: str, seq: int, digits: str | None, checked: object, defer: bool
     ) -> Answer | _Slow | None:
         with self.services.db.transaction() as session:
-            call = session.scalar(_CALL_LOCK, {"call_sid": call_sid})
+            # Every session on a transaction (another call, the API, a CSR, the worker)
+            # waits on its lock for this one: the step decides on the transaction as it is.
+            call = rows.lock(session, call_sid)
             if call is None:
                 return None
             self._own(call)
@@ -141,12 +116,6 @@ class CallFlow:
             step = self.steps[handled]
             if defer and step.precheck is not None and digits:
                 return _Slow(step, call)  # committing nothing, the lock is let go
-            if call.transaction_id is not None:
-                # Every session on a transaction (another call, the API, a CSR, the worker)
-                # waits here for this one: the step decides on the transaction as it is.
-                tx = states.lock(session, call.transaction_id)
-                # The call's transaction is the row just locked: no second load of it.
-                set_committed_value(call, "transaction", tx)
             ctx = Ctx(session, call, self.services, self.steps, checked=checked)
             with speaking(call.language):
                 outcome = self._decide(ctx, step, digits)
@@ -159,7 +128,7 @@ class CallFlow:
                 extra={"tx": code},
             )
             answer = self._keep(ctx, outcome)
-            _write_call(session, call)
+            rows.write(session, call)
             return replace(answer, step=handled, transaction_code=code)
 
     def hung_up(self, call_sid: str, status: str) -> str:

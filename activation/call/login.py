@@ -66,17 +66,17 @@ def _check_pin(services: Services, call: Call, entry: str) -> PinChecked | None:
 
 def _pin(ctx: Ctx, entry: str) -> Outcome:
     call = ctx.call
-    stored = ctx.session.scalar(select(Agent.pin_hash).where(Agent.agent_code == call.agent_code))
     checked = ctx.checked if isinstance(ctx.checked, PinChecked) else None
-    if checked is None or checked.stored != stored:
-        checked = None  # the PIN changed meanwhile: check it again
-    matched = stored is not None and (
-        checked.matched if checked else _matches(ctx.services, entry, stored)
-    )
+
+    def matches(stored: str) -> bool:
+        if checked is not None and checked.stored == stored:
+            return checked.matched
+        return _matches(ctx.services, entry, stored)  # the PIN changed meanwhile
+
     outcome, agent = agents.log_on(
         ctx.session,
         call.agent_code or "",
-        matched,
+        matches,
         max_failures=ctx.services.settings.max_login_failures,
         now=ctx.now,
         actor="ivr",
@@ -84,7 +84,7 @@ def _pin(ctx: Ctx, entry: str) -> Outcome:
     if outcome == Logon.LOCKED:
         return ctx.transfer("agent locked", say("agent_locked"), kind="agent_log_on")
     if outcome == Logon.OK and agent is not None:
-        if checked is not None and checked.rehashed is not None:
+        if checked is not None and checked.rehashed and checked.stored == agent.pin_hash:
             agent.pin_hash = checked.rehashed
         call.agent_id = agent.id
         if call.language is None:  # no key chose one: the agent's own

@@ -27,7 +27,8 @@ from activation.store.salespeople import Salesperson
 def has_salespeople(session: Session, agent_id: int) -> bool:
     """Tell whether the agent sells through salespeople (who then log on too)."""
     found = select(Salesperson.id).where(Salesperson.agent_id == agent_id, Salesperson.may_log_on)
-    return session.scalar(found.limit(1)) is not None
+    with session.no_autoflush:  # what is pending (the agent's log-on) does not change it
+        return session.scalar(found.limit(1)) is not None
 
 
 def _find(session: Session, agent_id: int | None, code: str | None) -> Salesperson | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
 
@@ -23,20 +24,21 @@ class Logon(StrEnum):
 def log_on(
     session: Session,
     agent_code: str,
-    matched: bool,
+    matches: Callable[[str], bool],
     *,
     max_failures: int,
     now: datetime,
     actor: str,
 ) -> tuple[Logon, Agent | None]:
-    """Record a log-on attempt whose PIN was checked (outside any lock) as `matched`."""
+    """Record a log-on attempt; `matches` tells whether the keyed PIN matches the agent's
+    stored hash as read under the lock (checked outside it beforehand, it is looked up)."""
     agent = session.scalar(select(Agent).where(Agent.agent_code == agent_code).with_for_update())
     if agent is not None and agent.locked:
         audit.record(
             session, "agent", agent.agent_code, "locked", "locked", actor, "log-on refused: locked"
         )
         return Logon.LOCKED, agent
-    if agent is None or not matched:
+    if agent is None or not matches(agent.pin_hash):
         if agent is not None:
             agent.failed_attempts += 1
             agent.invalid_logons += 1

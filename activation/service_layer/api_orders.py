@@ -168,7 +168,7 @@ def _activate(
         outcome, agent = agents.log_on(
             session,
             agent_code,
-            matched,
+            lambda now: matched if now == stored else services.vault.verified_pins.check(pin, now),
             max_failures=services.settings.max_login_failures,
             now=utcnow(),
             actor=actor,

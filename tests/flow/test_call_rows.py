@@ -1,0 +1,144 @@
+"""A webhook's call and transaction rows: locked by one read, written back by hand or by flush."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, exc, select, text
+
+from activation.call import rows
+from activation.call.context import open_call
+from activation.lifecycle import states
+from activation.services import Services
+from activation.settings import Settings
+from activation.store import locks
+from activation.store.models import AuditEntry, Call, Transaction
+from activation.store.setup import init_database
+from ivr.bootstrap import bootstrap
+from tests.pg import POSTGRES_URL, private_database
+
+SID = "CA" + "7" * 32
+
+
+def _engines() -> list[Any]:
+    postgres = pytest.param(
+        "postgres",
+        marks=[
+            pytest.mark.postgres,
+            pytest.mark.skipif(not POSTGRES_URL, reason="CAS_TEST_POSTGRES_URL not set"),
+        ],
+    )
+    return ["sqlite", postgres]
+
+
+@pytest.fixture(params=_engines())
+def on(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Services]:
+    """Services on the engine of the parameter, with one call at a step of its transaction."""
+    if request.param == "postgres":
+        with private_database() as url:
+            settings = replace(settings, database_url=url)
+            init_database(settings, demo=True)
+            yield from _with_a_call(bootstrap(settings))
+    else:
+        yield from _with_a_call(bootstrap(settings))
+
+
+def _with_a_call(services: Services) -> Iterator[Services]:
+    try:
+        with services.db.transaction() as session:
+            tx = states.begin(session, "55501234", 1, "test")
+            call = open_call(SID, "+15005550006", "inbound", transaction=tx)
+            call.step = "esn"
+            session.add(call)
+        yield services
+    finally:
+        services.db.dispose()
+
+
+def _stored(services: Services) -> tuple[Call, Transaction]:
+    with services.db.read() as session:
+        call = session.get_one(Call, SID)
+        return call, session.get_one(Transaction, call.transaction_id)
+
+
+def test_one_read_loads_the_call_with_its_transaction_locked(on: Services) -> None:
+    with on.db.transaction() as session:
+        call = rows.lock(session, SID)
+        assert call is not None and call.transaction is not None
+        assert call.transaction.code == "55501234"
+        # The move that follows finds the transaction already locked: no second read.
+        assert locks.held(session, "transactions", call.transaction.id)
+        assert states.lock(session, call.transaction.id) is call.transaction
+    with on.db.transaction() as session:
+        assert rows.lock(session, "CA" + "0" * 32) is None
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not POSTGRES_URL, reason="CAS_TEST_POSTGRES_URL not set")
+def test_both_rows_stay_locked_until_the_webhook_ends(on: Services) -> None:
+    if on.db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite holds one write lock for the whole database")
+    other = create_engine(on.db.url)
+    try:
+        with on.db.transaction() as session:
+            call = rows.lock(session, SID)
+            assert call is not None and call.transaction is not None
+            tx_id = call.transaction.id
+            for table, key, value in (("calls", "call_sid", SID), ("transactions", "id", tx_id)):
+                with other.connect() as conn, pytest.raises(exc.OperationalError):
+                    conn.execute(
+                        text(f"SELECT 1 FROM {table} WHERE {key} = :v FOR UPDATE NOWAIT"),
+                        {"v": value},
+                    )
+        with other.connect() as conn:  # the webhook committed: both rows are free again
+            locked = text("SELECT 1 FROM transactions WHERE id = :v FOR UPDATE NOWAIT")
+            assert conn.scalar(locked, {"v": tx_id}) == 1
+    finally:
+        other.dispose()
+
+
+def test_changes_to_both_rows_are_written_by_hand_when_nothing_else_is_pending(
+    on: Services,
+) -> None:
+    with on.db.transaction() as session:
+        call = rows.lock(session, SID)
+        assert call is not None and call.transaction is not None
+        tx = call.transaction
+        call.step, call.seq, tx.step = "kind", 5, "kind"
+        tx.esn = tx.esn  # set to what it was: no change
+        rows.write(session, call)
+        # Written: the commit has nothing left to flush.
+        assert call not in session and tx not in session and not session.dirty
+    call, tx = _stored(on)
+    assert (call.step, call.seq, tx.step, tx.esn) == ("kind", 5, "kind", None)
+
+
+def test_the_transaction_goes_with_the_flush_when_a_new_row_is_pending(on: Services) -> None:
+    with on.db.transaction() as session:
+        call = rows.lock(session, SID)
+        assert call is not None and call.transaction is not None
+        tx = call.transaction
+        call.step, tx.step = "ssn", "ssn"
+        states.note(session, tx, "test", "a pending audit row")
+        rows.write(session, call)
+        assert call not in session and tx in session  # the unit of work writes it
+    call, tx = _stored(on)
+    assert (call.step, tx.step) == ("ssn", "ssn")
+    with on.db.read() as session:
+        details = session.scalars(select(AuditEntry.detail).where(AuditEntry.entity_id == tx.code))
+        assert "a pending audit row" in list(details)
+
+
+def test_a_call_leaving_its_transaction_is_written_with_no_transaction(on: Services) -> None:
+    with on.db.transaction() as session:
+        call = rows.lock(session, SID)
+        assert call is not None
+        call.transaction = None
+        call.step = "menu"
+        rows.write(session, call)
+    with on.db.read() as session:
+        stored = session.get_one(Call, SID)
+        assert (stored.transaction_id, stored.step) == (None, "menu")

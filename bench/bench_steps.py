@@ -2,7 +2,9 @@
 
 The baseline, measured in the same run and the same way, is a bare Flask view returning a fixed
 TwiML document. Every webhook is timed inside the WSGI app (no network), so the ratio is what
-CAS adds to the cheapest possible answer. Holds are polled but the waiting is not counted.
+CAS adds to the cheapest possible answer. Holds are polled but the waiting is not counted. On
+PostgreSQL the floor of bench_load (one locked row update a webhook) is timed the same way, for
+what any durable step costs at least.
 
     .venv/bin/python bench/bench_steps.py [--calls 30] [--database-url URL]
 """
@@ -89,6 +91,29 @@ def time_bare(count: int) -> list[float]:
     for _ in range(count):
         started = time.perf_counter()
         client.post("/bare?n=1", data=form)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+def time_floor(count: int, database_url: str) -> list[float]:
+    """Time the floor of bench_load (one locked row update a webhook) in-process, as the
+    bare view is timed: the least a durable step costs on this database."""
+    from sqlalchemy import create_engine, text
+
+    from load_floor import TABLE, create_app
+
+    setup = create_engine(database_url)
+    with setup.begin() as conn:
+        conn.execute(text(TABLE))
+    setup.dispose()
+    os.environ["FLOOR_DATABASE_URL"] = database_url
+    client = create_app().test_client()
+    form = {"CallSid": "CA" + "f" * 32, "Digits": "1001", "From": "+15005550006"}
+    client.post("/floor", data=form)
+    times = []
+    for _ in range(count):
+        started = time.perf_counter()
+        client.post("/floor/gather?n=1", data=form)
         times.append(time.perf_counter() - started)
     return times
 
@@ -237,6 +262,13 @@ def main() -> None:
         app.wsgi_app = timer  # type: ignore[method-assign]
         run_calls(Softphone(FlaskTransport(app), "/voice", pause_scale=0.02), services, args.calls)
         bare = time_bare(sum(len(v) for v in timer.times.values()))
+        if args.database_url.startswith("postgresql"):
+            floor = statistics.median(time_floor(len(bare), args.database_url)) * 1000
+            bare_ms = statistics.median(bare) * 1000
+            print(
+                f"floor of bench_load (one locked row update a webhook) in-process: "
+                f"{floor:.3f} ms median = {floor / bare_ms:.1f} x the bare view"
+            )
         report(
             f"server time in-process, {args.calls} whole calls on {engine}",
             timer.times,

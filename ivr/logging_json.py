@@ -34,6 +34,8 @@ _SECRET_FIELD = re.compile(
 )
 _BEARER = re.compile(r"(?i)\b(bearer\s+|cas_[0-9a-f]{8}_)[A-Za-z0-9._~+/=-]+")
 MASK = "[redacted]"
+# Set on a record whose message the filter has scrubbed, so nothing scrubs it twice.
+_SCRUBBED = "_cas_scrubbed"
 # Attributes every LogRecord has; anything else was passed as `extra` and is logged too.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 
@@ -64,8 +66,10 @@ class RedactingFilter(logging.Filter):
     """Scrub a record's message and arguments before any handler formats it."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage())
-        record.args = None
+        if not getattr(record, _SCRUBBED, False):  # a second handler's filter: done already
+            record.msg = redact(record.getMessage())
+            record.args = None
+            setattr(record, _SCRUBBED, True)
         return True
 
 
@@ -77,7 +81,11 @@ class JsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": redact(record.getMessage()),
+            "message": (
+                record.getMessage()
+                if getattr(record, _SCRUBBED, False)
+                else redact(record.getMessage())  # a handler without the filter
+            ),
         }
         code = getattr(record, "tx", None) or current_transaction()
         if code:

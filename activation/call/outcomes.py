@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from activation.call.speech import Said
@@ -60,7 +60,7 @@ class Answer:
 
     def to_dict(self) -> dict[str, Any]:
         """Serialize for storage (to replay the same answer to a repeated webhook)."""
-        fields = asdict(self.outcome)
+        fields = dict(vars(self.outcome))  # plain values but `say`: no deep copy needed
         fields["say"] = [str(sentence) for sentence in self.outcome.say]
         keys = [getattr(sentence, "key", "") for sentence in self.outcome.say]
         languages = [getattr(sentence, "language", "en") for sentence in self.outcome.say]

@@ -57,6 +57,10 @@ class VerifiedPins:
         self._key, self._size = key, size
         self._macs: OrderedDict[bytes, None] = OrderedDict()
         self._lock = threading.Lock()
+        # The same PIN against the same hash being checked by another thread right now: its
+        # result is waited for, not hashed again (a burst of one agent's log-ons, or webhooks
+        # retried, would otherwise each pay the slow hash at once).
+        self._checking: dict[bytes, threading.Lock] = {}
 
     def _mac(self, pin: str, stored: str) -> bytes:
         return hmac.new(self._key, f"{stored}\0{pin}".encode(), hashlib.sha256).digest()
@@ -74,9 +78,19 @@ class VerifiedPins:
         """Check a PIN: slowly the first time it matches this stored hash, then by its MAC."""
         if self.known(pin, stored):
             return True
-        matched = check_pin(pin, stored)
-        if matched:
-            self.remember(pin, stored)
+        mac = self._mac(pin, stored)
+        with self._lock:
+            turn = self._checking.setdefault(mac, threading.Lock())
+        with turn:  # one thread a PIN and hash hashes; the others find its result
+            if self.known(pin, stored):
+                return True
+            try:
+                matched = check_pin(pin, stored)
+                if matched:
+                    self.remember(pin, stored)
+            finally:
+                with self._lock:
+                    self._checking.pop(mac, None)
         return matched
 
     def remember(self, pin: str, stored: str) -> None:

@@ -1,61 +1,47 @@
 """The call's row and its transaction's, as every webhook reads and writes them.
 
-Read: one statement locks the call and its transaction (call first, as everywhere) and loads
-both. Write: what the webhook changed on each goes back as one UPDATE of the changed columns,
-without the unit of work, which was the dearest part of a webhook for two rows of known
-columns. The transaction is written so only when nothing else is pending (no new row to link
-to it); otherwise the commit's flush writes it with the rest.
+Read: one statement locks the call and its transaction and loads both (a call with no
+transaction yet takes a second). Write: what the webhook changed on each goes back as one
+UPDATE of the changed columns, without the unit of work, which was the dearest part of a
+webhook for two rows of known columns. The transaction is written so only when nothing else
+is pending (no new row to link to it); otherwise the commit's flush writes it with the rest.
 """
 
 from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, bindparam, select, true, update
-from sqlalchemy.orm import Session, aliased, class_mapper
+from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy.orm import Session, class_mapper
 from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
 from activation.store import locks
 from activation.store.models import Call, Transaction
 
-
-def _locking_read() -> Select[Call, Transaction]:
-    # PostgreSQL locks no row on the nullable side of an outer join: the transaction is
-    # locked inside a lateral subquery instead, after the call's row (SQLite's write lock
-    # covers both; it ignores FOR UPDATE).
-    the_call = select(Call).where(Call.call_sid == bindparam("call_sid")).with_for_update()
-    calls = the_call.subquery("c")
-    its_tx = (
-        select(Transaction)
-        .where(Transaction.id == calls.c.transaction_id)
-        .with_for_update()
-        .lateral("t")
-    )
-    call, tx = aliased(Call, calls), aliased(Transaction, its_tx)
-    return select(call, tx).outerjoin(tx, true())
-
-
-def _plain_read() -> Select[Call, Transaction]:
-    return (
-        select(Call, Transaction)
-        .outerjoin(Transaction, Transaction.id == Call.transaction_id)
-        .where(Call.call_sid == bindparam("call_sid"))
-    )
-
-
-# Built once: building a statement (and its cache key) costs more than running it.
-_READS = {"postgresql": _locking_read(), "sqlite": _plain_read()}
+# Built once: building a statement (and its cache key) costs more than running it. Locking
+# both rows of an inner join locks the call and its transaction (PostgreSQL locks no row on
+# the nullable side of an outer join); a call with no transaction yet is found by the second.
+_WITH_TX = (
+    select(Call, Transaction)
+    .join(Transaction, Transaction.id == Call.transaction_id)
+    .where(Call.call_sid == bindparam("call_sid"))
+    .with_for_update()
+)
+_ALONE = select(Call).where(Call.call_sid == bindparam("call_sid")).with_for_update()
 
 
 def lock(session: Session, call_sid: str) -> Call | None:
     """Load a call and its transaction with both rows locked until the session ends."""
-    read = _READS.get(session.get_bind().dialect.name, _READS["postgresql"])
-    found = session.execute(read, {"call_sid": call_sid}).first()
+    found = session.execute(_WITH_TX, {"call_sid": call_sid}).first()
     if found is None:
-        return None
+        call = session.scalar(_ALONE, {"call_sid": call_sid})
+        if call is None or call.transaction_id is not None:
+            # Gone, or given a transaction between the two reads: read it again, locked.
+            return None if call is None else lock(session, call_sid)
+        set_committed_value(call, "transaction", None)
+        return call
     call, tx = found
-    if tx is not None:
-        locks.hold(session, "transactions", tx.id, tx)  # states.lock finds it locked
+    locks.hold(session, "transactions", tx.id, tx)  # states.lock finds it locked
     set_committed_value(call, "transaction", tx)
     return call
 

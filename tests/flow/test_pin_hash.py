@@ -114,3 +114,41 @@ def test_a_pin_verified_once_is_not_hashed_again_until_it_changes(phone, service
     assert "Hello Pat Seller" not in log_on("2468")  # the old PIN is checked against the new hash
     assert "Hello Pat Seller" in log_on("1357")
     assert hashed[-2:] == ["2468", "1357"]
+
+
+def test_log_ons_at_once_with_the_same_pin_hash_it_once(monkeypatch):  # type: ignore[no-untyped-def]
+    import threading
+    import time
+
+    import activation.secrets as secrets_module
+    from activation.secrets import VerifiedPins
+
+    stored = hash_pin("2468")
+    hashed: list[str] = []
+    slow = secrets_module.check_pin
+
+    def counted(pin: str, stored_hash: str) -> bool:
+        hashed.append(pin)
+        time.sleep(0.2)  # long enough for every other thread to arrive meanwhile
+        return slow(pin, stored_hash)
+
+    monkeypatch.setattr(secrets_module, "check_pin", counted)
+    pins = VerifiedPins(os.urandom(32))
+    results: list[bool] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(pins.check("2468", stored)))
+        for _ in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [True] * 8
+    assert hashed == ["2468"]  # one slow hash; the others waited for its result
+    # A wrong PIN is still hashed on every try, at once or not: guessing stays slow.
+    wrong = [threading.Thread(target=pins.check, args=("1111", stored)) for _ in range(3)]
+    for thread in wrong:
+        thread.start()
+    for thread in wrong:
+        thread.join()
+    assert hashed.count("1111") == 3

@@ -84,38 +84,38 @@ def bare_app() -> Flask:
     return app
 
 
-def time_bare(count: int) -> list[float]:
-    client = bare_app().test_client()
-    form = {"CallSid": "CA" + "0" * 32, "Digits": "1001", "From": "+15005550006"}
+FORM = {"CallSid": "CA" + "0" * 32, "Digits": "1001", "From": "+15005550006"}
+
+
+def _time_posts(app: Flask, url: str, count: int) -> list[float]:
+    """Time `count` in-process posts of the same webhook to an app."""
+    client = app.test_client()
     times = []
     for _ in range(count):
         started = time.perf_counter()
-        client.post("/bare?n=1", data=form)
+        client.post(url, data=FORM)
         times.append(time.perf_counter() - started)
     return times
+
+
+def time_bare(count: int) -> list[float]:
+    return _time_posts(bare_app(), "/bare?n=1", count)
 
 
 def time_floor(count: int, database_url: str) -> list[float]:
     """Time the floor of bench_load (one locked row update a webhook) in-process, as the
     bare view is timed: the least a durable step costs on this database."""
-    from sqlalchemy import create_engine, text
-
     from load_floor import TABLE, create_app
+    from sqlalchemy import create_engine, text
 
     setup = create_engine(database_url)
     with setup.begin() as conn:
         conn.execute(text(TABLE))
     setup.dispose()
     os.environ["FLOOR_DATABASE_URL"] = database_url
-    client = create_app().test_client()
-    form = {"CallSid": "CA" + "f" * 32, "Digits": "1001", "From": "+15005550006"}
-    client.post("/floor", data=form)
-    times = []
-    for _ in range(count):
-        started = time.perf_counter()
-        client.post("/floor/gather?n=1", data=form)
-        times.append(time.perf_counter() - started)
-    return times
+    floor = create_app()
+    floor.test_client().post("/floor", data=FORM)  # the call's row, as its first webhook
+    return _time_posts(floor, "/floor/gather?n=1", count)
 
 
 class TimedTransport:

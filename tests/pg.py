@@ -6,6 +6,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -16,6 +17,18 @@ POSTGRES_URL = os.environ.get("CAS_TEST_POSTGRES_URL", "")
 needs_postgres = pytest.mark.skipif(
     not POSTGRES_URL, reason="CAS_TEST_POSTGRES_URL not set (no PostgreSQL server to test on)"
 )
+
+
+def engines() -> list[Any]:
+    """The engines a test runs on, as a fixture's params: SQLite, and PostgreSQL when set."""
+    postgres = pytest.param(
+        "postgres",
+        marks=[
+            pytest.mark.postgres,
+            pytest.mark.skipif(not POSTGRES_URL, reason="CAS_TEST_POSTGRES_URL not set"),
+        ],
+    )
+    return ["sqlite", postgres]
 
 
 @contextmanager

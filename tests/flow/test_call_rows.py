@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
-from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, exc, select, text
@@ -18,23 +17,12 @@ from activation.store import locks
 from activation.store.models import AuditEntry, Call, Transaction
 from activation.store.setup import init_database
 from ivr.bootstrap import bootstrap
-from tests.pg import POSTGRES_URL, private_database
+from tests.pg import POSTGRES_URL, engines, private_database
 
 SID = "CA" + "7" * 32
 
 
-def _engines() -> list[Any]:
-    postgres = pytest.param(
-        "postgres",
-        marks=[
-            pytest.mark.postgres,
-            pytest.mark.skipif(not POSTGRES_URL, reason="CAS_TEST_POSTGRES_URL not set"),
-        ],
-    )
-    return ["sqlite", postgres]
-
-
-@pytest.fixture(params=_engines())
+@pytest.fixture(params=engines())
 def on(request: pytest.FixtureRequest, settings: Settings) -> Iterator[Services]:
     """Services on the engine of the parameter, with one call at a step of its transaction."""
     if request.param == "postgres":

@@ -29,7 +29,7 @@ from switch_adapters.simulator.process import SimulatorProcess, start_simulator
 
 from ..conftest import TEST_SECRET
 from ..console.conftest import csrf_of, log_in
-from ..pg import POSTGRES_URL, private_database
+from ..pg import engines, private_database
 
 ESN = "13803186457"
 AGENT_PHONE = "+15005550006"
@@ -51,18 +51,7 @@ class Cas:
         return Softphone(FlaskTransport(self.app), "/voice", pause_scale=0.02)
 
 
-def _engines() -> list[Any]:
-    postgres = pytest.param(
-        "postgres",
-        marks=[
-            pytest.mark.postgres,
-            pytest.mark.skipif(not POSTGRES_URL, reason="CAS_TEST_POSTGRES_URL not set"),
-        ],
-    )
-    return ["sqlite", postgres]
-
-
-@pytest.fixture(params=_engines())
+@pytest.fixture(params=engines())
 def cas(request: pytest.FixtureRequest, settings: Settings, tmp_path) -> Iterator[Cas]:  # type: ignore[no-untyped-def]
     """CAS on the engine of the parameter, its worker running."""
     with ExitStack() as stack:

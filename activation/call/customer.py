@@ -27,7 +27,9 @@ def _esn(ctx: Ctx, entry: str) -> Outcome:
     tx = ctx.require_tx()
     tx.esn = entry  # kept whatever comes of it: a CSR sees the handset with the transaction
     spoken = handset(entry)
-    if handset_in_service(ctx.session, entry, besides=tx.id):
+    with ctx.session.no_autoflush:  # the ESN pending is this transaction's, which it leaves out
+        in_service = handset_in_service(ctx.session, entry, besides=tx.id)
+    if in_service:
         # Often a handset picked up by mistake: the agent may key another once.
         return ctx.fail(
             "esn",

@@ -126,8 +126,7 @@ def _new_transaction(ctx: Ctx) -> Transaction:
         if ctx.session.scalar(select(Transaction.id).where(Transaction.code == code)) is None:
             break
     assert ctx.call.agent_id is not None
-    tx = states.begin(ctx.session, code, ctx.call.agent_id, "ivr")
-    tx.salesperson_id = ctx.call.salesperson_id
+    tx = states.begin(ctx.session, code, ctx.call.agent_id, "ivr", ctx.call.salesperson_id)
     ctx.call.transaction = tx
     return tx
 

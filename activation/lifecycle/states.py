@@ -132,9 +132,18 @@ class MoveRefused(Exception):
         self.move = move
 
 
-def begin(session: Session, code: str, agent_id: int, actor: str) -> Transaction:
-    """Open a new transaction for an agent: the one way a transaction comes to be."""
-    tx = Transaction(code=code, agent_id=agent_id, status=S.INCOMPLETE.value, step="esn")
+def begin(
+    session: Session, code: str, agent_id: int, actor: str, salesperson_id: int | None = None
+) -> Transaction:
+    """Open a new transaction for an agent (sold by one of its salespeople, if named): the
+    one way a transaction comes to be."""
+    tx = Transaction(
+        code=code,
+        agent_id=agent_id,
+        salesperson_id=salesperson_id,
+        status=S.INCOMPLETE.value,
+        step="esn",
+    )
     session.add(tx)
     session.flush()
     audit.record(session, "transaction", code, None, S.INCOMPLETE, actor, "new transaction")

@@ -20,10 +20,18 @@ CHANNEL = "cas_activities"
 log = logging.getLogger("cas.worker")
 
 
+_ANNOUNCED = "cas_announced"
+
+
 def announce(session: Session) -> None:
     """Tell idle workers, once this session's transaction commits, that work is queued."""
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(f"NOTIFY {CHANNEL}"))
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    root = session.get_transaction()
+    if root is not None and session.info.get(_ANNOUNCED) is root:
+        return  # one notice a transaction: PostgreSQL would fold a second into the first
+    session.execute(text(f"NOTIFY {CHANNEL}"))
+    session.info[_ANNOUNCED] = root
 
 
 class Wakeup:

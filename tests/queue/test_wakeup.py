@@ -50,3 +50,31 @@ def test_a_queued_activity_wakes_an_idle_worker_at_once(settings):  # type: igno
             runner.join(timeout=5)
             services.db.dispose()
         assert not runner.is_alive()  # stop is seen within a wait, however long the idle time
+
+
+@needs_postgres
+@pytest.mark.postgres
+def test_a_transaction_queuing_several_activities_sends_one_notice(settings):  # type: ignore[no-untyped-def]
+    from sqlalchemy import event
+
+    with private_database() as url:
+        pg = replace(settings, database_url=url, secret_key=TEST_SECRET)
+        init_database(pg, demo=True)
+        services = bootstrap(pg)
+        notices: list[str] = []
+
+        @event.listens_for(services.db.engine, "before_cursor_execute")
+        def _seen(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
+            if statement.startswith("NOTIFY"):
+                notices.append(statement)
+
+        try:
+            with services.db.transaction() as session:
+                for _ in range(3):
+                    activities.enqueue(session, "billing_record", RECORD)
+            assert len(notices) == 1
+            with services.db.transaction() as session:  # the next transaction announces anew
+                activities.enqueue(session, "billing_record", RECORD)
+            assert len(notices) == 2
+        finally:
+            services.db.dispose()

@@ -220,7 +220,9 @@ def settle(
     the same lock.
     """
     done = wait_until is None
-    settled = session.execute(
+    # On the connection: a statement through the session flushes what is pending first, and
+    # the job's changes to its transaction are better written once, at the end.
+    settled = session.connection().execute(
         _SETTLE,
         {
             "activity_id": activity.id,
@@ -272,14 +274,14 @@ def log_attempt(
         "answer": answer[:300],
     }
     if outcome != STARTED:
-        ended = session.execute(
+        ended = session.connection().execute(
             _END_ATTEMPT,
             {"attempt_of": activity.id, "attempt_no": activity.attempts}
             | {f"new_{name}": value for name, value in values.items()},
         )
         if ended.rowcount:  # type: ignore[attr-defined]
             return
-    session.execute(
+    session.connection().execute(
         _NEW_ATTEMPT, {"activity_id": activity.id, "attempt": activity.attempts} | values
     )
 

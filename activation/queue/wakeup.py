@@ -30,7 +30,7 @@ def announce(session: Session) -> None:
     root = session.get_transaction()
     if root is not None and session.info.get(_ANNOUNCED) is root:
         return  # one notice a transaction: PostgreSQL would fold a second into the first
-    session.execute(text(f"NOTIFY {CHANNEL}"))
+    session.connection().execute(text(f"NOTIFY {CHANNEL}"))  # nothing pending to flush for it
     session.info[_ANNOUNCED] = root
 
 

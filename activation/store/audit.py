@@ -25,9 +25,11 @@ def record(
     """Write one audit entry, in the session's transaction.
 
     A plain INSERT, not an object for the session to flush: nothing reads an entry back in
-    the transaction that writes it, and the unit of work cost more than the row.
+    the transaction that writes it, and the unit of work cost more than the row. It goes on
+    the session's connection: through the session it would flush what is pending first, and
+    a row changed before and after the entry would take two UPDATEs.
     """
-    session.execute(
+    session.connection().execute(
         _INSERT,
         {
             "at": utcnow(),

@@ -11,10 +11,11 @@ from sqlalchemy import create_engine, exc, select, text
 from activation.call import rows
 from activation.call.context import open_call
 from activation.lifecycle import states
+from activation.lifecycle.escalations import escalate
 from activation.services import Services
 from activation.settings import Settings
 from activation.store import locks
-from activation.store.models import AuditEntry, Call, Transaction
+from activation.store.models import Call, Escalation, Transaction
 from activation.store.setup import init_database
 from ivr.bootstrap import bootstrap
 from tests.pg import POSTGRES_URL, engines, private_database
@@ -110,14 +111,17 @@ def test_the_transaction_goes_with_the_flush_when_a_new_row_is_pending(on: Servi
         assert call is not None and call.transaction is not None
         tx = call.transaction
         call.step, tx.step = "ssn", "ssn"
-        states.note(session, tx, "test", "a pending audit row")
+        escalate(session, "a pending escalation", "ssn", tx=tx, call_sid=SID)
+        assert session.new  # the escalation's row, written by the commit's flush
         rows.write(session, call)
-        assert call not in session and tx in session  # the unit of work writes it
+        assert call not in session and tx in session  # the unit of work writes it too
     call, tx = _stored(on)
-    assert (call.step, tx.step) == ("ssn", "ssn")
+    assert (call.step, tx.step, tx.status) == ("ssn", "ssn", "escalated")
     with on.db.read() as session:
-        details = session.scalars(select(AuditEntry.detail).where(AuditEntry.entity_id == tx.code))
-        assert "a pending audit row" in list(details)
+        reasons = session.scalars(
+            select(Escalation.reason).where(Escalation.transaction_id == tx.id)
+        )
+        assert list(reasons) == ["a pending escalation"]
 
 
 def test_a_call_leaving_its_transaction_is_written_with_no_transaction(on: Services) -> None:

@@ -9,9 +9,10 @@ is pending (no new row to link to it); otherwise the commit's flush writes it wi
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, Update, bindparam, select, update
 from sqlalchemy.orm import Session, class_mapper
 from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
@@ -71,25 +72,59 @@ def _changed(row: Call | Transaction) -> dict[str, Any]:
     return changed
 
 
+@cache
+def _both(call_columns: frozenset[str], tx_columns: frozenset[str]) -> Update:
+    """One UPDATE of the call carrying its transaction's as a data-modifying WITH (PostgreSQL),
+    built once for each pair of changed column sets."""
+    tx_written = (
+        update(_TRANSACTIONS)
+        .where(_TRANSACTIONS.c.id == bindparam("tx_key"))
+        .values({_TRANSACTIONS.c[k]: bindparam(f"tx_{k}") for k in sorted(tx_columns)})
+        .returning(_TRANSACTIONS.c.id)
+        .cte("tx_written")
+    )
+    return (
+        update(_CALLS)
+        .where(_CALLS.c.call_sid == bindparam("call_key"))
+        .values({_CALLS.c[k]: bindparam(f"call_{k}") for k in sorted(call_columns)})
+        .add_cte(tx_written)
+    )
+
+
 def write(session: Session, call: Call) -> None:
     """Write what a webhook changed on its call (and on its transaction when nothing else is
     pending), then let the session forget what was written."""
     tx = call.transaction
-    changed = _changed(call)
+    call_changes = _changed(call)
     if "transaction" in instance_state(call).committed_state:
-        changed["transaction_id"] = tx.id if tx is not None else None
-    if changed:
-        session.connection().execute(_WRITE_CALL, {"key_of_row": call.call_sid, **changed})
-    session.expunge(call)  # written: nothing of it is left for the commit to flush
-    if tx is None or tx not in session or session.new or session.deleted:
+        call_changes["transaction_id"] = tx.id if tx is not None else None
+    session.expunge(call)  # written below: nothing of it is left for the commit to flush
+    tx_changes: dict[str, Any] = {}
+    if tx is not None and _only_change_left(session, tx):
+        tx_changes = _changed(tx)
+        session.expunge(tx)
+    conn = session.connection()
+    if call_changes and tx_changes and conn.dialect.name == "postgresql":
+        both = _both(frozenset(call_changes), frozenset(tx_changes))
+        conn.execute(
+            both,
+            {"call_key": call.call_sid, "tx_key": tx.id if tx is not None else None}
+            | {f"call_{k}": v for k, v in call_changes.items()}
+            | {f"tx_{k}": v for k, v in tx_changes.items()},
+        )
         return
+    if call_changes:
+        conn.execute(_WRITE_CALL, {"key_of_row": call.call_sid, **call_changes})
+    if tx_changes and tx is not None:
+        conn.execute(_WRITE_TX, {"key_of_row": tx.id, **tx_changes})
+
+
+def _only_change_left(session: Session, tx: Transaction) -> bool:
+    """Tell whether the transaction's columns are all the session has left to write."""
+    if tx not in session or session.new or session.deleted:
+        return False
     dirty = session.dirty
-    if not dirty or len(dirty) > 1 or tx not in dirty:
-        return
-    state = instance_state(tx)
-    if any(key not in _COLUMNS[Transaction] for key in state.committed_state):
-        return  # a relationship changed: the unit of work knows how to write that
-    changed = _changed(tx)
-    if changed:
-        session.connection().execute(_WRITE_TX, {"key_of_row": tx.id, **changed})
-    session.expunge(tx)
+    if len(dirty) != 1 or tx not in dirty:
+        return False
+    # A changed relationship is the unit of work's to write.
+    return all(key in _COLUMNS[Transaction] for key in instance_state(tx).committed_state)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
@@ -11,6 +12,8 @@ import pytest
 from activation.jobs.worker import Worker
 from activation.parties.ports import BillingRecord
 from activation.queue import activities
+from activation.services import Services
+from activation.settings import Settings
 from activation.store.models import Activity
 from activation.store.setup import init_database
 from ivr.bootstrap import bootstrap
@@ -22,59 +25,63 @@ RECORD = BillingRecord(
 ).__dict__
 
 
-@needs_postgres
-@pytest.mark.postgres
-def test_a_queued_activity_wakes_an_idle_worker_at_once(settings):  # type: ignore[no-untyped-def]
+@pytest.fixture
+def pg_services(settings: Settings) -> Iterator[Services]:
+    """CAS's services on a private PostgreSQL database with the demo data."""
     with private_database() as url:
         pg = replace(settings, database_url=url, secret_key=TEST_SECRET)
         init_database(pg, demo=True)
         services = bootstrap(pg)
-        stop = threading.Event()
-        # Polling every minute: only the notice can make it run the activity in time.
-        runner = threading.Thread(target=Worker(services).run, args=(stop, 60.0))
-        runner.start()
         try:
-            time.sleep(1.0)  # the worker found nothing and waits
-            with services.db.transaction() as session:
-                activity_id = activities.enqueue(session, "billing_record", RECORD).id
-            queued = time.monotonic()
-            state = "pending"
-            while time.monotonic() - queued < 10 and state in ("pending", "running"):
-                time.sleep(0.05)
-                with services.db.read() as session:
-                    state = session.get_one(Activity, activity_id).state
-            assert state == "done"
-            assert time.monotonic() - queued < 5
+            yield services
         finally:
-            stop.set()
-            runner.join(timeout=5)
             services.db.dispose()
-        assert not runner.is_alive()  # stop is seen within a wait, however long the idle time
 
 
 @needs_postgres
 @pytest.mark.postgres
-def test_a_transaction_queuing_several_activities_sends_one_notice(settings):  # type: ignore[no-untyped-def]
+def test_a_queued_activity_wakes_an_idle_worker_at_once(pg_services: Services) -> None:
+    services = pg_services
+    stop = threading.Event()
+    # Polling every minute: only the notice can make it run the activity in time.
+    runner = threading.Thread(target=Worker(services).run, args=(stop, 60.0))
+    runner.start()
+    try:
+        time.sleep(1.0)  # the worker found nothing and waits
+        with services.db.transaction() as session:
+            activity_id = activities.enqueue(session, "billing_record", RECORD).id
+        queued = time.monotonic()
+        state = "pending"
+        while time.monotonic() - queued < 10 and state in ("pending", "running"):
+            time.sleep(0.05)
+            with services.db.read() as session:
+                state = session.get_one(Activity, activity_id).state
+        assert state == "done"
+        assert time.monotonic() - queued < 5
+    finally:
+        stop.set()
+        runner.join(timeout=5)
+    assert not runner.is_alive()  # stop is seen within a wait, however long the idle time
+
+
+@needs_postgres
+@pytest.mark.postgres
+def test_a_transaction_queuing_several_activities_sends_one_notice(
+    pg_services: Services,
+) -> None:
     from sqlalchemy import event
 
-    with private_database() as url:
-        pg = replace(settings, database_url=url, secret_key=TEST_SECRET)
-        init_database(pg, demo=True)
-        services = bootstrap(pg)
-        notices: list[str] = []
+    notices: list[str] = []
 
-        @event.listens_for(services.db.engine, "before_cursor_execute")
-        def _seen(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
-            if statement.startswith("NOTIFY"):
-                notices.append(statement)
+    @event.listens_for(pg_services.db.engine, "before_cursor_execute")
+    def _seen(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.startswith("NOTIFY"):
+            notices.append(statement)
 
-        try:
-            with services.db.transaction() as session:
-                for _ in range(3):
-                    activities.enqueue(session, "billing_record", RECORD)
-            assert len(notices) == 1
-            with services.db.transaction() as session:  # the next transaction announces anew
-                activities.enqueue(session, "billing_record", RECORD)
-            assert len(notices) == 2
-        finally:
-            services.db.dispose()
+    with pg_services.db.transaction() as session:
+        for _ in range(3):
+            activities.enqueue(session, "billing_record", RECORD)
+    assert len(notices) == 1
+    with pg_services.db.transaction() as session:  # the next transaction announces anew
+        activities.enqueue(session, "billing_record", RECORD)
+    assert len(notices) == 2

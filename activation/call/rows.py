@@ -1,10 +1,11 @@
 """The call's row and its transaction's, as every webhook reads and writes them.
 
 Read: one statement locks the call and its transaction and loads both (a call with no
-transaction yet takes a second). Write: what the webhook changed on each goes back as one
-UPDATE of the changed columns, without the unit of work, which was the dearest part of a
-webhook for two rows of known columns. The transaction is written so only when nothing else
-is pending (no new row to link to it); otherwise the commit's flush writes it with the rest.
+transaction yet takes a second). Write: what the webhook changed on each goes back as an
+UPDATE of the changed columns (on PostgreSQL both in one statement), without the unit of
+work, which was the dearest part of a webhook for two rows of known columns. The
+transaction is written so only when nothing else is pending (no new row to link to it);
+otherwise the commit's flush writes it with the rest.
 """
 
 from __future__ import annotations

@@ -1,0 +1,203 @@
+"""Benchmark: Python function calls and SQL statements a webhook, by step, against the floor.
+
+Counts are exact where times on a shared machine drift: every function call (Python and C)
+made while the app answers a webhook, and every statement it sends (a COMMIT counted as
+one), in-process on a fresh PostgreSQL database, whole calls driven by the softphone. The
+floor of bench_load (one locked row update a webhook) and a bare Flask view are counted the
+same way in the same run.
+
+    .venv/bin/python bench/bench_calls.py [--calls 6]
+        [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
+
+The database is created on that server and dropped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import secrets
+import statistics
+import sys
+import tempfile
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from types import FrameType
+from typing import Any
+from urllib.parse import parse_qs
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_steps import FORM, bare_app, run_calls  # noqa: E402
+
+from activation.settings import Settings  # noqa: E402
+from activation.store.models import Call, Switch  # noqa: E402
+from activation.store.setup import init_database  # noqa: E402
+from ivr import create_app  # noqa: E402
+from ivr.bootstrap import bootstrap  # noqa: E402
+from ivr.softphone import FlaskTransport, Softphone  # noqa: E402
+
+
+class Counter:
+    """Counts function calls and statements on the thread that answers webhooks."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.statements = 0
+        self.on = threading.local()
+
+    def _profile(self, frame: FrameType, event_name: str, arg: Any) -> None:
+        if event_name in ("call", "c_call"):
+            self.calls += 1
+
+    def watch(self, engine: Any) -> None:
+        """Count what an engine (or, given the class, every engine) sends while counting is
+        on in the calling thread."""
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _sent(*_args: Any) -> None:
+            if getattr(self.on, "counting", False):
+                self.statements += 1
+
+        @event.listens_for(engine, "commit")
+        def _committed(*_args: Any) -> None:
+            if getattr(self.on, "counting", False):
+                self.statements += 1
+
+    def count(self, answer: Callable[[], Iterable[bytes]]) -> tuple[list[bytes], int, int]:
+        """Run one webhook; return its body, its function calls and its statements."""
+        self.calls = self.statements = 0
+        self.on.counting = True
+        sys.setprofile(self._profile)
+        try:
+            body = list(answer())
+        finally:
+            sys.setprofile(None)
+            self.on.counting = False
+        return body, self.calls, self.statements
+
+
+class ByStep:
+    """WSGI middleware counting each webhook, labelled with the step it answered."""
+
+    def __init__(self, app: Any, services: Any, counter: Counter) -> None:
+        self.wsgi, self.services, self.counter = app.wsgi_app, services, counter
+        self.calls: dict[str, list[int]] = defaultdict(list)
+        self.statements: dict[str, list[int]] = defaultdict(list)
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        body = environ["wsgi.input"].read()
+        environ["wsgi.input"] = io.BytesIO(body)
+        step = "start"
+        if environ["PATH_INFO"] != "/voice":
+            sid = parse_qs(body.decode()).get("CallSid", [""])[0]
+            with self.services.db.read() as session:
+                step = session.get_one(Call, sid).step
+        answered, calls, statements = self.counter.count(lambda: self.wsgi(environ, start_response))
+        self.calls[step].append(calls)
+        self.statements[step].append(statements)
+        return answered
+
+
+def count_posts(app: Any, url: str, times: int, counter: Counter) -> tuple[float, float]:
+    """Median function calls and statements of `times` posts of the same webhook, counted
+    inside the app as CAS's webhooks are (the test client's own work left out)."""
+    inner, counted = app.wsgi_app, []
+
+    def wsgi(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        body, calls, statements = counter.count(lambda: inner(environ, start_response))
+        counted.append((calls, statements))
+        return body
+
+    app.wsgi_app = wsgi
+    client = app.test_client()
+    for _ in range(times):
+        client.post(url, data=FORM)
+    return (
+        statistics.median(calls for calls, _ in counted),
+        statistics.median(statements for _, statements in counted),
+    )
+
+
+def floor_counts(database_url: str, counter: Counter) -> tuple[float, float]:
+    from load_floor import TABLE
+    from load_floor import create_app as floor_app
+
+    os.environ["FLOOR_DATABASE_URL"] = database_url
+    floor = floor_app()
+    engine = create_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(text(TABLE))
+    engine.dispose()
+    floor.test_client().post("/floor", data=FORM)
+    return count_posts(floor, "/floor/gather?n=1", 20, counter)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--calls", type=int, default=6)
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("CAS_TEST_POSTGRES_URL", "")
+        or "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+    )
+    args = parser.parse_args()
+    from switch_adapters.simulator.process import start_simulator
+
+    server = make_url(args.database_url)
+    name = f"cas_calls_{secrets.token_hex(4)}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server.set(database=name).render_as_string(hide_password=False)
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix="cas-calls-"))
+        settings = Settings(data_dir=tmp, database_url=url, secret_key="bench", hold_pause=1)
+        init_database(settings, demo=True)
+        services = bootstrap(settings)
+        counter = Counter()
+        counter.watch(Engine)  # CAS's engine and the floor's, made inside its app
+        sim_store = tmp / "hou1.sqlite3"
+        with start_simulator("tl1", sim_store, name="cas", secret="hou1-secret") as sim:
+            with services.db.transaction() as session:
+                session.query(Switch).filter_by(name="HOU1").one().primary_url = sim.url
+            app = create_app(services=services)
+            by_step = ByStep(app, services, counter)
+            app.wsgi_app = by_step  # type: ignore[method-assign]
+            phone = Softphone(FlaskTransport(app), "/voice", pause_scale=0.02)
+            run_calls(phone, services, args.calls)
+        services.db.dispose()
+        floor_calls, floor_statements = floor_counts(url, counter)
+        bare_calls, _ = count_posts(bare_app(), "/bare?n=1", 20, counter)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    print(f"{args.calls} whole calls in-process on PostgreSQL; medians a webhook")
+    print(f"{'step':<14}{'calls':>8}{'statements':>12}{'x floor calls':>15}")
+    steps = sorted(by_step.calls, key=lambda s: -statistics.median(by_step.calls[s]))
+    for step in steps:
+        calls = statistics.median(by_step.calls[step])
+        sent = statistics.median(by_step.statements[step])
+        print(f"{step:<14}{calls:>8.0f}{sent:>12.1f}{calls / floor_calls:>15.1f}")
+    call_avg = sum(statistics.median(by_step.calls[s]) for s in steps) / len(steps)
+    sent_avg = sum(statistics.median(by_step.statements[s]) for s in steps) / len(steps)
+    print(
+        f"a step on average: {call_avg:.0f} calls, {sent_avg:.2f} statements = "
+        f"{call_avg / floor_calls:.1f}x the floor's calls"
+    )
+    print(
+        f"floor (one locked row update): {floor_calls:.0f} calls, {floor_statements:.0f} "
+        f"statements; bare Flask view: {bare_calls:.0f} calls"
+    )
+
+
+if __name__ == "__main__":
+    main()

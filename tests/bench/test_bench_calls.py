@@ -7,29 +7,17 @@ and statements, against a floor of three statements a webhook (lock, update, com
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
+from tests.bench import run_bench
 from tests.pg import POSTGRES_URL, needs_postgres
-
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_calls.py"
 
 
 @needs_postgres
 @pytest.mark.postgres
 def test_bench_calls_counts_every_step_against_the_floor() -> None:
-    run = subprocess.run(
-        [sys.executable, str(BENCH), "--calls", "1", "--database-url", POSTGRES_URL],
-        env={"PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
-    out = run.stdout
+    out = run_bench("bench_calls.py", "--calls", "1", "--database-url", POSTGRES_URL)
     steps = {
         step: (int(calls), float(statements))
         for step, calls, statements in re.findall(r"^(\w+) +(\d+) +([\d.]+) +[\d.]+$", out, re.M)

@@ -7,23 +7,12 @@ and reports each step and the whole call, whatever the figures.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_steps.py"
+from tests.bench import run_bench
 
 
 def test_bench_steps_times_every_step_of_whole_calls() -> None:
-    run = subprocess.run(
-        [sys.executable, str(BENCH), "--calls", "2"],
-        env={"PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
-    out = run.stdout
+    out = run_bench("bench_steps.py", "--calls", "2")
     assert "2 whole calls on SQLite" in out, out
     steps = dict(re.findall(r"^(\w+) +(\d+) +[\d.]+ +[\d.]+ +[\d.]+$", out, re.M))
     # Every step of the activation was answered twice, once a call.

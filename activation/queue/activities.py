@@ -111,24 +111,24 @@ def _pick(condition: str, skip_locked: bool) -> Any:
     return pick.with_for_update(skip_locked=True) if skip_locked else pick
 
 
-_PICKS = {(condition, pg): _pick(condition, pg) for condition in _WHEN for pg in (False, True)}
 _TAKEN = {
     "state": "running",
     "attempts": Activity.attempts + 1,
     "lease_until": bindparam("lease_end"),
     "leased_by": bindparam("worker"),
 }
-_TAKES = {
-    condition: update(Activity)
-    .where(Activity.id == bindparam("activity_id"), *where)
+ACTIVITIES = cast(Table, Activity.__table__)
+# A due activity is picked and taken by one statement, its row read back as the update left
+# it; a lost lease goes the two-statement way (pick, then retake), which knows whose lease it
+# was.
+_PICK_LOST = {pg: _pick("abandoned", pg) for pg in (False, True)}
+_RETAKE = (
+    update(Activity)
+    .where(Activity.id == bindparam("activity_id"), *_WHEN["abandoned"])
     .values(_TAKEN)
     .returning(Activity)
     .execution_options(synchronize_session=False)
-    for condition, where in _WHEN.items()
-}
-ACTIVITIES = cast(Table, Activity.__table__)
-# A due activity is picked and taken by one statement, its row read back as the update left
-# it; a lost lease goes the two-statement way, which knows whose lease it was.
+)
 _TAKE_DUE = {
     pg: update(ACTIVITIES)
     .where(ACTIVITIES.c.id == _pick("due", pg).with_only_columns(Activity.id).scalar_subquery())
@@ -156,10 +156,10 @@ def claim_in(
         make_transient_to_detached(taken)
         log_attempt(session, taken, now, STARTED, f"{taken.type} {taken.target}", "", now)
         return taken
-    found = session.execute(_PICKS["abandoned", postgres], {"now": now}).first()
+    found = session.execute(_PICK_LOST[postgres], {"now": now}).first()
     if found is None:
         return None
-    retaken = session.scalars(_TAKES["abandoned"], {**taking, "activity_id": found.id}).first()
+    retaken = session.scalars(_RETAKE, {**taking, "activity_id": found.id}).first()
     if retaken is None:
         return None
     _close_lost(session, retaken.id, f"worker {found.leased_by} did not finish", now)

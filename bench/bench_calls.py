@@ -15,7 +15,6 @@ The database is created on that server and dropped at the end.
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import secrets
 import statistics
@@ -27,7 +26,6 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import FrameType
 from typing import Any
-from urllib.parse import parse_qs
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -35,10 +33,10 @@ from sqlalchemy.engine import make_url
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_steps import FORM, bare_app, run_calls  # noqa: E402
+from bench_steps import FORM, bare_app, floor_app, run_calls, step_of, webhook_of  # noqa: E402
 
 from activation.settings import Settings  # noqa: E402
-from activation.store.models import Call, Switch  # noqa: E402
+from activation.store.models import Switch  # noqa: E402
 from activation.store.setup import init_database  # noqa: E402
 from ivr import create_app  # noqa: E402
 from ivr.bootstrap import bootstrap  # noqa: E402
@@ -93,13 +91,7 @@ class ByStep:
         self.statements: dict[str, list[int]] = defaultdict(list)
 
     def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        body = environ["wsgi.input"].read()
-        environ["wsgi.input"] = io.BytesIO(body)
-        step = "start"
-        if environ["PATH_INFO"] != "/voice":
-            sid = parse_qs(body.decode()).get("CallSid", [""])[0]
-            with self.services.db.read() as session:
-                step = session.get_one(Call, sid).step
+        step = step_of(self.services, *webhook_of(environ))
         answered, calls, statements = self.counter.count(lambda: self.wsgi(environ, start_response))
         self.calls[step].append(calls)
         self.statements[step].append(statements)
@@ -124,20 +116,6 @@ def count_posts(app: Any, url: str, times: int, counter: Counter) -> tuple[float
         statistics.median(calls for calls, _ in counted),
         statistics.median(statements for _, statements in counted),
     )
-
-
-def floor_counts(database_url: str, counter: Counter) -> tuple[float, float]:
-    from load_floor import TABLE
-    from load_floor import create_app as floor_app
-
-    os.environ["FLOOR_DATABASE_URL"] = database_url
-    floor = floor_app()
-    engine = create_engine(database_url)
-    with engine.begin() as conn:
-        conn.execute(text(TABLE))
-    engine.dispose()
-    floor.test_client().post("/floor", data=FORM)
-    return count_posts(floor, "/floor/gather?n=1", 20, counter)
 
 
 def main() -> None:
@@ -174,7 +152,8 @@ def main() -> None:
             phone = Softphone(FlaskTransport(app), "/voice", pause_scale=0.02)
             run_calls(phone, services, args.calls)
         services.db.dispose()
-        floor_calls, floor_statements = floor_counts(url, counter)
+        floor = floor_app(url)
+        floor_calls, floor_statements = count_posts(floor, "/floor/gather?n=1", 20, counter)
         bare_calls, _ = count_posts(bare_app(), "/bare?n=1", 20, counter)
     finally:
         with admin.connect() as conn:

@@ -12,6 +12,7 @@ what any durable step costs at least.
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import socket
 import statistics
@@ -22,6 +23,7 @@ import threading
 import time
 from collections import defaultdict
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import requests
 from flask import Flask, Response
@@ -47,6 +49,21 @@ BARE_TWIML = (
 )
 
 
+def webhook_of(environ) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """A webhook's CallSid and path, its body read and put back for the app."""
+    body = environ["wsgi.input"].read()
+    environ["wsgi.input"] = io.BytesIO(body)
+    return parse_qs(body.decode()).get("CallSid", [""])[0], environ["PATH_INFO"]
+
+
+def step_of(services, sid: str, path: str) -> str:  # type: ignore[no-untyped-def]
+    """The step a webhook answers: "start" for a new call, else where its call stands."""
+    if path.endswith("/voice"):
+        return "start"
+    with services.db.read() as session:
+        return session.get_one(Call, sid).step
+
+
 class StepTimer:
     """WSGI middleware timing each webhook, labelled with the step it answered."""
 
@@ -56,16 +73,8 @@ class StepTimer:
         self.per_call: dict[str, float] = defaultdict(float)
 
     def __call__(self, environ, start_response):  # type: ignore[no-untyped-def]
-        request_body = environ["wsgi.input"].read()
-        import io
-        from urllib.parse import parse_qs
-
-        environ["wsgi.input"] = io.BytesIO(request_body)
-        sid = parse_qs(request_body.decode()).get("CallSid", [""])[0]
-        step = "start"
-        if environ["PATH_INFO"] != "/voice":
-            with self.services.db.transaction() as session:
-                step = session.get_one(Call, sid).step
+        sid, path = webhook_of(environ)
+        step = step_of(self.services, sid, path)
         started = time.perf_counter()
         body = b"".join(self.wsgi(environ, start_response))
         spent = time.perf_counter() - started
@@ -102,9 +111,9 @@ def time_bare(count: int) -> list[float]:
     return _time_posts(bare_app(), "/bare?n=1", count)
 
 
-def time_floor(count: int, database_url: str) -> list[float]:
-    """Time the floor of bench_load (one locked row update a webhook) in-process, as the
-    bare view is timed: the least a durable step costs on this database."""
+def floor_app(database_url: str) -> Flask:
+    """The floor of bench_load (one locked row update a webhook) on a database, its call's
+    row already written as by the call's first webhook."""
     from load_floor import TABLE, create_app
     from sqlalchemy import create_engine, text
 
@@ -114,8 +123,14 @@ def time_floor(count: int, database_url: str) -> list[float]:
     setup.dispose()
     os.environ["FLOOR_DATABASE_URL"] = database_url
     floor = create_app()
-    floor.test_client().post("/floor", data=FORM)  # the call's row, as its first webhook
-    return _time_posts(floor, "/floor/gather?n=1", count)
+    floor.test_client().post("/floor", data=FORM)
+    return floor
+
+
+def time_floor(count: int, database_url: str) -> list[float]:
+    """Time the floor in-process, as the bare view is timed: the least a durable step costs
+    on this database."""
+    return _time_posts(floor_app(database_url), "/floor/gather?n=1", count)
 
 
 class TimedTransport:
@@ -127,10 +142,8 @@ class TimedTransport:
         self.per_call: dict[str, float] = defaultdict(float)
 
     def post(self, url: str, form, headers):  # type: ignore[no-untyped-def]
-        sid, step = form.get("CallSid", ""), "start"
-        if not url.endswith("/voice"):
-            with self.services.db.read() as session:
-                step = session.get_one(Call, sid).step
+        sid = form.get("CallSid", "")
+        step = step_of(self.services, sid, url)
         started = time.perf_counter()
         reply = self.inner.post(url, form, headers)
         spent = time.perf_counter() - started

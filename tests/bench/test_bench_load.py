@@ -7,30 +7,22 @@ it saw, whatever the figures.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
+from tests.bench import run_bench
 from tests.pg import POSTGRES_URL, needs_postgres
-
-BENCH = Path(__file__).resolve().parents[2] / "bench" / "bench_load.py"
 
 
 @needs_postgres
 @pytest.mark.postgres
 @pytest.mark.slow
 def test_bench_load_runs_whole_calls_against_the_floor() -> None:
-    run = subprocess.run(
-        [sys.executable, str(BENCH), "--calls", "4", "--concurrency", "1,2"],
-        env={"CAS_TEST_POSTGRES_URL": POSTGRES_URL, "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=300,
+    out = run_bench(
+        "bench_load.py",
+        *("--calls", "4", "--concurrency", "1,2"),
+        env={"CAS_TEST_POSTGRES_URL": POSTGRES_URL},
     )
-    assert run.returncode == 0, run.stderr[-3000:]
-    out = run.stdout
     assert out.count("CAS/floor: webhooks/s") == 2, out
     for level in (1, 2):
         assert f"C={level}, 4 calls" in out

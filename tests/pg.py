@@ -44,3 +44,17 @@ def private_database() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+def statements_sent(engine: Any, *starts: str) -> list[str]:
+    """The statements an engine sends from now on that start with one of `starts`."""
+    from sqlalchemy import event
+
+    sent: list[str] = []
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _seen(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
+        if statement.startswith(starts):
+            sent.append(statement)
+
+    return sent

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import create_engine, event, exc, select, text
+from sqlalchemy import create_engine, exc, select, text
 
 from activation.call import rows
 from activation.call.context import open_call
@@ -18,7 +18,7 @@ from activation.store import locks
 from activation.store.models import Call, Escalation, Transaction
 from activation.store.setup import init_database
 from ivr.bootstrap import bootstrap
-from tests.pg import POSTGRES_URL, engines, private_database
+from tests.pg import engines, private_database, statements_sent
 
 SID = "CA" + "7" * 32
 
@@ -65,11 +65,9 @@ def test_one_read_loads_the_call_with_its_transaction_locked(on: Services) -> No
         assert rows.lock(session, "CA" + "0" * 32) is None
 
 
-@pytest.mark.postgres
-@pytest.mark.skipif(not POSTGRES_URL, reason="CAS_TEST_POSTGRES_URL not set")
+# SQLite holds one write lock for the whole database: row locks are PostgreSQL's alone.
+@pytest.mark.parametrize("on", [p for p in engines() if p != "sqlite"], indirect=True)
 def test_both_rows_stay_locked_until_the_webhook_ends(on: Services) -> None:
-    if on.db.engine.dialect.name != "postgresql":
-        pytest.skip("SQLite holds one write lock for the whole database")
     other = create_engine(on.db.url)
     try:
         with on.db.transaction() as session:
@@ -92,13 +90,7 @@ def test_both_rows_stay_locked_until_the_webhook_ends(on: Services) -> None:
 def test_changes_to_both_rows_are_written_by_hand_when_nothing_else_is_pending(
     on: Services,
 ) -> None:
-    updates: list[str] = []
-
-    @event.listens_for(on.db.engine, "before_cursor_execute")
-    def _seen(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
-        if statement.startswith(("UPDATE", "WITH")):
-            updates.append(statement)
-
+    updates = statements_sent(on.db.engine, "UPDATE", "WITH")
     with on.db.transaction() as session:
         call = rows.lock(session, SID)
         assert call is not None and call.transaction is not None

@@ -18,7 +18,7 @@ from activation.store.models import Activity
 from activation.store.setup import init_database
 from ivr.bootstrap import bootstrap
 from tests.conftest import TEST_SECRET
-from tests.pg import needs_postgres, private_database
+from tests.pg import needs_postgres, private_database, statements_sent
 
 RECORD = BillingRecord(
     "70000001", "7135550001", "13803186457", "10", "Jane", "Houston", 0, ""
@@ -69,15 +69,7 @@ def test_a_queued_activity_wakes_an_idle_worker_at_once(pg_services: Services) -
 def test_a_transaction_queuing_several_activities_sends_one_notice(
     pg_services: Services,
 ) -> None:
-    from sqlalchemy import event
-
-    notices: list[str] = []
-
-    @event.listens_for(pg_services.db.engine, "before_cursor_execute")
-    def _seen(conn, cursor, statement, params, context, executemany):  # type: ignore[no-untyped-def]
-        if statement.startswith("NOTIFY"):
-            notices.append(statement)
-
+    notices = statements_sent(pg_services.db.engine, "NOTIFY")
     with pg_services.db.transaction() as session:
         for _ in range(3):
             activities.enqueue(session, "billing_record", RECORD)

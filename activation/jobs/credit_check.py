@@ -47,7 +47,7 @@ class CreditCheck:
         detail = f"credit {tx.credit_decision}"
         if states.allowed(tx.status, Move.CREDIT_ANSWERED):
             states.move(session, tx, Move.CREDIT_ANSWERED, "worker", detail)
-            if unattended.is_unattended(session, tx):
+            if unattended.is_unattended(tx):
                 unattended.proceed(session, tx)
         else:  # a CSR has it meanwhile: the answer is kept for them, the status is theirs
             states.note(session, tx, "worker", f"{detail} (transaction {tx.status})")

@@ -24,6 +24,8 @@ _ACTIVATE_ORDER = select(Order).where(
 
 def transaction_moved(session: Session, tx: Transaction) -> None:
     """Bring an activate order's state to its transaction's, and tell the partner."""
+    if not tx.by_order:
+        return  # opened by a call: no order mirrors it
     order = session.scalar(_ACTIVATE_ORDER, {"transaction_id": tx.id})
     if order is None:
         return

@@ -133,16 +133,23 @@ class MoveRefused(Exception):
 
 
 def begin(
-    session: Session, code: str, agent_id: int, actor: str, salesperson_id: int | None = None
+    session: Session,
+    code: str,
+    agent_id: int,
+    actor: str,
+    salesperson_id: int | None = None,
+    *,
+    by_order: bool = False,
 ) -> Transaction:
-    """Open a new transaction for an agent (sold by one of its salespeople, if named): the
-    one way a transaction comes to be."""
+    """Open a new transaction for an agent (sold by one of its salespeople, if named; for a
+    partner's activate order, if by_order): the one way a transaction comes to be."""
     tx = Transaction(
         code=code,
         agent_id=agent_id,
         salesperson_id=salesperson_id,
         status=S.INCOMPLETE.value,
         step="esn",
+        by_order=by_order,
     )
     session.add(tx)
     session.flush()

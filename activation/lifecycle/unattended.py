@@ -10,7 +10,6 @@ escalated to a CSR, and the order is held.
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from activation.lifecycle import assignment, numbers, states
@@ -18,17 +17,13 @@ from activation.lifecycle.customers import keep_customer
 from activation.lifecycle.escalations import escalate
 from activation.lifecycle.states import Move, TxStatus
 from activation.store.models import Transaction
-from activation.store.orders import Order
 
 ACTOR = "order"
 
 
-def is_unattended(session: Session, tx: Transaction) -> bool:
+def is_unattended(tx: Transaction) -> bool:
     """Tell whether a transaction is a partner's activate order (no caller waits on it)."""
-    found = session.scalar(
-        select(Order.id).where(Order.transaction_id == tx.id, Order.type == "activate")
-    )
-    return found is not None
+    return tx.by_order
 
 
 def proceed(session: Session, tx: Transaction) -> None:

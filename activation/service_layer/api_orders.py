@@ -231,7 +231,7 @@ def _open(
 ) -> Order:
     vault = services.vault
     actor = f"partner {caller.partner}"
-    tx = states.begin(session, orders.new_code(session), agent.id, actor)
+    tx = states.begin(session, orders.new_code(session), agent.id, actor, by_order=True)
     tx.esn, tx.rate_plan_code, tx.npa_nxx = body["esn"], body["rate_plan"], body["npa_nxx"]
     tx.customer_kind = body["customer"]["kind"]
     tx.ssn_encrypted, tx.ssn_hash = vault.encrypt(tax_id), vault.lookup_hash(tax_id)

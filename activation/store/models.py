@@ -12,6 +12,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -205,6 +206,8 @@ class Transaction(Base):
     open_order_id: Mapped[int | None] = mapped_column(Integer)
     escalation_reason: Mapped[str | None] = mapped_column(String(80))
     callback_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Opened by a partner's activate order, which mirrors every move: no caller waits on it.
+    by_order: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -12,12 +12,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from alembic import command
 from sqlalchemy import select
 
 from activation.jobs.worker import Worker
+from activation.lifecycle import states
 from activation.service_layer.staff import add_api_key
 from activation.settings import Settings
+from activation.store import schema
 from activation.store.models import Agent, Transaction
+from activation.store.orders import Order
 from ivr import create_app
 from ivr.bootstrap import bootstrap
 
@@ -89,6 +93,22 @@ def test_a_whole_activation_in_one_order_then_its_replays(cas):
     assert conflict.get_json()["reason"] == "idempotency_conflict"
     with services.db.read() as session:
         assert len(session.scalars(select(Transaction)).all()) == 1
+
+
+def test_an_upgrade_marks_the_transactions_partners_orders_opened(cas, settings):
+    """A database from before transactions said so: the upgrade finds them by their orders."""
+    services, _app, _switch, partner = cas
+    assert partner.place(ACTIVATE, "order-1").status_code == 201
+    with services.db.transaction() as session:
+        agent_id = session.scalar(select(Agent.id).where(Agent.agent_code == "1001"))
+        states.begin(session, "70000010", agent_id, "ivr")
+    services.db.dispose()
+    command.downgrade(schema.alembic_config(settings.db_url), "0100")
+    schema.upgrade(settings.db_url)
+    with services.db.read() as session:
+        marked = session.execute(select(Transaction.code, Transaction.by_order)).all()
+        order_code = session.scalar(select(Order.code))
+    assert sorted(marked) == sorted([(order_code, True), ("70000010", False)])
 
 
 def test_line_orders_by_api_and_one_in_flight(cas):

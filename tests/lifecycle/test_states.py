@@ -11,6 +11,8 @@ from activation.lifecycle import states
 from activation.lifecycle.states import TRANSITIONS, Move, MoveRefused, TxStatus
 from activation.store.models import Agent, AuditEntry, Transaction
 
+from ..pg import statements_sent
+
 EVERY_PAIR = list(itertools.product(TxStatus, Move))
 
 
@@ -90,3 +92,21 @@ def test_begin_opens_an_incomplete_transaction_audited(services):
         assert (tx.status, tx.step) == ("incomplete", "esn")
         entry = session.scalar(select(AuditEntry).where(AuditEntry.entity_id == "70000009"))
         assert (entry.old_status, entry.new_status) == (None, "incomplete")
+
+
+def test_only_a_transaction_an_order_opened_asks_for_its_order(services):
+    """A move mirrors an activate order only where a partner's order opened the transaction:
+    the moves of a call's transaction do not ask the orders table at all."""
+    asked = statements_sent(services.db.engine, "SELECT orders")
+    with services.db.transaction() as session:
+        agent_id = session.scalar(select(Agent.id).where(Agent.agent_code == "1001"))
+        by_phone = states.begin(session, "70000010", agent_id, "ivr")
+        by_order = states.begin(session, "70000011", agent_id, "partner shop", by_order=True)
+        assert (by_phone.by_order, by_order.by_order) == (False, True)
+        states.move(session, by_phone, Move.ASK_CREDIT, "ivr")
+        assert asked == []
+        states.move(session, by_order, Move.ASK_CREDIT, "partner shop")
+        assert len(asked) == 1
+    with services.db.read() as session:
+        stored = session.scalars(select(Transaction.by_order).order_by(Transaction.code))
+        assert list(stored) == [False, True]

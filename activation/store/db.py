@@ -11,6 +11,8 @@ from sqlalchemy import Connection, DateTime, Engine, create_engine, event, exc
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
+from activation.store.pg_cursor import DescribedCursor
+
 
 class Base(DeclarativeBase):
     """Base of every CAS table."""
@@ -56,7 +58,9 @@ def make_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
-    engine = create_engine(url, pool_size=5, max_overflow=5)
+    engine = create_engine(
+        url, pool_size=5, max_overflow=5, connect_args={"cursor_factory": DescribedCursor}
+    )
     _ping_when_idle(engine)
     return engine
 

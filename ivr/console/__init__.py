@@ -9,6 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from activation.services import Services
 from ivr.console import auth, forms, present
+from ivr.console.sessions import ConsoleSessions
 from ivr.console.users import ensure_demo_users
 
 ROLE_NAMES = {"csr": "CSR", "supervisor": "Supervisor", "admin": "Admin"}
@@ -82,6 +83,7 @@ def init_app(app: Flask, services: Services) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SECURE=services.settings.public_url.lower().startswith("https://"),
     )
+    app.session_interface = ConsoleSessions()
     # A global, not a context value: macros imported by the pages see globals only.
     app.jinja_env.globals["csrf_token"] = auth.csrf_token
     app.url_map.converters["id"] = forms.RowId

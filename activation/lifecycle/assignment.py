@@ -62,6 +62,7 @@ def _reserve(
         },
         target=switch_name,
         transaction_id=tx.id,
+        flush=False,  # written with the transaction's number, status and step at the commit
     )
     return mid
 
@@ -120,6 +121,7 @@ def queue_billing(session: Session, tx: Transaction) -> None:
         asdict(billing_record(tx)),
         target="billing",
         transaction_id=tx.id,
+        flush=False,  # with the line's other records, in one INSERT at the commit
     )
 
 
@@ -132,7 +134,12 @@ def queue_e911(session: Session, tx: Transaction) -> None:
         service_address=tx.bureau_address or "",
     )
     activities.enqueue(
-        session, "e911_register", asdict(registration), target="e911", transaction_id=tx.id
+        session,
+        "e911_register",
+        asdict(registration),
+        target="e911",
+        transaction_id=tx.id,
+        flush=False,
     )
 
 

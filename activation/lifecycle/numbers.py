@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from activation.store.db import is_postgres
@@ -27,26 +27,33 @@ def reserve(session: Session, npa_nxx: str, tx: Transaction) -> str | None:
     rows; on SQLite the transaction already holds the write lock (BEGIN IMMEDIATE). The
     conditional UPDATE makes a lost race visible instead of double-assigning.
     """
-    pick = (
-        select(TelephoneNumber.mid)
-        .where(TelephoneNumber.npa_nxx == npa_nxx, TelephoneNumber.status == "free")
-        .order_by(TelephoneNumber.mid)
-        .limit(1)
-    )
-    if is_postgres(session.get_bind()):  # type: ignore[arg-type]
-        pick = pick.with_for_update(skip_locked=True)
+    pick = _PICK[is_postgres(session.get_bind())]  # type: ignore[arg-type]
+    # On the session's connection: nothing pending on the transaction concerns its numbers,
+    # so its changes are flushed once, later, not split around the reservation.
+    conn = session.connection()
     for _ in range(5):
-        mid = session.scalar(pick)
+        mid = conn.execute(pick, {"npa_nxx": npa_nxx}).scalar()
         if mid is None:
             return None
-        taken = session.execute(
-            update(TelephoneNumber)
-            .where(TelephoneNumber.mid == mid, TelephoneNumber.status == "free")
-            .values(status="reserved", transaction_id=tx.id, updated_at=utcnow())
-        )
-        if taken.rowcount == 1:  # type: ignore[attr-defined]
+        taken = conn.execute(_TAKE, {"free_mid": mid, "tx_id": tx.id, "now": utcnow()})
+        if taken.rowcount == 1:
             return mid
     return None
+
+
+# Built once: every claim runs them.
+_FREE = (
+    select(TelephoneNumber.mid)
+    .where(TelephoneNumber.npa_nxx == bindparam("npa_nxx"), TelephoneNumber.status == "free")
+    .order_by(TelephoneNumber.mid)
+    .limit(1)
+)
+_PICK = {False: _FREE, True: _FREE.with_for_update(skip_locked=True)}
+_TAKE = (
+    update(TelephoneNumber)
+    .where(TelephoneNumber.mid == bindparam("free_mid"), TelephoneNumber.status == "free")
+    .values(status="reserved", transaction_id=bindparam("tx_id"), updated_at=bindparam("now"))
+)
 
 
 def set_number(session: Session, mid: str, status: str, transaction_id: int | None) -> None:

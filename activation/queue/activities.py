@@ -64,8 +64,13 @@ def enqueue(
     transaction_id: int | None = None,
     order_id: int | None = None,
     now: datetime | None = None,
+    flush: bool = True,
 ) -> Activity:
-    """Queue an activity to run as soon as a worker is free."""
+    """Queue an activity to run as soon as a worker is free.
+
+    With flush=False its row waits for the session's next flush (the commit's at the latest),
+    where it is written with the session's other changes; until then it has no id.
+    """
     activity = Activity(
         type=type_,
         target=target,
@@ -78,7 +83,8 @@ def enqueue(
         next_try_at=now or utcnow(),
     )
     session.add(activity)
-    session.flush()
+    if flush:
+        session.flush()
     wakeup.announce(session)
     return activity
 

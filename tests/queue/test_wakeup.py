@@ -77,3 +77,21 @@ def test_a_transaction_queuing_several_activities_sends_one_notice(
     with pg_services.db.transaction() as session:  # the next transaction announces anew
         activities.enqueue(session, "billing_record", RECORD)
     assert len(notices) == 2
+
+
+@needs_postgres
+@pytest.mark.postgres
+def test_activities_queued_for_the_commit_go_in_one_insert_and_still_wake(
+    pg_services: Services,
+) -> None:
+    inserts = statements_sent(pg_services.db.engine, "INSERT INTO activities")
+    notices = statements_sent(pg_services.db.engine, "NOTIFY")
+    with pg_services.db.transaction() as session:
+        queued = [
+            activities.enqueue(session, "billing_record", RECORD, flush=False) for _ in range(3)
+        ]
+        assert [a.id for a in queued] == [None] * 3 and inserts == []  # no row until the flush
+    assert len(inserts) == 1 and len(notices) == 1
+    with pg_services.db.read() as session:
+        states = [session.get_one(Activity, a.id).state for a in queued]
+    assert states == ["pending"] * 3

@@ -151,7 +151,10 @@ def _ssn_confirm(ctx: Ctx, entry: str) -> Outcome:
         states.move(ctx.session, tx, Move.ASK_CREDIT, "ivr", "credit check asked")
     except MoveRefused:
         return resume(ctx, tx)
-    activities.enqueue(ctx.session, "credit_check", {}, target="bureau", transaction_id=tx.id)
+    # Its row waits for the commit: no worker could see it before then anyway.
+    activities.enqueue(
+        ctx.session, "credit_check", {}, target="bureau", transaction_id=tx.id, flush=False
+    )
     ctx.call.hold_started_at = None
     return ctx.hold("credit_wait")
 

@@ -4,8 +4,9 @@ Read: one statement locks the call and its transaction and loads both (a call wi
 transaction yet takes a second). Write: what the webhook changed on each goes back as an
 UPDATE of the changed columns (on PostgreSQL both in one statement), without the unit of
 work, which was the dearest part of a webhook for two rows of known columns. The
-transaction is written so only when nothing else is pending (no new row to link to it);
-otherwise the commit's flush writes it with the rest.
+transaction is written so only when nothing else of the session's needs the unit of work to
+order it (no other row changed, no new row held through a relationship); otherwise the
+commit's flush writes it with the rest.
 """
 
 from __future__ import annotations
@@ -121,11 +122,22 @@ def write(session: Session, call: Call) -> None:
 
 
 def _only_change_left(session: Session, tx: Transaction) -> bool:
-    """Tell whether the transaction's columns are all the session has left to write."""
-    if tx not in session or session.new or session.deleted:
+    """Tell whether the transaction's columns are all the session has left to write of it.
+
+    New rows may wait for the commit's flush when they name their rows by id alone (an
+    activity queued, an escalation): the transaction they name is already stored.
+    """
+    if tx not in session or session.deleted or any(map(_holds_rows, session.new)):
         return False
     dirty = session.dirty
     if len(dirty) != 1 or tx not in dirty:
         return False
     # A changed relationship is the unit of work's to write.
     return all(key in _COLUMNS[Transaction] for key in instance_state(tx).committed_state)
+
+
+def _holds_rows(row: object) -> bool:
+    """Tell whether a new row holds others through a relationship (the unit of work orders
+    their writes, so none of them may be written apart)."""
+    state = instance_state(row)
+    return any(state.dict.get(link.key) is not None for link in state.mapper.relationships)

@@ -113,16 +113,19 @@ def test_changes_to_both_rows_are_written_by_hand_when_nothing_else_is_pending(
     )
 
 
-def test_the_transaction_goes_with_the_flush_when_a_new_row_is_pending(on: Services) -> None:
+def test_a_new_row_naming_the_transaction_by_id_waits_for_the_commit(on: Services) -> None:
+    writes = statements_sent(on.db.engine, "UPDATE", "WITH", "INSERT INTO escalations")
     with on.db.transaction() as session:
         call = rows.lock(session, SID)
         assert call is not None and call.transaction is not None
         tx = call.transaction
-        call.step, tx.step = "ssn", "ssn"
         escalate(session, "a pending escalation", "ssn", tx=tx, call_sid=SID)
+        call.step, tx.step = "ssn", "ssn"
         assert session.new  # the escalation's row, written by the commit's flush
         rows.write(session, call)
-        assert call not in session and tx in session  # the unit of work writes it too
+        assert call not in session and tx not in session  # both written by hand
+    hand = 1 if on.db.engine.dialect.name == "postgresql" else 2
+    assert [w.split()[0] for w in writes] == ["WITH" if hand == 1 else "UPDATE"] * hand + ["INSERT"]
     call, tx = _stored(on)
     assert (call.step, tx.step, tx.status) == ("ssn", "ssn", "escalated")
     with on.db.read() as session:
@@ -130,6 +133,22 @@ def test_the_transaction_goes_with_the_flush_when_a_new_row_is_pending(on: Servi
             select(Escalation.reason).where(Escalation.transaction_id == tx.id)
         )
         assert list(reasons) == ["a pending escalation"]
+
+
+def test_the_transaction_goes_with_the_flush_when_a_new_row_holds_it(on: Services) -> None:
+    with on.db.transaction() as session:
+        call = rows.lock(session, SID)
+        assert call is not None and call.transaction is not None
+        tx = call.transaction
+        call.step, tx.step = "ssn", "ssn"
+        session.add(Escalation(call_sid=SID, transaction=tx, step="ssn", reason="held"))
+        rows.write(session, call)
+        assert call not in session and tx in session  # the unit of work orders the two
+    call, tx = _stored(on)
+    assert (call.step, tx.step) == ("ssn", "ssn")
+    with on.db.read() as session:
+        held = session.scalar(select(Escalation).where(Escalation.reason == "held"))
+        assert held is not None and held.transaction_id == tx.id
 
 
 def test_a_call_leaving_its_transaction_is_written_with_no_transaction(on: Services) -> None:

@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, literal, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from activation.queue import wakeup
@@ -154,13 +154,16 @@ def claim_in(
     """
     now = now or utcnow()
     postgres = is_postgres(session.get_bind())
-    taking = {"now": now, "lease_end": now + lease, "worker": worker}
-    row = session.connection().execute(_TAKE_DUE[postgres], taking).first()
+    taking = {"now": now, "lease_end": now + lease, "worker": worker, "started": now}
+    # PostgreSQL writes the attempt's "started" row in the claim's own statement.
+    take = _TAKE_DUE_LOGGED if postgres else _TAKE_DUE[False]
+    row = session.connection().execute(take, taking).first()
     if row is not None:
         # As loaded and let go by the session: detached, nothing pending on it.
         taken = Activity(**row._mapping)
         make_transient_to_detached(taken)
-        log_attempt(session, taken, now, STARTED, f"{taken.type} {taken.target}", "", now)
+        if not postgres:
+            log_attempt(session, taken, now, STARTED, _request(taken), "", now)
         return taken
     found = session.execute(_PICK_LOST[postgres], {"now": now}).first()
     if found is None:
@@ -169,7 +172,7 @@ def claim_in(
     if retaken is None:
         return None
     _close_lost(session, retaken.id, f"worker {found.leased_by} did not finish", now)
-    log_attempt(session, retaken, now, STARTED, f"{retaken.type} {retaken.target}", "", now)
+    log_attempt(session, retaken, now, STARTED, _request(retaken), "", now)
     session.flush()
     session.expunge(retaken)
     return retaken
@@ -178,6 +181,43 @@ def claim_in(
 ACTIVITY_LOG = cast(Table, ActivityAttempt.__table__)
 _NEW_ATTEMPT = insert(ACTIVITY_LOG)
 STARTED = "started"  # an attempt under way, or one whose worker died before it ended
+
+
+def _request(activity: Activity) -> str:
+    """What an attempt's log row says was asked: the activity's type and target."""
+    return f"{activity.type} {activity.target}"
+
+
+# The due activity's claim and its attempt's "started" row in one statement (PostgreSQL):
+# the row says what log_attempt would have written for it.
+_CLAIMED = _TAKE_DUE[True].cte("claimed")
+_TAKE_DUE_LOGGED = select(_CLAIMED).add_cte(
+    insert(ACTIVITY_LOG)
+    .from_select(
+        [
+            "activity_id",
+            "attempt",
+            "started_at",
+            "duration_ms",
+            "target",
+            "request",
+            "outcome",
+            "answer",
+        ],
+        select(
+            _CLAIMED.c.id,
+            _CLAIMED.c.attempts,
+            bindparam("started", type_=ACTIVITY_LOG.c.started_at.type),
+            literal(0),
+            _CLAIMED.c.target,
+            func.left(_CLAIMED.c.type + " " + _CLAIMED.c.target, 200),
+            literal(STARTED),
+            literal(""),
+        ),
+        include_defaults=False,
+    )
+    .cte("started_attempt")
+)
 
 
 def _close_lost(session: Session, activity_id: int, why: str, now: datetime) -> list[int]:

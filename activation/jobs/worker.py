@@ -82,13 +82,12 @@ class Worker:
             now = self.clock()
             waits = job.awaits_report
             until = None if waits is None else now + waits
-            if not activities.settle(session, activity, result, now, until):
+            # The attempt's log row is ended with the settle ("ok", or "waiting").
+            if not activities.settle(session, activity, result, now, until, started):
                 # The lease ran out and another worker took it over: its attempt decides.
                 log.warning("activity %s: lease lost, result %s dropped", activity.id, result)
                 return True
             job.apply(session, activity, result, self.services)
-            outcome = "ok" if waits is None else "waiting"
-            activities.log_attempt(session, activity, started, outcome, request, str(result), now)
         log.info("activity %s %s done: %s", activity.id, activity.type, result.get("outcome"))
         return True
 

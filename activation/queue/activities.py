@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, literal, select, update
+from sqlalchemy import Table, bindparam, func, insert, literal, null, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from activation.queue import wakeup
@@ -238,14 +238,14 @@ def _close_lost(session: Session, activity_id: int, why: str, now: datetime) -> 
 _SETTLE = (
     update(ACTIVITIES)
     .where(
-        ACTIVITIES.c.id == bindparam("activity_id"),
+        ACTIVITIES.c.id == bindparam("settled_id"),
         ACTIVITIES.c.state == "running",
         ACTIVITIES.c.leased_by == bindparam("worker"),
-        ACTIVITIES.c.attempts == bindparam("attempt"),
+        ACTIVITIES.c.attempts == bindparam("settled_attempt"),
     )
     .values(
         result=bindparam("result_now"),
-        last_error=None,
+        last_error=null(),
         state=bindparam("state_now"),
         done_at=bindparam("done_when"),
         lease_until=bindparam("lease_end"),
@@ -259,31 +259,46 @@ def settle(
     result: dict[str, Any],
     now: datetime,
     wait_until: datetime | None = None,
+    started: datetime | None = None,
 ) -> bool:
     """Record a worker's result if its lease still stands; tell whether it did.
 
     The update keeps the row locked until the session ends, so the job's apply runs under
-    the same lock.
+    the same lock. Given when the attempt `started`, its log row is ended too ("ok", or
+    "waiting" for the report), on PostgreSQL in the same statement.
     """
     done = wait_until is None
+    settling = {
+        # No name of an activity_log column: those would be SET in the statement ending it.
+        "settled_id": activity.id,
+        "worker": activity.leased_by,
+        "settled_attempt": activity.attempts,
+        "result_now": result,
+        "state_now": "done" if done else "waiting",
+        "done_when": now if done else None,
+        "lease_end": None if done else wait_until,
+    }
     # On the connection: a statement through the session flushes what is pending first, and
     # the job's changes to its transaction are better written once, at the end.
-    settled = session.connection().execute(
-        _SETTLE,
-        {
-            "activity_id": activity.id,
-            "worker": activity.leased_by,
-            "attempt": activity.attempts,
-            "result_now": result,
-            "state_now": "done" if done else "waiting",
-            "done_when": now if done else None,
-            "lease_end": None if done else wait_until,
-        },
-    )
-    return settled.rowcount == 1  # type: ignore[attr-defined]
+    conn = session.connection()
+    if started is None:
+        return conn.execute(_SETTLE, settling).rowcount == 1  # type: ignore[attr-defined]
+    outcome, answer = ("ok" if done else "waiting"), str(result)
+    if not is_postgres(session.get_bind()):  # type: ignore[arg-type]
+        if conn.execute(_SETTLE, settling).rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        log_attempt(session, activity, started, outcome, _request(activity), answer, now)
+        return True
+    row = _attempt_row(activity, started, outcome, _request(activity), answer, now)
+    ending = _ending(activity, row)
+    settled, ended = conn.execute(_SETTLE_AND_END, settling | ending).one()
+    if settled and not ended:  # no started row to end (a claim from before they were kept)
+        conn.execute(_NEW_ATTEMPT, _new_attempt(activity, ending))
+    return bool(settled)
 
 
 # The claim's row of an attempt, rewritten at its end in one statement, not read first.
+_ATTEMPT_COLUMNS = ("started_at", "target", "duration_ms", "request", "outcome", "answer")
 _END_ATTEMPT = (
     update(ACTIVITY_LOG)
     .where(
@@ -291,13 +306,53 @@ _END_ATTEMPT = (
         ACTIVITY_LOG.c.attempt == bindparam("attempt_no"),
         ACTIVITY_LOG.c.outcome == STARTED,
     )
-    .values(
-        {
-            name: bindparam(f"new_{name}")
-            for name in ("started_at", "target", "duration_ms", "request", "outcome", "answer")
-        }
-    )
+    .values({name: bindparam(f"new_{name}") for name in _ATTEMPT_COLUMNS})
 )
+# The settle and the end of its attempt's row in one statement (PostgreSQL): the row is
+# ended only if the activity was settled; both counts come back.
+_SETTLED = _SETTLE.returning(ACTIVITIES.c.id).cte("settled")
+_ENDED = (
+    _END_ATTEMPT.where(ACTIVITY_LOG.c.activity_id.in_(select(_SETTLED.c.id)))
+    .returning(ACTIVITY_LOG.c.id)
+    .cte("ended")
+)
+_SETTLE_AND_END = select(
+    select(func.count()).select_from(_SETTLED).scalar_subquery(),
+    select(func.count()).select_from(_ENDED).scalar_subquery(),
+)
+
+
+def _attempt_row(
+    activity: Activity,
+    started: datetime,
+    outcome: str,
+    request: str,
+    answer: str,
+    now: datetime | None,
+) -> dict[str, Any]:
+    """An attempt's log row as it ends (what it asked, what came back, how long it took)."""
+    return {
+        "started_at": started,
+        "target": activity.target,
+        "duration_ms": max(0, int(((now or utcnow()) - started).total_seconds() * 1000)),
+        "request": request[:200],
+        "outcome": outcome,
+        "answer": answer[:300],
+    }
+
+
+def _ending(activity: Activity, row: dict[str, Any]) -> dict[str, Any]:
+    """The parameters of _END_ATTEMPT for an activity's current attempt."""
+    return {"attempt_of": activity.id, "attempt_no": activity.attempts} | {
+        f"new_{name}": value for name, value in row.items()
+    }
+
+
+def _new_attempt(activity: Activity, ending: dict[str, Any]) -> dict[str, Any]:
+    """The parameters of a new log row, from those of _END_ATTEMPT."""
+    return {"activity_id": activity.id, "attempt": activity.attempts} | {
+        name: ending[f"new_{name}"] for name in _ATTEMPT_COLUMNS
+    }
 
 
 def log_attempt(
@@ -311,25 +366,11 @@ def log_attempt(
 ) -> None:
     """Write one attempt to the activity log (outcome: started, ok, waiting, retry, failed,
     lost): the row the claim started for this attempt when there is one, else a new row."""
-    values = {
-        "started_at": started,
-        "target": activity.target,
-        "duration_ms": max(0, int(((now or utcnow()) - started).total_seconds() * 1000)),
-        "request": request[:200],
-        "outcome": outcome,
-        "answer": answer[:300],
-    }
-    if outcome != STARTED:
-        ended = session.connection().execute(
-            _END_ATTEMPT,
-            {"attempt_of": activity.id, "attempt_no": activity.attempts}
-            | {f"new_{name}": value for name, value in values.items()},
-        )
-        if ended.rowcount:  # type: ignore[attr-defined]
-            return
-    session.connection().execute(
-        _NEW_ATTEMPT, {"activity_id": activity.id, "attempt": activity.attempts} | values
-    )
+    ending = _ending(activity, _attempt_row(activity, started, outcome, request, answer, now))
+    conn = session.connection()
+    if outcome != STARTED and conn.execute(_END_ATTEMPT, ending).rowcount:  # type: ignore[attr-defined]
+        return
+    conn.execute(_NEW_ATTEMPT, _new_attempt(activity, ending))
 
 
 def finish(

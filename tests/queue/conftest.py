@@ -15,11 +15,17 @@ from werkzeug.serving import make_server
 from activation.lifecycle import numbers
 from activation.parties.simulators import SimulatedBilling
 from activation.parties.switching import SwitchGateway
+from activation.services import Services
+from activation.settings import Settings
 from activation.store.models import Agent, Handset, Transaction
+from activation.store.setup import init_database
 from ivr import create_app
+from ivr.bootstrap import bootstrap
 from ivr.softphone import HttpTransport, Softphone
 from ivr.telephony import TwilioTelephony
+from tests.conftest import TEST_SECRET
 from tests.flow.conftest import switches  # noqa: F401  (switch simulators, as in flow tests)
+from tests.pg import private_database
 
 ACCOUNT_SID = "AC" + "1" * 32
 AUTH_TOKEN = "queue-test-auth-token"
@@ -183,3 +189,16 @@ def phone_at(url: str) -> Softphone:
         pause_scale=0.05,
         max_redirects=400,
     )
+
+
+@pytest.fixture
+def pg_services(settings: Settings) -> Iterator[Services]:
+    """CAS's services on a private PostgreSQL database with the demo data."""
+    with private_database() as url:
+        pg = replace(settings, database_url=url, secret_key=TEST_SECRET)
+        init_database(pg, demo=True)
+        services = bootstrap(pg)
+        try:
+            yield services
+        finally:
+            services.db.dispose()

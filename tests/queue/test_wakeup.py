@@ -4,40 +4,19 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import replace
-from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
 
 from activation.jobs.worker import Worker
 from activation.parties.ports import BillingRecord
 from activation.queue import activities
 from activation.services import Services
-from activation.settings import Settings
-from activation.store.models import Activity, ActivityAttempt, utcnow
-from activation.store.setup import init_database
-from ivr.bootstrap import bootstrap
-from tests.conftest import TEST_SECRET
-from tests.pg import needs_postgres, private_database, statements_sent
+from activation.store.models import Activity
+from tests.pg import needs_postgres, statements_sent
 
 RECORD = BillingRecord(
     "70000001", "7135550001", "13803186457", "10", "Jane", "Houston", 0, ""
 ).__dict__
-
-
-@pytest.fixture
-def pg_services(settings: Settings) -> Iterator[Services]:
-    """CAS's services on a private PostgreSQL database with the demo data."""
-    with private_database() as url:
-        pg = replace(settings, database_url=url, secret_key=TEST_SECRET)
-        init_database(pg, demo=True)
-        services = bootstrap(pg)
-        try:
-            yield services
-        finally:
-            services.db.dispose()
 
 
 @needs_postgres
@@ -97,32 +76,3 @@ def test_activities_queued_for_the_commit_go_in_one_insert_and_still_wake(
     with pg_services.db.read() as session:
         states = [session.get_one(Activity, a.id).state for a in queued]
     assert states == ["pending"] * 3
-
-
-@needs_postgres
-@pytest.mark.postgres
-def test_a_claim_starts_its_attempt_s_log_row_in_its_own_statement(
-    pg_services: Services,
-) -> None:
-    now = utcnow()
-    with pg_services.db.transaction() as session:
-        queued = activities.enqueue(session, "billing_record", RECORD, target="billing", now=now)
-    sent = statements_sent(pg_services.db.engine, "WITH", "UPDATE", "INSERT", "SELECT")
-    claimed = activities.claim(pg_services.db, "w1", timedelta(seconds=60), now)
-    assert claimed is not None and len(sent) == 1
-    assert (claimed.id, claimed.state, claimed.attempts, claimed.leased_by) == (
-        queued.id,
-        "running",
-        1,
-        "w1",
-    )
-    assert claimed.payload == RECORD and claimed.lease_until == now + timedelta(seconds=60)
-    with pg_services.db.read() as session:
-        [row] = session.scalars(select(ActivityAttempt)).all()
-    assert (row.activity_id, row.attempt, row.started_at, row.duration_ms) == (queued.id, 1, now, 0)
-    assert (row.target, row.request, row.outcome, row.answer) == (
-        "billing",
-        "billing_record billing",
-        "started",
-        "",
-    )

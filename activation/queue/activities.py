@@ -146,9 +146,14 @@ _TAKE_DUE = {
 
 
 def claim_in(
-    session: Session, worker: str, lease: timedelta, now: datetime | None = None
+    session: Session,
+    worker: str,
+    lease: timedelta,
+    now: datetime | None = None,
+    lost: bool = True,
 ) -> Activity | None:
-    """Take the next due activity in the caller's transaction (the claim commits with it).
+    """Take the next due activity in the caller's transaction (the claim commits with it);
+    with none due, one whose lease ran out, unless `lost` is False.
 
     The activity comes back detached from the session, as `claim` returns it.
     """
@@ -165,6 +170,8 @@ def claim_in(
         if not postgres:
             log_attempt(session, taken, now, STARTED, _request(taken), "", now)
         return taken
+    if not lost:
+        return None
     found = session.execute(_PICK_LOST[postgres], {"now": now}).first()
     if found is None:
         return None

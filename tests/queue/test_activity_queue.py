@@ -12,6 +12,7 @@ from activation.parties.ports import BillingRecord
 from activation.queue import activities
 from activation.store.models import Activity, ActivityAttempt, AuditEntry, utcnow
 
+from ..pg import statements_sent
 from .conftest import Clock, LedgerBilling
 
 LEASE = timedelta(seconds=60)
@@ -135,3 +136,23 @@ def test_an_attempt_is_logged_when_it_starts_and_closed_as_lost_when_its_worker_
         [row] = session.scalars(select(ActivityAttempt)).all()
         assert row.outcome == "lost" and "lease of doomed ran out" in row.answer
         assert row.duration_ms == 120_000
+
+
+def test_an_idle_worker_looks_for_lost_leases_every_tenth_of_a_lease(services):  # type: ignore[no-untyped-def]
+    clock = Clock()
+    idle = Worker(services, "idle", clock=clock)
+    looked = statements_sent(services.db.engine, "SELECT activities.id, activities.leased_by")
+    assert not idle.run_once() and len(looked) == 1
+    clock.advance(1)
+    assert not idle.run_once() and len(looked) == 1  # a moment later it does not ask again
+    # Another worker dies holding an activity; its lease runs out...
+    with services.db.transaction() as session:
+        activities.enqueue(session, "billing_record", _record("70000002"), target="billing")
+    doomed = activities.claim(services.db, "doomed", LEASE, clock())
+    assert doomed is not None
+    clock.advance(LEASE.total_seconds() + 1)
+    # ...and the idle worker, looking again, takes it over and runs it.
+    assert idle.run_once() and len(looked) == 2
+    with services.db.read() as session:
+        activity = session.get_one(Activity, doomed.id)
+        assert (activity.state, activity.leased_by, activity.attempts) == ("done", "idle", 2)

@@ -170,16 +170,21 @@ def _gunicorn(app: str, port: int, env: dict[str, str]) -> subprocess.Popen[byte
         str(Path(__file__).parent),
         app,
     ]
-    proc = subprocess.Popen(args, env=env, stderr=subprocess.DEVNULL)
+    # Its log goes to a file, read back when it does not start: the reason is in it.
+    log = tempfile.TemporaryFile()
+    proc = subprocess.Popen(args, env=env, stderr=log)
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and proc.poll() is None:
         try:
             requests.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
             return proc
         except requests.RequestException:
             time.sleep(0.2)
     proc.kill()
-    raise SystemExit(f"gunicorn {app} did not start")
+    proc.wait()
+    log.seek(0)
+    said = log.read().decode(errors="replace").strip().splitlines()[-5:]
+    raise SystemExit(f"gunicorn {app} did not start:\n" + "\n".join(said))
 
 
 def _free_port() -> int:
@@ -298,6 +303,7 @@ def main() -> None:
                 "CAS_HOLD_PAUSE": "1",
                 "CAS_DATABASE_URL": args.database_url,
                 "CAS_LOG_FORMAT": "text",
+                "CAS_PARTNERS": "simulated",  # the outside parties, as in-process
             }
             web = _gunicorn("ivr:create_app()", port, env)
             try:

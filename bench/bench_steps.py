@@ -239,7 +239,7 @@ def report(
     print(f"{'step':<14}{'webhooks':>9}{'median ms':>11}{'p90 ms':>9}{'x bare':>8}")
     for step, spent in sorted(times.items(), key=lambda kv: -statistics.median(kv[1])):
         med = statistics.median(spent) * 1000
-        p90 = sorted(spent)[int(len(spent) * 0.9) - 1] * 1000 if len(spent) > 1 else med
+        p90 = sorted(spent)[min(len(spent) - 1, int(len(spent) * 0.9))] * 1000
         print(f"{step:<14}{len(spent):>9}{med:>11.3f}{p90:>9.3f}{med / bare_ms:>8.1f}")
     whole = statistics.median([t * 1000 for t in per_call.values()])
     hooks = sum(len(v) for v in times.values()) / calls

@@ -127,7 +127,7 @@ def call_status(db: Database, call_sid: str, status: str, now: datetime | None =
         activity = session.get_one(Activity, callback.activity_id, with_for_update=True)
         if activity.state != "waiting" or (activity.result or {}).get("call_sid") != call_sid:
             return "repeated"  # the same report twice, or one about an earlier attempt
-        request_line = f"callback {activity.target}"
+        request_line = activities.request_line(activity)
         if status == "completed" and callback.outcome is not None:
             activities.finish(session, activity, {"outcome": callback.outcome}, now)
             answer = f"call completed, MID {callback.outcome}"
@@ -144,7 +144,7 @@ def _retry(
 ) -> str:
     state = activities.reschedule(session, activity, error, now)
     outcome = "failed" if state == "failed" else "retry"
-    request_line = f"callback {activity.target}"
+    request_line = activities.request_line(activity)
     activities.log_attempt(session, activity, started, outcome, request_line, error, now)
     if state == "failed":
         tx = session.get(Transaction, activity.transaction_id)

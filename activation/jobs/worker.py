@@ -52,7 +52,7 @@ class Worker:
         activity, work, unprepared = claimed
         job = JOBS[activity.type]
         started = self.clock()
-        request = f"{activity.type} {activity.target}"
+        request = activities.request_line(activity)
         try:
             if unprepared is not None:
                 raise unprepared

@@ -168,7 +168,7 @@ def claim_in(
         taken = Activity(**row._mapping)
         make_transient_to_detached(taken)
         if not postgres:
-            log_attempt(session, taken, now, STARTED, _request(taken), "", now)
+            log_attempt(session, taken, now, STARTED, request_line(taken), "", now)
         return taken
     if not lost:
         return None
@@ -179,7 +179,7 @@ def claim_in(
     if retaken is None:
         return None
     _close_lost(session, retaken.id, f"worker {found.leased_by} did not finish", now)
-    log_attempt(session, retaken, now, STARTED, _request(retaken), "", now)
+    log_attempt(session, retaken, now, STARTED, request_line(retaken), "", now)
     session.flush()
     session.expunge(retaken)
     return retaken
@@ -188,9 +188,11 @@ def claim_in(
 ACTIVITY_LOG = cast(Table, ActivityAttempt.__table__)
 _NEW_ATTEMPT = insert(ACTIVITY_LOG)
 STARTED = "started"  # an attempt under way, or one whose worker died before it ended
+# What an attempt's log row says of it, besides whose attempt it is.
+_ATTEMPT_COLUMNS = ("started_at", "target", "duration_ms", "request", "outcome", "answer")
 
 
-def _request(activity: Activity) -> str:
+def request_line(activity: Activity) -> str:
     """What an attempt's log row says was asked: the activity's type and target."""
     return f"{activity.type} {activity.target}"
 
@@ -201,22 +203,13 @@ _CLAIMED = _TAKE_DUE[True].cte("claimed")
 _TAKE_DUE_LOGGED = select(_CLAIMED).add_cte(
     insert(ACTIVITY_LOG)
     .from_select(
-        [
-            "activity_id",
-            "attempt",
-            "started_at",
-            "duration_ms",
-            "target",
-            "request",
-            "outcome",
-            "answer",
-        ],
+        ["activity_id", "attempt", *_ATTEMPT_COLUMNS],
         select(
             _CLAIMED.c.id,
             _CLAIMED.c.attempts,
             bindparam("started", type_=ACTIVITY_LOG.c.started_at.type),
-            literal(0),
             _CLAIMED.c.target,
+            literal(0),
             func.left(_CLAIMED.c.type + " " + _CLAIMED.c.target, 200),
             literal(STARTED),
             literal(""),
@@ -294,18 +287,16 @@ def settle(
     if not is_postgres(session.get_bind()):  # type: ignore[arg-type]
         if conn.execute(_SETTLE, settling).rowcount != 1:  # type: ignore[attr-defined]
             return False
-        log_attempt(session, activity, started, outcome, _request(activity), answer, now)
+        log_attempt(session, activity, started, outcome, request_line(activity), answer, now)
         return True
-    row = _attempt_row(activity, started, outcome, _request(activity), answer, now)
-    ending = _ending(activity, row)
-    settled, ended = conn.execute(_SETTLE_AND_END, settling | ending).one()
+    row = _attempt_row(activity, started, outcome, request_line(activity), answer, now)
+    settled, ended = conn.execute(_SETTLE_AND_END, settling | _ending(activity, row)).one()
     if settled and not ended:  # no started row to end (a claim from before they were kept)
-        conn.execute(_NEW_ATTEMPT, _new_attempt(activity, ending))
+        conn.execute(_NEW_ATTEMPT, _new_attempt(activity, row))
     return bool(settled)
 
 
 # The claim's row of an attempt, rewritten at its end in one statement, not read first.
-_ATTEMPT_COLUMNS = ("started_at", "target", "duration_ms", "request", "outcome", "answer")
 _END_ATTEMPT = (
     update(ACTIVITY_LOG)
     .where(
@@ -355,11 +346,9 @@ def _ending(activity: Activity, row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _new_attempt(activity: Activity, ending: dict[str, Any]) -> dict[str, Any]:
-    """The parameters of a new log row, from those of _END_ATTEMPT."""
-    return {"activity_id": activity.id, "attempt": activity.attempts} | {
-        name: ending[f"new_{name}"] for name in _ATTEMPT_COLUMNS
-    }
+def _new_attempt(activity: Activity, row: dict[str, Any]) -> dict[str, Any]:
+    """The parameters of _NEW_ATTEMPT: an activity's current attempt, as its row says."""
+    return {"activity_id": activity.id, "attempt": activity.attempts} | row
 
 
 def log_attempt(
@@ -373,11 +362,12 @@ def log_attempt(
 ) -> None:
     """Write one attempt to the activity log (outcome: started, ok, waiting, retry, failed,
     lost): the row the claim started for this attempt when there is one, else a new row."""
-    ending = _ending(activity, _attempt_row(activity, started, outcome, request, answer, now))
+    row = _attempt_row(activity, started, outcome, request, answer, now)
     conn = session.connection()
+    ending = _ending(activity, row)
     if outcome != STARTED and conn.execute(_END_ATTEMPT, ending).rowcount:  # type: ignore[attr-defined]
         return
-    conn.execute(_NEW_ATTEMPT, _new_attempt(activity, ending))
+    conn.execute(_NEW_ATTEMPT, _new_attempt(activity, row))
 
 
 def finish(

@@ -198,11 +198,10 @@ def time_bare_http(count: int) -> list[float]:
     proc = _gunicorn("bench_steps:bare_wsgi", port, dict(os.environ))
     try:
         transport = HttpTransport(f"http://127.0.0.1:{port}")
-        form = {"CallSid": "CA" + "0" * 32, "Digits": "1001", "From": "+15005550006"}
         times = []
         for _ in range(count):
             started = time.perf_counter()
-            transport.post(f"http://127.0.0.1:{port}/bare?n=1", form, {})
+            transport.post(f"http://127.0.0.1:{port}/bare?n=1", FORM, {})
             times.append(time.perf_counter() - started)
         return times
     finally:

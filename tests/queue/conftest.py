@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
 from activation.lifecycle import numbers
+from activation.parties.ports import BillingRecord
 from activation.parties.simulators import SimulatedBilling
 from activation.parties.switching import SwitchGateway
 from activation.services import Services
@@ -30,6 +31,11 @@ from tests.pg import private_database
 ACCOUNT_SID = "AC" + "1" * 32
 AUTH_TOKEN = "queue-test-auth-token"
 CALLER_ID = "+15005550000"
+
+
+def billing_record(code: str = "70000001") -> dict:  # type: ignore[type-arg]
+    """A billing record's payload, as an activity carries it."""
+    return BillingRecord(code, "7135550001", "13803186457", "10", "Jane", "Houston", 0, "").__dict__
 
 
 def active_transaction(

@@ -8,25 +8,22 @@ import pytest
 from sqlalchemy import select
 
 from activation.jobs.worker import Worker
-from activation.parties.ports import BillingRecord
 from activation.queue import activities
 from activation.store.models import Activity, ActivityAttempt, AuditEntry, utcnow
 
 from ..pg import statements_sent
-from .conftest import Clock, LedgerBilling
+from .conftest import Clock, LedgerBilling, billing_record
 
 LEASE = timedelta(seconds=60)
-
-
-def _record(code: str) -> dict:  # type: ignore[type-arg]
-    return BillingRecord(code, "7135550001", "13803186457", "10", "Jane", "Houston", 0, "").__dict__
 
 
 @pytest.fixture
 def queued(services):  # type: ignore[no-untyped-def]
     """One billing record in the queue, due now."""
     with services.db.transaction() as session:
-        return activities.enqueue(session, "billing_record", _record("70000001"), target="billing")
+        return activities.enqueue(
+            session, "billing_record", billing_record("70000001"), target="billing"
+        )
 
 
 def test_a_leased_activity_is_nobody_else_s_until_the_lease_runs_out(services, queued):  # type: ignore[no-untyped-def]
@@ -96,7 +93,7 @@ def test_a_csr_retries_a_failed_activity_or_removes_it(services, queued):  # typ
     assert Worker(services, "w").run_once()
     with services.db.transaction() as session:
         assert session.get(Activity, queued.id).state == "done"
-        other = activities.enqueue(session, "billing_record", _record("70000002"))
+        other = activities.enqueue(session, "billing_record", billing_record("70000002"))
         assert activities.remove(session, other.id, "csr:kim")
         assert session.get(Activity, other.id).state == "removed"
         changes = session.scalars(select(AuditEntry.new_status).order_by(AuditEntry.id)).all()
@@ -147,7 +144,7 @@ def test_an_idle_worker_looks_for_lost_leases_every_tenth_of_a_lease(services): 
     assert not idle.run_once() and len(looked) == 1  # a moment later it does not ask again
     # Another worker dies holding an activity; its lease runs out...
     with services.db.transaction() as session:
-        activities.enqueue(session, "billing_record", _record("70000002"), target="billing")
+        activities.enqueue(session, "billing_record", billing_record("70000002"), target="billing")
     doomed = activities.claim(services.db, "doomed", LEASE, clock())
     assert doomed is not None
     clock.advance(LEASE.total_seconds() + 1)

@@ -12,10 +12,11 @@ from activation.services import Services
 from activation.store.models import Activity, ActivityAttempt, utcnow
 from tests.pg import needs_postgres, statements_sent
 
-from .test_wakeup import RECORD
+from .conftest import billing_record
 
 pytestmark = [needs_postgres, pytest.mark.postgres]
 LEASE = timedelta(seconds=60)
+RECORD = billing_record()
 
 
 def test_a_claim_starts_its_attempt_s_log_row_in_its_own_statement(

@@ -8,15 +8,14 @@ import time
 import pytest
 
 from activation.jobs.worker import Worker
-from activation.parties.ports import BillingRecord
 from activation.queue import activities
 from activation.services import Services
 from activation.store.models import Activity
 from tests.pg import needs_postgres, statements_sent
 
-RECORD = BillingRecord(
-    "70000001", "7135550001", "13803186457", "10", "Jane", "Houston", 0, ""
-).__dict__
+from .conftest import billing_record
+
+RECORD = billing_record()
 
 
 @needs_postgres

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+
 import pytest
+from cryptography.fernet import Fernet
 
 from activation.call.outcomes import Answer, Hold, Prompt, Transfer
 from activation.call.speech import digits, dollars, phone_number
@@ -86,6 +91,29 @@ def test_vault_hashes_for_lookup_and_encrypts_the_copy():
     assert vault.lookup_hash("123456789") != Vault("other").lookup_hash("123456789")
     with pytest.raises(ValueError):
         Vault("other").decrypt(token)
+
+
+def test_vault_seals_each_value_apart_and_refuses_a_changed_token():
+    vault = Vault("secret")
+    first, second = vault.encrypt("123456789"), vault.encrypt("123456789")
+    assert first != second  # a fresh nonce each time: equal SSNs do not look equal
+    assert vault.decrypt(first) == vault.decrypt(second) == "123456789"
+    raw = bytearray(base64.urlsafe_b64decode(first[3:]))
+    raw[-1] ^= 1
+    for changed in (first[:3] + base64.urlsafe_b64encode(bytes(raw)).decode(), first[:10], "s1."):
+        with pytest.raises(ValueError):
+            vault.decrypt(changed)
+
+
+def test_vault_opens_what_it_stored_before_with_fernet():
+    """Rows written before the vault sealed with AES-GCM-SIV hold Fernet tokens of the same
+    master secret: they still open, and a wrong secret still cannot open them."""
+    root = hashlib.sha256(b"secret").digest()
+    key = base64.urlsafe_b64encode(hmac.new(root, b"cas-encryption", hashlib.sha256).digest())
+    stored = Fernet(key).encrypt(b"123456789").decode()
+    assert Vault("secret").decrypt(stored) == "123456789"
+    with pytest.raises(ValueError):
+        Vault("other").decrypt(stored)
 
 
 @pytest.mark.parametrize(

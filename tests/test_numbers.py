@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import multiprocessing
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from activation.lifecycle import numbers
 from activation.secrets import Vault
 from activation.store import schema
 from activation.store.db import Database
-from activation.store.models import Agent, Switch, TelephoneNumber, Transaction
+from activation.store.models import Agent, Switch, TelephoneNumber, Transaction, utcnow
 from activation.store.seed import add_switch
 
-from .pg import needs_postgres, private_database
+from .pg import needs_postgres, private_database, statements_sent
 
 BLOCK = "713555"
 
@@ -109,4 +110,36 @@ def test_no_switch_may_take_the_billing_sides_name(tmp_path: Path) -> None:
         add_switch(session, Vault("test"), row)
     with db.read() as session:
         assert session.scalar(select(func.count()).select_from(Switch)) == 0
+    db.dispose()
+
+
+def test_a_number_moves_in_one_update_flushing_nothing_pending(tmp_path: Path) -> None:
+    """Moving a MID (active, free, blocked, aging) is one UPDATE of its row: the session's
+    pending changes wait for the commit's flush rather than being flushed around it."""
+    url = f"sqlite:///{tmp_path / 'cas.sqlite3'}"
+    _prepare(url, 3)
+    db = Database(url)
+    with db.transaction() as session:
+        tx = Transaction(code="00000001", agent_id=session.scalar(select(Agent.id)))
+        session.add(tx)
+        session.flush()
+        mid = numbers.reserve(session, BLOCK, tx)
+        assert mid is not None
+        tx.mid, tx.step = mid, "mid"  # pending
+        flushes: list[object] = []
+        event.listen(session, "before_flush", lambda *_: flushes.append(1))
+        sent = statements_sent(db.engine, "UPDATE")
+        numbers.set_number(session, mid, "active", tx.id)
+        assert flushes == [] and len(sent) == 1 and "telephone_numbers" in sent[0]
+        numbers.age(session, mid, tx.id, utcnow() + timedelta(days=90))
+        assert flushes == [] and len(sent) == 2
+    with db.read() as session:
+        number = session.get_one(TelephoneNumber, mid)
+        stored = session.get_one(Transaction, tx.id)
+    assert (number.status, number.transaction_id, number.aging_until is not None) == (
+        "aging",
+        tx.id,
+        True,
+    )
+    assert (stored.mid, stored.step) == (mid, "mid")  # written by the commit's flush
     db.dispose()

@@ -58,22 +58,38 @@ _TAKE = (
 
 def set_number(session: Session, mid: str, status: str, transaction_id: int | None) -> None:
     """Move a MID to another state (active, free, blocked) with its owner."""
-    session.execute(
-        update(TelephoneNumber)
-        .where(TelephoneNumber.mid == mid)
-        .values(status=status, transaction_id=transaction_id, updated_at=utcnow())
+    # On the session's connection, as the reservation: no session holds a number as an
+    # object, so there is nothing to flush first nor to bring up to date after.
+    session.connection().execute(
+        _SET, {"number": mid, "status": status, "tx_id": transaction_id, "now": utcnow()}
     )
 
 
 def age(session: Session, mid: str, transaction_id: int, until: datetime) -> None:
     """Rest a disconnected line's number until a date; it is handed out to no one meanwhile."""
-    session.execute(
-        update(TelephoneNumber)
-        .where(TelephoneNumber.mid == mid)
-        .values(
-            status="aging", transaction_id=transaction_id, aging_until=until, updated_at=utcnow()
-        )
+    session.connection().execute(
+        _AGE, {"number": mid, "tx_id": transaction_id, "until": until, "now": utcnow()}
     )
+
+
+# Built once, as the reservation's: building an UPDATE cost more than sending it.
+_SET = (
+    update(TelephoneNumber)
+    .where(TelephoneNumber.mid == bindparam("number"))
+    .values(
+        status=bindparam("status"), transaction_id=bindparam("tx_id"), updated_at=bindparam("now")
+    )
+)
+_AGE = (
+    update(TelephoneNumber)
+    .where(TelephoneNumber.mid == bindparam("number"))
+    .values(
+        status="aging",
+        transaction_id=bindparam("tx_id"),
+        aging_until=bindparam("until"),
+        updated_at=bindparam("now"),
+    )
+)
 
 
 def release_aged(session: Session, now: datetime | None = None) -> int:

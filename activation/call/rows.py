@@ -1,12 +1,11 @@
 """The call's row and its transaction's, as every webhook reads and writes them.
 
-Read: one statement locks the call and its transaction and loads both (a call with no
-transaction yet takes a second). Write: what the webhook changed on each goes back as an
-UPDATE of the changed columns (on PostgreSQL both in one statement), without the unit of
-work, which was the dearest part of a webhook for two rows of known columns. The
-transaction is written so only when nothing else of the session's needs the unit of work to
-order it (no other row changed, no new row held through a relationship); otherwise the
-commit's flush writes it with the rest.
+Read: one statement locks the call and its transaction, if it has one, and loads both.
+Write: what the webhook changed on each goes back as an UPDATE of the changed columns (on
+PostgreSQL both in one statement), without the unit of work, which was the dearest part of
+a webhook for two rows of known columns. The transaction is written so only when nothing
+else of the session's needs the unit of work to order it (no other row changed, no new row
+held through a relationship); otherwise the commit's flush writes it with the rest.
 """
 
 from __future__ import annotations
@@ -15,36 +14,42 @@ from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Table, Update, bindparam, select, update
-from sqlalchemy.orm import Session, class_mapper
+from sqlalchemy.orm import Session, aliased, class_mapper
 from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
 from activation.store import locks
 from activation.store.models import Call, Transaction
 
-# Built once: building a statement (and its cache key) costs more than running it. Locking
-# both rows of an inner join locks the call and its transaction (PostgreSQL locks no row on
-# the nullable side of an outer join); a call with no transaction yet is found by the second.
-_WITH_TX = (
-    select(Call, Transaction)
-    .join(Transaction, Transaction.id == Call.transaction_id)
-    .where(Call.call_sid == bindparam("call_sid"))
-    .with_for_update()
+# Built once: building a statement (and its cache key) costs more than running it. Each row
+# is locked in a WITH query of its own, the call's first, as every entry point locks them:
+# PostgreSQL locks no row on the nullable side of an outer join, and a call with no
+# transaction yet (its first steps) would otherwise take a second statement.
+_LOCKED_CALL = (
+    select(Call).where(Call.call_sid == bindparam("call_sid")).with_for_update().cte("locked_call")
 )
-_ALONE = select(Call).where(Call.call_sid == bindparam("call_sid")).with_for_update()
+_LOCKED_TX = (
+    select(Transaction)
+    .where(Transaction.id == select(_LOCKED_CALL.c.transaction_id).scalar_subquery())
+    .with_for_update()
+    .cte("locked_tx")
+)
+_CALL, _TX = aliased(Call, _LOCKED_CALL), aliased(Transaction, _LOCKED_TX)
+_BOTH = select(_CALL, _TX).outerjoin(_TX, _TX.id == _CALL.transaction_id)
 
 
 def lock(session: Session, call_sid: str) -> Call | None:
     """Load a call and its transaction with both rows locked until the session ends."""
-    found = session.execute(_WITH_TX, {"call_sid": call_sid}).first()
+    found = session.execute(_BOTH, {"call_sid": call_sid}).first()
     if found is None:
-        call = session.scalar(_ALONE, {"call_sid": call_sid})
-        if call is None or call.transaction_id is not None:
-            # Gone, or given a transaction between the two reads: read it again, locked.
-            return None if call is None else lock(session, call_sid)
-        set_committed_value(call, "transaction", None)
-        return call
+        return None
     call, tx = found
-    locks.hold(session, "transactions", tx.id, tx)  # states.lock finds it locked
+    if tx is None and call.transaction_id is not None:
+        # Given a transaction while this read waited for the call's lock: the transaction's
+        # row is younger than the read's snapshot. A second read sees it, and locks it.
+        session.expunge(call)
+        return lock(session, call_sid)
+    if tx is not None:
+        locks.hold(session, "transactions", tx.id, tx)  # states.lock finds it locked
     set_committed_value(call, "transaction", tx)
     return call
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -21,6 +23,7 @@ from ivr.bootstrap import bootstrap
 from tests.pg import engines, private_database, statements_sent
 
 SID = "CA" + "7" * 32
+ALONE = "CA" + "8" * 32  # a call at its first steps: no transaction yet
 
 
 @pytest.fixture(params=engines())
@@ -65,6 +68,19 @@ def test_one_read_loads_the_call_with_its_transaction_locked(on: Services) -> No
         assert rows.lock(session, "CA" + "0" * 32) is None
 
 
+def test_a_call_is_read_in_one_statement_with_or_without_a_transaction(on: Services) -> None:
+    with on.db.transaction() as session:
+        session.add(open_call(ALONE, "+15005550006", "inbound"))
+    reads = statements_sent(on.db.engine, "SELECT", "WITH locked_call")
+    for sid, code in ((SID, "55501234"), (ALONE, None)):
+        with on.db.transaction() as session:
+            call = rows.lock(session, sid)
+            assert call is not None
+            assert (call.transaction.code if call.transaction else None) == code
+        assert len(reads) == 1, reads
+        reads.clear()
+
+
 # SQLite holds one write lock for the whole database: row locks are PostgreSQL's alone.
 @pytest.mark.parametrize("on", [p for p in engines() if p != "sqlite"], indirect=True)
 def test_both_rows_stay_locked_until_the_webhook_ends(on: Services) -> None:
@@ -90,7 +106,7 @@ def test_both_rows_stay_locked_until_the_webhook_ends(on: Services) -> None:
 def test_changes_to_both_rows_are_written_by_hand_when_nothing_else_is_pending(
     on: Services,
 ) -> None:
-    updates = statements_sent(on.db.engine, "UPDATE", "WITH")
+    updates = statements_sent(on.db.engine, "UPDATE", "WITH tx_written")
     with on.db.transaction() as session:
         call = rows.lock(session, SID)
         assert call is not None and call.transaction is not None
@@ -114,7 +130,7 @@ def test_changes_to_both_rows_are_written_by_hand_when_nothing_else_is_pending(
 
 
 def test_a_new_row_naming_the_transaction_by_id_waits_for_the_commit(on: Services) -> None:
-    writes = statements_sent(on.db.engine, "UPDATE", "WITH", "INSERT INTO escalations")
+    writes = statements_sent(on.db.engine, "UPDATE", "WITH tx_written", "INSERT INTO escalations")
     with on.db.transaction() as session:
         call = rows.lock(session, SID)
         assert call is not None and call.transaction is not None
@@ -161,3 +177,50 @@ def test_a_call_leaving_its_transaction_is_written_with_no_transaction(on: Servi
     with on.db.read() as session:
         stored = session.get_one(Call, SID)
         assert (stored.transaction_id, stored.step) == (None, "menu")
+
+
+@pytest.mark.parametrize("on", [p for p in engines() if p != "sqlite"], indirect=True)
+def test_a_read_waiting_for_the_call_sees_the_transaction_it_was_given_meanwhile(
+    on: Services,
+) -> None:
+    """A second webhook of a call waits for the first's lock; the first gives the call a new
+    transaction and commits. The transaction's row is younger than the waiting read's
+    snapshot, yet the read comes back with it, locked."""
+    with on.db.transaction() as session:
+        session.add(open_call(ALONE, "+15005550006", "inbound"))
+    seen: list[tuple[str | None, bool]] = []
+
+    def second_webhook() -> None:
+        with on.db.transaction() as session:
+            call = rows.lock(session, ALONE)
+            assert call is not None
+            tx = call.transaction
+            seen.append(
+                (
+                    tx.code if tx else None,
+                    tx is not None and locks.held(session, "transactions", tx.id),
+                )
+            )
+
+    with on.db.transaction() as session:
+        call = rows.lock(session, ALONE)
+        assert call is not None and call.transaction is None
+        call.transaction = states.begin(session, "55509876", 1, "test")
+        waiting = threading.Thread(target=second_webhook)
+        waiting.start()
+        _until_waiting_for_a_lock(on)
+    waiting.join(timeout=10)
+    assert seen == [("55509876", True)]
+
+
+def _until_waiting_for_a_lock(services: Services) -> None:
+    wait = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+        "AND datname = current_database()"
+    )
+    with services.db.engine.connect() as conn:
+        for _ in range(200):
+            if conn.scalar(wait):
+                return
+            time.sleep(0.02)
+    raise AssertionError("the second webhook never waited for the call's lock")

@@ -15,7 +15,7 @@ import secrets
 from dataclasses import asdict, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from activation.inventory import sales
@@ -90,19 +90,22 @@ def new_code(session: Session) -> str:
 
 def handset_in_service(session: Session, esn: str, besides: int | None = None) -> bool:
     """Tell whether a handset serves a line, or is being given one (besides one transaction)."""
-    handset = session.get(Handset, esn)
-    if handset is not None and handset.status == "active":
-        return True
-    holder = session.scalar(
-        select(Transaction.id).where(
-            Transaction.esn == esn,
-            Transaction.id != (besides or 0),
+    return bool(session.scalar(_IN_SERVICE, {"esn": esn, "besides": besides or 0}))
+
+
+# Built once, both questions in one statement: the ESN step asks it of every handset keyed.
+_IN_SERVICE = select(
+    or_(
+        exists().where(Handset.esn == bindparam("esn"), Handset.status == "active"),
+        exists().where(
+            Transaction.esn == bindparam("esn"),
+            Transaction.id != bindparam("besides"),
             Transaction.status.in_(
                 (TxStatus.ACTIVE, TxStatus.SUSPENDED, TxStatus.ASSIGNING, TxStatus.DELAYED)
             ),
-        )
+        ),
     )
-    return holder is not None
+)
 
 
 def check(session: Session, tx: Transaction, type_: str, params: dict[str, str]) -> dict[str, str]:

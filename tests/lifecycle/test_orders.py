@@ -305,3 +305,41 @@ def test_every_order_status_and_move(cas, status, what):
             assert move_order(session, order, what, "t", "why") == target
             entry = session.scalar(select(AuditEntry).where(AuditEntry.entity == "order"))
             assert (entry.old_status, entry.new_status) == (status, target)
+
+
+def test_a_handset_is_in_service_when_active_or_held_by_a_line_being_given_one(
+    services: Services,
+) -> None:
+    """One statement asks both: the handset's own status, and whether another transaction
+    holds the ESN on a line that is (or is becoming) in service."""
+    from activation.lifecycle.orders import handset_in_service
+    from tests.pg import statements_sent
+
+    with services.db.transaction() as session:
+        agent = session.scalar(select(Agent.id))
+        session.add(Handset(esn="13811110001", status="active"))
+        session.add(Handset(esn="13811110002", status="in_stock"))
+        held = states.begin(session, "60000001", agent, "test")
+        held.esn, held.status = "13811110002", "assigning"
+        closed = states.begin(session, "60000002", agent, "test")
+        closed.esn, closed.status = "13811110003", "closed"
+    sent = statements_sent(services.db.engine, "SELECT")
+    with services.db.read() as session:
+        asked = {
+            (esn, besides): handset_in_service(session, esn, besides=besides)
+            for esn, besides in (
+                ("13811110001", None),
+                ("13811110002", None),
+                ("13811110002", held.id),  # the line that holds it asks about itself
+                ("13811110003", None),
+                ("13899999999", None),
+            )
+        }
+    assert asked == {
+        ("13811110001", None): True,
+        ("13811110002", None): True,
+        ("13811110002", held.id): False,
+        ("13811110003", None): False,
+        ("13899999999", None): False,
+    }
+    assert len(sent) == 5  # one a question

@@ -95,7 +95,8 @@ class Worker:
         return True
 
     def _claim(self) -> tuple[Activity, Any, Exception | None] | None:
-        """Claim the next due activity and prepare its work in the claim's own transaction.
+        """Claim the next due activity and prepare its work in the claim's own transaction
+        (on PostgreSQL with no transaction at all, unless lost leases are looked for).
 
         A job's prepare only reads, so it shares the claim's transaction (one transaction
         fewer an attempt); what it raises is the attempt's failure, retried as perform's is.
@@ -104,6 +105,12 @@ class Worker:
         db = self.services.db
         now = self.clock()
         look = self._look_for_lost_at is None or now >= self._look_for_lost_at
+        if is_postgres(db.engine):
+            due = self._claim_due(now)
+            if due is not None or not look:
+                return due
+            # Nothing due and time to look for lost leases: that takes a transaction (a row
+            # locked, then written), as does the claim on SQLite.
         try:
             with db.transaction() as session:
                 activity = activities.claim_in(session, self.name, self.lease, now, look)
@@ -120,6 +127,19 @@ class Worker:
                 return self._prepared(session, activity)
         except Exception as exc:  # the attempt's failure, as before the claim was shared
             return activity, None, exc
+
+    def _claim_due(self, now: datetime) -> tuple[Activity, Any, Exception | None] | None:
+        """Claim a due activity and prepare its work with no transaction (PostgreSQL): the
+        claim is one atomic statement and prepare only reads, so neither needs BEGIN and
+        COMMIT, two round trips an attempt and two of every three of an empty claim's."""
+        with self.services.db.autocommit() as session:
+            activity = activities.claim_in(session, self.name, self.lease, now, lost=False)
+            if activity is None:
+                return None
+            try:
+                return activity, JOBS[activity.type].prepare(session, activity, self.services), None
+            except Exception as exc:  # the claim stands: the attempt's failure, retried
+                return activity, None, exc
 
     def _prepared(
         self, session: Session, activity: Activity

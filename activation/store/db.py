@@ -120,6 +120,20 @@ class Database:
             yield session
 
     @contextmanager
+    def autocommit(self) -> Iterator[Session]:
+        """Open a session whose every statement commits on its own (PostgreSQL): no BEGIN
+        and no COMMIT round trip, for work whose writes are each one atomic statement. On
+        SQLite it is a write transaction (`transaction()`)."""
+        if not is_postgres(self.engine):
+            with self.transaction() as session:
+                yield session
+            return
+        with self.engine.connect() as conn:
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            with Session(bind=conn, expire_on_commit=False) as session, session.begin():
+                yield session
+
+    @contextmanager
     def read(self) -> Iterator[Session]:
         """Open a session for reading only: on SQLite it takes no write lock."""
         with self.engine.connect() as conn:

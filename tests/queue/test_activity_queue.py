@@ -11,7 +11,7 @@ from activation.jobs.worker import Worker
 from activation.queue import activities
 from activation.store.models import Activity, ActivityAttempt, AuditEntry, utcnow
 
-from ..pg import statements_sent
+from ..pg import engines, statements_sent
 from .conftest import Clock, LedgerBilling, billing_record
 
 LEASE = timedelta(seconds=60)
@@ -135,7 +135,9 @@ def test_an_attempt_is_logged_when_it_starts_and_closed_as_lost_when_its_worker_
         assert row.duration_ms == 120_000
 
 
-def test_an_idle_worker_looks_for_lost_leases_every_tenth_of_a_lease(services):  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("engine", engines())
+def test_an_idle_worker_looks_for_lost_leases_every_tenth_of_a_lease(engine, request):  # type: ignore[no-untyped-def]
+    services = request.getfixturevalue("pg_services" if engine == "postgres" else "services")
     clock = Clock()
     idle = Worker(services, "idle", clock=clock)
     looked = statements_sent(services.db.engine, "SELECT activities.id, activities.leased_by")

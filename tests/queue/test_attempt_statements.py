@@ -5,8 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from psycopg.pq import TransactionStatus
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
+from activation.jobs.registry import JOBS
+from activation.jobs.worker import Worker
 from activation.queue import activities
 from activation.services import Services
 from activation.store.models import Activity, ActivityAttempt, utcnow
@@ -79,3 +83,45 @@ def test_a_settle_whose_lease_was_lost_ends_nothing(pg_services: Services) -> No
         rows = session.scalars(select(ActivityAttempt).order_by(ActivityAttempt.attempt)).all()
     assert (stored.state, stored.leased_by, stored.result) == ("running", "w2", None)
     assert [(r.attempt, r.outcome) for r in rows] == [(1, "lost"), (2, "started")]
+
+
+def test_a_due_claim_leaves_no_transaction_open_while_its_job_prepares(
+    pg_services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The claim is one atomic statement and prepare only reads: neither opens a transaction
+    (no BEGIN, no COMMIT), and the activity runs to its end all the same."""
+    job = JOBS["billing_record"]
+    prepare, seen = job.prepare, []
+
+    def watched(session: Session, activity: Activity, services: Services) -> object:
+        seen.append(session.connection().connection.dbapi_connection.info.transaction_status)
+        return prepare(session, activity, services)
+
+    monkeypatch.setattr(job, "prepare", watched)
+    with pg_services.db.transaction() as session:
+        queued = activities.enqueue(session, "billing_record", RECORD, target="billing")
+    claims = statements_sent(pg_services.db.engine, "WITH claimed")
+    assert Worker(pg_services, "w1").run_once()
+    assert seen == [TransactionStatus.IDLE] and len(claims) == 1
+    with pg_services.db.read() as session:
+        assert session.get_one(Activity, queued.id).state == "done"
+
+
+def test_a_prepare_the_database_refuses_fails_its_attempt_and_claims_nothing_else(
+    pg_services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(session: Session, activity: Activity, services: Services) -> object:
+        return session.execute(text("SELECT no_such_column FROM activities"))
+
+    monkeypatch.setattr(JOBS["billing_record"], "prepare", refused)
+    now = utcnow()
+    with pg_services.db.transaction() as session:
+        first = activities.enqueue(session, "billing_record", RECORD, target="billing", now=now)
+        later = now + timedelta(seconds=1)
+        second = activities.enqueue(session, "billing_record", RECORD, target="billing", now=later)
+    assert Worker(pg_services, "w1", clock=lambda: later).run_once()
+    with pg_services.db.read() as session:
+        failed, waiting = session.get_one(Activity, first.id), session.get_one(Activity, second.id)
+    assert (failed.state, failed.attempts) == ("pending", 1)
+    assert "no_such_column" in (failed.last_error or "")
+    assert (waiting.state, waiting.attempts) == ("pending", 0)  # not claimed in its place

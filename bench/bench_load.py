@@ -9,8 +9,11 @@ Redirect (the softphone of `cas dial`). In the same run the same client drives t
 as many webhooks per call as CAS's calls took. Prints webhooks/s and p50/p90/p99 of both, the
 ratios against the goals, distinct MIDs and errors.
 
-    .venv/bin/python bench/bench_load.py [--calls 150] [--concurrency 10,50,200]
+    .venv/bin/python bench/bench_load.py [--calls 150] [--concurrency 10,50,200] [--rounds 1]
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
+
+On a machine whose speed drifts, --rounds 3 alternates CAS and the floor three times a level
+and prints the median ratios as well.
 
 The server's database is created on that server and dropped at the end (--keep keeps it).
 """
@@ -21,6 +24,7 @@ import argparse
 import os
 import secrets
 import socket
+import statistics
 import sys
 import tempfile
 import threading
@@ -154,8 +158,8 @@ def drive(
     return tally
 
 
-def cas_level(url: str, concurrency: int, calls: int, level: int) -> Tally:
-    """Whole activations, every call with a handset of its own."""
+def cas_level(url: str, concurrency: int, calls: int, level: int, first: int = 0) -> Tally:
+    """Whole activations, every call with a handset of its own (numbered from `first`)."""
 
     def phone_for(tally: Tally) -> Softphone:
         transport = TimedTransport(url, tally)
@@ -167,7 +171,7 @@ def cas_level(url: str, concurrency: int, calls: int, level: int) -> Tally:
         call = phone.dial(from_="+15005550006", to="+15005550000")
         with phone.transport.tally.lock:  # type: ignore[attr-defined]
             phone.transport.tally.sids.append(call.sid)  # type: ignore[attr-defined]
-        for key in keys_for(f"139{level}{n:07d}", str(FIRST_AGENT + slot)):
+        for key in keys_for(f"139{level}{first + n:07d}", str(FIRST_AGENT + slot)):
             call.press(key)
         heard = " ".join(call.heard[-3:])
         if not (call.ended and call.transfer is None and "Goodbye" in heard):
@@ -318,6 +322,12 @@ def row(name: str, tally: Tally, mids: str) -> str:
     )
 
 
+def ratio(cas: Tally, floor: Tally) -> tuple[float, float]:
+    """CAS's webhooks/s and p99 against the floor's."""
+    throughput = cas.rate / floor.rate if floor.rate else 0.0
+    return throughput, cas.percentile(0.99) / floor.percentile(0.99) if floor.latencies else 0.0
+
+
 def report(concurrency: int, calls: int, cas: Tally, floor: Tally, mids: tuple[int, int]) -> None:
     print(f"\nC={concurrency}, {calls} calls ({cas.webhooks / calls:.1f} webhooks a call)")
     print(
@@ -326,8 +336,7 @@ def report(concurrency: int, calls: int, cas: Tally, floor: Tally, mids: tuple[i
     )
     print(row("CAS", cas, f"{mids[1]}"))
     print(row("floor", floor, "-"))
-    throughput = cas.rate / floor.rate if floor.rate else 0.0
-    p99 = cas.percentile(0.99) / floor.percentile(0.99) if floor.latencies else 0.0
+    throughput, p99 = ratio(cas, floor)
     print(f"CAS/floor: webhooks/s {throughput:.2f}x, p99 {p99:.1f}x  ({GOALS})")
     lost = calls - cas.done
     print(
@@ -347,6 +356,12 @@ def main() -> None:
         default=os.environ.get("CAS_TEST_POSTGRES_URL", ""),
         help="a PostgreSQL server to create the bench's database on",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="rounds a level, CAS then the floor each time; more than one prints the medians",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database and files")
     args = parser.parse_args()
     if not args.database_url.startswith("postgresql"):
@@ -362,11 +377,21 @@ def main() -> None:
         )
         for level, concurrency in enumerate(levels):
             calls = max(args.calls, 2 * concurrency)  # every caller places two calls at least
-            cas = cas_level(cas_url, concurrency, calls, level)
-            per_call = max(2, round(cas.webhooks / max(1, cas.done or calls)))
-            floor = floor_level(floor_url, concurrency, calls, per_call)
-            floor.done = calls - sum(floor.failures.values())
-            report(concurrency, calls, cas, floor, mids_of(database_url, cas.sids))
+            ratios = []
+            for turn in range(args.rounds):
+                cas = cas_level(cas_url, concurrency, calls, level, first=turn * calls)
+                per_call = max(2, round(cas.webhooks / max(1, cas.done or calls)))
+                floor = floor_level(floor_url, concurrency, calls, per_call)
+                floor.done = calls - sum(floor.failures.values())
+                report(concurrency, calls, cas, floor, mids_of(database_url, cas.sids))
+                ratios.append(ratio(cas, floor))
+            if args.rounds > 1:
+                rates, p99s = zip(*ratios, strict=True)
+                print(
+                    f"C={concurrency}, median of {args.rounds} rounds: webhooks/s "
+                    f"{statistics.median(rates):.2f}x, p99 {statistics.median(p99s):.1f}x "
+                    f"(each round CAS, then the floor)"
+                )
     if not args.keep:
         import shutil
 

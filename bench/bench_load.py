@@ -6,7 +6,7 @@ per concurrent caller. A client playing Twilio places N whole calls, C at once: 
 a form post signed with X-Twilio-Signature, and it follows each answer's Gather action and
 Redirect (the softphone of `cas dial`). In the same run the same client drives the floor app
 (bench/load_floor.py: one locked row update per webhook) under the same gunicorn settings, with
-as many webhooks per call as CAS's calls took. Prints webhooks/s and p50/p90/p99 of both, the
+as many webhooks per call as CAS's calls took, signed alike. Prints webhooks/s and p50/p90/p99 of both, the
 ratios against the goals, distinct MIDs and errors.
 
     .venv/bin/python bench/bench_load.py [--calls 150] [--concurrency 10,50,200] [--rounds 1]
@@ -187,12 +187,16 @@ def floor_level(url: str, concurrency: int, calls: int, webhooks_per_call: int) 
     """As many calls to the floor, each with as many webhooks as CAS's calls took.
 
     CAS's webhooks beyond the keys are polls on hold, each after a pause: the floor's caller
-    waits as long before as many of its webhooks, so both clients think alike.
+    waits as long before as many of its webhooks, and signs each as Twilio does CAS's, so both
+    clients do alike (the floor checks no signature: that is CAS's own cost).
     """
     polls = max(0, webhooks_per_call - 1 - len(keys_for("", "")))
 
     def phone_for(tally: Tally) -> Softphone:
-        return Softphone(TimedTransport(url, tally), "/floor", pause_scale=HOLD_SCALE)
+        transport = TimedTransport(url, tally)
+        return Softphone(
+            transport, "/floor", auth_token=AUTH_TOKEN, public_url=url, pause_scale=HOLD_SCALE
+        )
 
     def one_call(phone: Softphone, slot: int, n: int) -> bool:
         call = phone.dial(from_="+15005550006", to="+15005550000")

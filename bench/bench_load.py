@@ -6,8 +6,8 @@ per concurrent caller. A client playing Twilio places N whole calls, C at once: 
 a form post signed with X-Twilio-Signature, and it follows each answer's Gather action and
 Redirect (the softphone of `cas dial`). In the same run the same client drives the floor app
 (bench/load_floor.py: one locked row update per webhook) under the same gunicorn settings, with
-as many webhooks per call as CAS's calls took, signed alike. Prints webhooks/s and p50/p90/p99 of both, the
-ratios against the goals, distinct MIDs and errors.
+as many webhooks per call as CAS's calls took, signed alike. Prints webhooks/s and p50/p90/p99
+of both, the ratios against the goals, distinct MIDs and errors.
 
     .venv/bin/python bench/bench_load.py [--calls 150] [--concurrency 10,50,200] [--rounds 1]
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]

@@ -21,9 +21,9 @@ from activation.store import locks
 from activation.store.models import Call, Transaction
 
 # Built once: building a statement (and its cache key) costs more than running it. Each row
-# is locked in a WITH query of its own, the call's first, as every entry point locks them:
-# PostgreSQL locks no row on the nullable side of an outer join, and a call with no
-# transaction yet (its first steps) would otherwise take a second statement.
+# is locked in a WITH query of its own, the call's and then its transaction's: PostgreSQL
+# locks no row on the nullable side of an outer join, and a call with no transaction yet
+# (its first steps) would otherwise take a second statement.
 _LOCKED_CALL = (
     select(Call).where(Call.call_sid == bindparam("call_sid")).with_for_update().cte("locked_call")
 )

@@ -15,11 +15,8 @@ The database is created on that server and dropped at the end.
 from __future__ import annotations
 
 import argparse
-import os
-import secrets
 import statistics
 import sys
-import tempfile
 import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -27,19 +24,14 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, event
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_steps import FORM, bare_app, floor_app, run_calls, step_of, webhook_of  # noqa: E402
+from scratch import database_url_option, measure_posts, scratch_cas  # noqa: E402
 
-from activation.settings import Settings  # noqa: E402
-from activation.store.models import Switch  # noqa: E402
-from activation.store.setup import init_database  # noqa: E402
-from ivr import create_app  # noqa: E402
-from ivr.bootstrap import bootstrap  # noqa: E402
 from ivr.softphone import FlaskTransport, Softphone  # noqa: E402
 
 
@@ -100,18 +92,13 @@ class ByStep:
 
 def count_posts(app: Any, url: str, times: int, counter: Counter) -> tuple[float, float]:
     """Median function calls and statements of `times` posts of the same webhook, counted
-    inside the app as CAS's webhooks are (the test client's own work left out)."""
-    inner, counted = app.wsgi_app, []
+    inside the app as CAS's webhooks are."""
 
-    def wsgi(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        body, calls, statements = counter.count(lambda: inner(environ, start_response))
-        counted.append((calls, statements))
-        return body
+    def count(answer: Callable[[], Iterable[bytes]]) -> tuple[list[bytes], tuple[int, int]]:
+        body, calls, statements = counter.count(answer)
+        return body, (calls, statements)
 
-    app.wsgi_app = wsgi
-    client = app.test_client()
-    for _ in range(times):
-        client.post(url, data=FORM)
+    counted = measure_posts(app, url, times, FORM, count)
     return (
         statistics.median(calls for calls, _ in counted),
         statistics.median(statements for _, statements in counted),
@@ -121,44 +108,19 @@ def count_posts(app: Any, url: str, times: int, counter: Counter) -> tuple[float
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=6)
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("CAS_TEST_POSTGRES_URL", "")
-        or "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
-    )
+    database_url_option(parser)
     args = parser.parse_args()
-    from switch_adapters.simulator.process import start_simulator
-
-    server = make_url(args.database_url)
-    name = f"cas_calls_{secrets.token_hex(4)}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name).render_as_string(hide_password=False)
-    try:
-        tmp = Path(tempfile.mkdtemp(prefix="cas-calls-"))
-        settings = Settings(data_dir=tmp, database_url=url, secret_key="bench", hold_pause=1)
-        init_database(settings, demo=True)
-        services = bootstrap(settings)
-        counter = Counter()
-        counter.watch(Engine)  # CAS's engine and the floor's, made inside its app
-        sim_store = tmp / "hou1.sqlite3"
-        with start_simulator("tl1", sim_store, name="cas", secret="hou1-secret") as sim:
-            with services.db.transaction() as session:
-                session.query(Switch).filter_by(name="HOU1").one().primary_url = sim.url
-            app = create_app(services=services)
-            by_step = ByStep(app, services, counter)
-            app.wsgi_app = by_step  # type: ignore[method-assign]
-            phone = Softphone(FlaskTransport(app), "/voice", pause_scale=0.02)
-            run_calls(phone, services, args.calls)
-        services.db.dispose()
-        floor = floor_app(url)
+    counter = Counter()
+    counter.watch(Engine)  # CAS's engine and the floor's, made inside its app
+    with scratch_cas(args.database_url, "cas_calls") as cas:
+        by_step = ByStep(cas.app, cas.services, counter)
+        cas.app.wsgi_app = by_step  # type: ignore[method-assign]
+        phone = Softphone(FlaskTransport(cas.app), "/voice", pause_scale=0.02)
+        run_calls(phone, cas.services, args.calls)
+        cas.services.db.dispose()
+        floor = floor_app(cas.url)
         floor_calls, floor_statements = count_posts(floor, "/floor/gather?n=1", 20, counter)
         bare_calls, _ = count_posts(bare_app(), "/bare?n=1", 20, counter)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
     print(f"{args.calls} whole calls in-process on PostgreSQL; medians a webhook")
     print(f"{'step':<14}{'calls':>8}{'statements':>12}{'x floor calls':>15}")
     steps = sorted(by_step.calls, key=lambda s: -statistics.median(by_step.calls[s]))

@@ -19,36 +19,28 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
-import secrets
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm.session import SessionTransaction
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_steps import FORM, bare_app, floor_app, run_calls  # noqa: E402
+from scratch import database_url_option, measure_posts, scratch_cas  # noqa: E402
 
 from activation.call import engine, rows  # noqa: E402
 from activation.jobs.registry import JOBS  # noqa: E402
 from activation.jobs.worker import Worker  # noqa: E402
 from activation.secrets import Vault  # noqa: E402
-from activation.settings import Settings  # noqa: E402
-from activation.store.models import Switch  # noqa: E402
-from activation.store.setup import init_database  # noqa: E402
-from ivr import create_app, twiml  # noqa: E402
-from ivr.bootstrap import bootstrap  # noqa: E402
+from ivr import twiml  # noqa: E402
 from ivr.softphone import FlaskTransport, Softphone  # noqa: E402
 
 # The webhook's pieces: (label, owner, attribute), outermost first.
@@ -150,77 +142,48 @@ def watch_worker(clock: Clock) -> None:
 
 def cpu_of_posts(app: Any, url: str, times: int) -> float:
     """Mean thread CPU (us) of `times` posts of the same webhook, inside the app."""
-    inner, spent = app.wsgi_app, []
 
-    def wsgi(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    def cpu(answer: Callable[[], Iterable[bytes]]) -> tuple[list[bytes], int]:
         started = time.thread_time_ns()
-        body = list(inner(environ, start_response))
-        spent.append(time.thread_time_ns() - started)
-        return body
+        body = list(answer())
+        return body, time.thread_time_ns() - started
 
-    app.wsgi_app = wsgi
-    client = app.test_client()
-    for _ in range(times):
-        client.post(url, data=FORM)
+    spent = measure_posts(app, url, times, FORM, cpu)
     return sum(spent[5:]) / len(spent[5:]) / 1000  # the first ones warm caches up
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=20)
-    parser.add_argument(
-        "--database-url",
-        default=os.environ.get("CAS_TEST_POSTGRES_URL", "")
-        or "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
-    )
+    database_url_option(parser)
     args = parser.parse_args()
-    from switch_adapters.simulator.process import start_simulator
-
     clock = Clock()
     for label, owner, name in WEBHOOK_PIECES:
         clock.wrap(label, owner, name)
     watch_worker(clock)
-    server = make_url(args.database_url)
-    name = f"cas_cpu_{secrets.token_hex(4)}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name).render_as_string(hide_password=False)
     webhooks = 0
-    try:
-        tmp = Path(tempfile.mkdtemp(prefix="cas-cpu-"))
-        settings = Settings(data_dir=tmp, database_url=url, secret_key="bench", hold_pause=1)
-        init_database(settings, demo=True)
-        services = bootstrap(settings)
-        with start_simulator("tl1", tmp / "hou1.sqlite3", name="cas", secret="hou1-secret") as sim:
-            with services.db.transaction() as session:
-                session.query(Switch).filter_by(name="HOU1").one().primary_url = sim.url
-            app = create_app(services=services)
-            inner = app.wsgi_app
+    with scratch_cas(args.database_url, "cas_cpu") as cas:
+        inner = cas.app.wsgi_app
 
-            def wsgi(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-                nonlocal webhooks
-                started = time.thread_time_ns()
-                with clock.counting():
-                    body = list(inner(environ, start_response))
-                clock.add("whole webhook", started)
-                webhooks += 1
-                return body
+        def wsgi(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+            nonlocal webhooks
+            started = time.thread_time_ns()
+            with clock.counting():
+                body = list(inner(environ, start_response))
+            clock.add("whole webhook", started)
+            webhooks += 1
+            return body
 
-            app.wsgi_app = wsgi  # type: ignore[method-assign]
-            phone = Softphone(FlaskTransport(app), "/voice", pause_scale=0.02)
-            run_calls(phone, services, 2)  # caches warmed, statements prepared
-            clock.spent.clear()
-            clock.times.clear()
-            webhooks = 0
-            run_calls(phone, services, args.calls, first=2)
-        services.db.dispose()
-        floor = cpu_of_posts(floor_app(url), "/floor/gather?n=1", 200)
+        cas.app.wsgi_app = wsgi  # type: ignore[method-assign]
+        phone = Softphone(FlaskTransport(cas.app), "/voice", pause_scale=0.02)
+        run_calls(phone, cas.services, 2)  # caches warmed, statements prepared
+        clock.spent.clear()
+        clock.times.clear()
+        webhooks = 0
+        run_calls(phone, cas.services, args.calls, first=2)
+        cas.services.db.dispose()
+        floor = cpu_of_posts(floor_app(cas.url), "/floor/gather?n=1", 200)
         bare = cpu_of_posts(bare_app(), "/bare?n=1", 200)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
     report(clock, webhooks, args.calls, floor, bare)
 
 

@@ -32,13 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from jane import keys_for  # noqa: E402
+from scratch import demo_cas  # noqa: E402
 
 from activation.jobs.worker import Worker  # noqa: E402
-from activation.settings import Settings  # noqa: E402
-from activation.store.models import Call, Switch  # noqa: E402
-from activation.store.setup import init_database  # noqa: E402
-from ivr import create_app  # noqa: E402
-from ivr.bootstrap import bootstrap  # noqa: E402
+from activation.store.models import Call  # noqa: E402
 from ivr.softphone import FlaskTransport, HttpTransport, Softphone  # noqa: E402
 
 BARE_TWIML = (
@@ -261,20 +258,9 @@ def main() -> None:
         help="also measure round trips over HTTP to gunicorn, as Twilio sees them",
     )
     args = parser.parse_args()
-    from switch_adapters.simulator.process import start_simulator
-
-    tmp = Path(tempfile.mkdtemp(prefix="cas-bench-"))
-    settings = Settings(
-        data_dir=tmp, database_url=args.database_url, secret_key="bench", hold_pause=1
-    )
-    init_database(settings, demo=True)
-    services = bootstrap(settings)
     engine = "PostgreSQL" if args.database_url.startswith("postgresql") else "SQLite"
-    with start_simulator("tl1", tmp / "hou1.sqlite3", name="cas", secret="hou1-secret") as sim:
-        with services.db.transaction() as session:
-            switch = session.query(Switch).filter_by(name="HOU1").one()
-            switch.primary_url = sim.url
-        app = create_app(services=services)
+    with demo_cas(args.database_url, "cas-bench") as cas:
+        services, app, tmp = cas.services, cas.app, cas.data_dir
         timer = StepTimer(app, services)
         app.wsgi_app = timer  # type: ignore[method-assign]
         run_calls(Softphone(FlaskTransport(app), "/voice", pause_scale=0.02), services, args.calls)

@@ -38,37 +38,45 @@ def database_url_option(parser: argparse.ArgumentParser) -> None:
 
 @dataclass
 class Scratch:
-    """CAS on a scratch database: its URL, its services and its app."""
+    """CAS on a benchmark's database: its URL, its data dir, its services and its app."""
 
     url: str
+    data_dir: Path
     services: Services
     app: Flask
 
 
 @contextmanager
-def scratch_cas(server_url: str, prefix: str) -> Iterator[Scratch]:
-    """CAS with the demo data on a new database of the server, HOU1 on the TL1 simulator.
-
-    The database is dropped when the block ends: whatever else is measured on it (the
-    floor) goes inside the block, after `services.db.dispose()`.
-    """
+def demo_cas(database_url: str, prefix: str) -> Iterator[Scratch]:
+    """CAS with the demo data on a database (SQLite in a new data dir if none is named), HOU1
+    on the TL1 simulator until the block ends."""
     from switch_adapters.simulator.process import start_simulator
 
+    tmp = Path(tempfile.mkdtemp(prefix=f"{prefix}-"))
+    settings = Settings(data_dir=tmp, database_url=database_url, secret_key="bench", hold_pause=1)
+    init_database(settings, demo=True)
+    services = bootstrap(settings)
+    with start_simulator("tl1", tmp / "hou1.sqlite3", name="cas", secret="hou1-secret") as sim:
+        with services.db.transaction() as session:
+            session.query(Switch).filter_by(name="HOU1").one().primary_url = sim.url
+        yield Scratch(database_url, tmp, services, create_app(services=services))
+
+
+@contextmanager
+def scratch_cas(server_url: str, prefix: str) -> Iterator[Scratch]:
+    """`demo_cas` on a new database of a PostgreSQL server, dropped when the block ends:
+    whatever else is measured on it (the floor) goes inside the block, after
+    `services.db.dispose()`."""
     server = make_url(server_url)
     name = f"{prefix}_{secrets.token_hex(4)}"
     admin = create_engine(server, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = server.set(database=name).render_as_string(hide_password=False)
     try:
-        tmp = Path(tempfile.mkdtemp(prefix=f"{prefix}-"))
-        settings = Settings(data_dir=tmp, database_url=url, secret_key="bench", hold_pause=1)
-        init_database(settings, demo=True)
-        services = bootstrap(settings)
-        with start_simulator("tl1", tmp / "hou1.sqlite3", name="cas", secret="hou1-secret") as sim:
-            with services.db.transaction() as session:
-                session.query(Switch).filter_by(name="HOU1").one().primary_url = sim.url
-            yield Scratch(url, services, create_app(services=services))
+        with demo_cas(
+            server.set(database=name).render_as_string(hide_password=False), prefix
+        ) as cas:
+            yield cas
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

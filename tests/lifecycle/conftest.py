@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 import time
@@ -14,6 +15,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from activation.call.customer import CREDIT_PATIENCE_SECONDS
 from activation.jobs.worker import Worker
 from activation.parties.switching import definition
 from activation.service_layer.staff import add_api_key
@@ -35,6 +37,7 @@ ESN = "13803186457"
 AGENT_PHONE = "+15005550006"
 CAS_NUMBER = "+15005550000"
 SPOKEN_MID = re.compile(r"number is ([0-9 ,]+)\.")
+PAUSE_SCALE = 0.02  # a 2 s hold pause is waited 40 ms
 
 
 @dataclass
@@ -48,7 +51,15 @@ class Cas:
     csr_password: str
 
     def phone(self) -> Softphone:
-        return Softphone(FlaskTransport(self.app), "/voice", pause_scale=0.02)
+        # The phone holds as long as CAS would keep the caller (its credit patience, its switch
+        # deadline) before giving up on a redirect loop: a worker slowed for a few seconds on
+        # a busy machine is a slow answer, not a loop, and a stalled one still ends the hold.
+        settings = self.services.settings
+        patience = max(CREDIT_PATIENCE_SECONDS, settings.switch_deadline)
+        polls = math.ceil(patience / (settings.hold_pause * PAUSE_SCALE))
+        return Softphone(
+            FlaskTransport(self.app), "/voice", pause_scale=PAUSE_SCALE, max_redirects=polls + 10
+        )
 
 
 @pytest.fixture(params=engines())

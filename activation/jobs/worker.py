@@ -42,6 +42,8 @@ class Worker:
         # A lease runs out a whole lease after its claim: looking for lost ones at most every
         # tenth of a lease finds them soon enough, where every empty claim looked before.
         self._look_for_lost_at: datetime | None = None
+        # Whether the last claim saw another activity due besides the one it took.
+        self._more_due = True
 
     def run_once(self) -> bool:
         """Run one due activity; tell whether there was one."""
@@ -111,6 +113,7 @@ class Worker:
                 return due
             # Nothing due and time to look for lost leases: that takes a transaction (a row
             # locked, then written), as does the claim on SQLite.
+        self._more_due = True
         try:
             with db.transaction() as session:
                 activity = activities.claim_in(session, self.name, self.lease, now, look)
@@ -133,7 +136,9 @@ class Worker:
         claim is one atomic statement and prepare only reads, so neither needs BEGIN and
         COMMIT, two round trips an attempt and two of every three of an empty claim's."""
         with self.services.db.autocommit() as session:
-            activity = activities.claim_in(session, self.name, self.lease, now, lost=False)
+            activity, self._more_due = activities.claim_peeking(
+                session, self.name, self.lease, now, lost=False
+            )
             if activity is None:
                 return None
             try:
@@ -158,10 +163,13 @@ class Worker:
 
         `idle` is the longest wait: 0.2 s by default, 2 s where notices wake the worker
         (PostgreSQL) and the poll is only there for retries coming due and lost leases.
+        After an attempt whose claim saw nothing else due the worker waits at once: a notice
+        sent meanwhile ends the wait, and asking the queue without one would find it empty.
         """
         if idle is None:
             idle = 2.0 if is_postgres(self.services.db.engine) else 0.2
         wake = Wakeup(self.services.db)
+        wake.listen()  # before the first claim: nothing queued after it goes unheard
         try:
             while not stop.is_set():
                 try:
@@ -169,7 +177,7 @@ class Worker:
                 except Exception:  # the database may be briefly away; keep the worker alive
                     log.exception("worker loop")
                     busy = False
-                if not busy:
+                if not busy or not self._more_due:
                     wake.wait(stop, idle)
         finally:
             wake.close()

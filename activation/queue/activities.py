@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, literal, null, select, update
+from sqlalchemy import Table, bindparam, exists, func, insert, literal, null, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from activation.queue import wakeup
@@ -157,32 +157,47 @@ def claim_in(
 
     The activity comes back detached from the session, as `claim` returns it.
     """
+    return claim_peeking(session, worker, lease, now, lost)[0]
+
+
+def claim_peeking(
+    session: Session,
+    worker: str,
+    lease: timedelta,
+    now: datetime | None = None,
+    lost: bool = True,
+) -> tuple[Activity | None, bool]:
+    """`claim_in`, telling besides whether another activity was due as it claimed (always
+    so said on SQLite, and for a lost lease retaken): a worker that finished an activity
+    with no other due, and heard of none queued since, need not ask the queue again."""
     now = now or utcnow()
     postgres = is_postgres(session.get_bind())
     taking = {"now": now, "lease_end": now + lease, "worker": worker, "started": now}
     # PostgreSQL writes the attempt's "started" row in the claim's own statement.
     take = _TAKE_DUE_LOGGED if postgres else _TAKE_DUE[False]
-    row = session.connection().execute(take, taking).first()
+    row = session.connection().execute(take, taking | {"soon": now + PEEK_AHEAD}).first()
     if row is not None:
+        fields = dict(row._mapping)
+        more = bool(fields.pop("more_due", True))
         # As loaded and let go by the session: detached, nothing pending on it.
-        taken = Activity(**row._mapping)
+        taken = Activity(**fields)
         make_transient_to_detached(taken)
         if not postgres:
             log_attempt(session, taken, now, STARTED, request_line(taken), "", now)
-        return taken
+        return taken, more
     if not lost:
-        return None
+        return None, False
     found = session.execute(_PICK_LOST[postgres], {"now": now}).first()
     if found is None:
-        return None
+        return None, False
     retaken = session.scalars(_RETAKE, {**taking, "activity_id": found.id}).first()
     if retaken is None:
-        return None
+        return None, True
     _close_lost(session, retaken.id, f"worker {found.leased_by} did not finish", now)
     log_attempt(session, retaken, now, STARTED, request_line(retaken), "", now)
     session.flush()
     session.expunge(retaken)
-    return retaken
+    return retaken, True
 
 
 ACTIVITY_LOG = cast(Table, ActivityAttempt.__table__)
@@ -200,7 +215,20 @@ def request_line(activity: Activity) -> str:
 # The due activity's claim and its attempt's "started" row in one statement (PostgreSQL):
 # the row says what log_attempt would have written for it.
 _CLAIMED = _TAKE_DUE[True].cte("claimed")
-_TAKE_DUE_LOGGED = select(_CLAIMED).add_cte(
+# Another activity due as the claim runs (the claimed one's row is still pending in the
+# statement's snapshot), or due within PEEK_AHEAD, so a queuer's clock a little ahead of the
+# worker's does not leave its activity waiting for the next poll.
+PEEK_AHEAD = timedelta(seconds=1)
+_MORE_DUE = (
+    exists()
+    .where(
+        ACTIVITIES.c.state == "pending",
+        ACTIVITIES.c.next_try_at <= bindparam("soon"),
+        ACTIVITIES.c.id != _CLAIMED.c.id,
+    )
+    .label("more_due")
+)
+_TAKE_DUE_LOGGED = select(_CLAIMED, _MORE_DUE).add_cte(
     insert(ACTIVITY_LOG)
     .from_select(
         ["activity_id", "attempt", *_ATTEMPT_COLUMNS],

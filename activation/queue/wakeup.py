@@ -60,6 +60,14 @@ class Wakeup:
             self.close()
             stop.wait(min(idle, 1.0))
 
+    def listen(self) -> None:
+        """Start listening now (PostgreSQL); a failure is reported and polled around by wait."""
+        if is_postgres(self.db.engine):
+            try:
+                self._listening()
+            except Exception:
+                self.close()
+
     def _listening(self):  # type: ignore[no-untyped-def]
         if self._conn is None:
             import psycopg

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from activation.jobs.registry import JOBS
 from activation.jobs.worker import Worker
 from activation.queue import activities
 from activation.services import Services
@@ -75,3 +76,84 @@ def test_activities_queued_for_the_commit_go_in_one_insert_and_still_wake(
     with pg_services.db.read() as session:
         states = [session.get_one(Activity, a.id).state for a in queued]
     assert states == ["pending"] * 3
+
+
+def _run_worker(services: Services) -> tuple[threading.Event, threading.Thread]:
+    """A worker polling every minute: anything done sooner was done on a notice or a peek."""
+    stop = threading.Event()
+    runner = threading.Thread(target=Worker(services).run, args=(stop, 60.0))
+    runner.start()
+    time.sleep(1.0)  # it found nothing and waits
+    return stop, runner
+
+
+def _wait_done(services: Services, *ids: int) -> float:
+    """Seconds until every activity is done (at most 10)."""
+    started = time.monotonic()
+    while time.monotonic() - started < 10:
+        with services.db.read() as session:
+            if all(session.get_one(Activity, i).state == "done" for i in ids):
+                return time.monotonic() - started
+        time.sleep(0.05)
+    raise AssertionError(f"activities {ids} not done in 10 s")
+
+
+@needs_postgres
+@pytest.mark.postgres
+def test_a_worker_done_with_the_only_activity_waits_without_asking_again(
+    pg_services: Services,
+) -> None:
+    stop, runner = _run_worker(pg_services)
+    try:
+        claims = statements_sent(pg_services.db.engine, "WITH claimed")
+        with pg_services.db.transaction() as session:
+            activity_id = activities.enqueue(session, "billing_record", RECORD).id
+        _wait_done(pg_services, activity_id)
+        time.sleep(0.5)
+        assert len(claims) == 1  # its own claim; none after it to find the queue empty
+    finally:
+        stop.set()
+        runner.join(timeout=5)
+
+
+@needs_postgres
+@pytest.mark.postgres
+def test_activities_queued_together_are_run_one_after_the_other_on_one_notice(
+    pg_services: Services,
+) -> None:
+    stop, runner = _run_worker(pg_services)
+    try:
+        with pg_services.db.transaction() as session:  # one notice for the three
+            ids = [activities.enqueue(session, "billing_record", RECORD).id for _ in range(3)]
+        assert _wait_done(pg_services, *ids) < 5
+    finally:
+        stop.set()
+        runner.join(timeout=5)
+
+
+@needs_postgres
+@pytest.mark.postgres
+def test_an_activity_queued_during_an_attempt_is_run_after_it_at_once(
+    pg_services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Queued after the attempt's claim looked for more: only its notice tells of it."""
+    job = JOBS["billing_record"]
+    perform = job.perform
+    queued: list[int] = []
+
+    def perform_and_queue(work, attempt, services):  # type: ignore[no-untyped-def]
+        if not queued:
+            with services.db.transaction() as session:
+                queued.append(activities.enqueue(session, "billing_record", RECORD).id)
+        return perform(work, attempt, services)
+
+    monkeypatch.setattr(job, "perform", perform_and_queue)
+    stop, runner = _run_worker(pg_services)
+    try:
+        with pg_services.db.transaction() as session:
+            first = activities.enqueue(session, "billing_record", RECORD).id
+        assert _wait_done(pg_services, first) < 5 and queued
+        assert _wait_done(pg_services, queued[0]) < 5
+    finally:
+        stop.set()
+        runner.join(timeout=5)

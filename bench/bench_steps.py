@@ -221,6 +221,9 @@ def run_calls(phone: Softphone, services, calls: int, first: int = 0) -> None:  
     finally:
         stop.set()
         worker.join()
+    # What the last call queued after its goodbye (billing, E911) is its work too: run here,
+    # not by the next run's worker.
+    Worker(services).drain()
 
 
 def report(

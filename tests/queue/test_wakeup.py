@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -78,13 +80,18 @@ def test_activities_queued_for_the_commit_go_in_one_insert_and_still_wake(
     assert states == ["pending"] * 3
 
 
-def _run_worker(services: Services) -> tuple[threading.Event, threading.Thread]:
+@contextmanager
+def _worker_running(services: Services) -> Iterator[None]:
     """A worker polling every minute: anything done sooner was done on a notice or a peek."""
     stop = threading.Event()
     runner = threading.Thread(target=Worker(services).run, args=(stop, 60.0))
     runner.start()
-    time.sleep(1.0)  # it found nothing and waits
-    return stop, runner
+    try:
+        time.sleep(1.0)  # it found nothing and waits
+        yield
+    finally:
+        stop.set()
+        runner.join(timeout=5)
 
 
 def _wait_done(services: Services, *ids: int) -> float:
@@ -103,17 +110,13 @@ def _wait_done(services: Services, *ids: int) -> float:
 def test_a_worker_done_with_the_only_activity_waits_without_asking_again(
     pg_services: Services,
 ) -> None:
-    stop, runner = _run_worker(pg_services)
-    try:
+    with _worker_running(pg_services):
         claims = statements_sent(pg_services.db.engine, "WITH claimed")
         with pg_services.db.transaction() as session:
             activity_id = activities.enqueue(session, "billing_record", RECORD).id
         _wait_done(pg_services, activity_id)
         time.sleep(0.5)
-        assert len(claims) == 1  # its own claim; none after it to find the queue empty
-    finally:
-        stop.set()
-        runner.join(timeout=5)
+    assert len(claims) == 1  # its own claim; none after it to find the queue empty
 
 
 @needs_postgres
@@ -121,14 +124,10 @@ def test_a_worker_done_with_the_only_activity_waits_without_asking_again(
 def test_activities_queued_together_are_run_one_after_the_other_on_one_notice(
     pg_services: Services,
 ) -> None:
-    stop, runner = _run_worker(pg_services)
-    try:
+    with _worker_running(pg_services):
         with pg_services.db.transaction() as session:  # one notice for the three
             ids = [activities.enqueue(session, "billing_record", RECORD).id for _ in range(3)]
         assert _wait_done(pg_services, *ids) < 5
-    finally:
-        stop.set()
-        runner.join(timeout=5)
 
 
 @needs_postgres
@@ -136,7 +135,7 @@ def test_activities_queued_together_are_run_one_after_the_other_on_one_notice(
 def test_an_activity_queued_during_an_attempt_is_run_after_it_at_once(
     pg_services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Queued after the attempt's claim looked for more: only its notice tells of it."""
+    """Queued after the attempt's claim looked for more: its notice ends the worker's wait."""
     job = JOBS["billing_record"]
     perform = job.perform
     queued: list[int] = []
@@ -148,12 +147,8 @@ def test_an_activity_queued_during_an_attempt_is_run_after_it_at_once(
         return perform(work, attempt, services)
 
     monkeypatch.setattr(job, "perform", perform_and_queue)
-    stop, runner = _run_worker(pg_services)
-    try:
+    with _worker_running(pg_services):
         with pg_services.db.transaction() as session:
             first = activities.enqueue(session, "billing_record", RECORD).id
         assert _wait_done(pg_services, first) < 5 and queued
         assert _wait_done(pg_services, queued[0]) < 5
-    finally:
-        stop.set()
-        runner.join(timeout=5)

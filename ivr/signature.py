@@ -46,7 +46,7 @@ def is_valid(request: Request, auth_token: str, public_url: str) -> bool:
     parsed = urlparse(signed_url(request, public_url))
     return any(
         compare(validator.compute_signature(url, form), signature)
-        for url in dict.fromkeys((remove_port(parsed), add_port(parsed)))
+        for url in (remove_port(parsed), add_port(parsed))
     )
 
 

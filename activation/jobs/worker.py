@@ -113,15 +113,17 @@ class Worker:
                 return due
             # Nothing due and time to look for lost leases: that takes a transaction (a row
             # locked, then written), as does the claim on SQLite.
-        self._more_due = True
         try:
             with db.transaction() as session:
-                activity = activities.claim_in(session, self.name, self.lease, now, look)
+                activity, self._more_due = activities.claim_in(
+                    session, self.name, self.lease, now, look
+                )
                 if activity is None and look:  # nothing due, and no lease ran out
                     self._look_for_lost_at = now + self.lease / 10
                 return None if activity is None else self._prepared(session, activity)
         except DBAPIError:
             log.warning("claim with prepare failed; claiming and preparing apart", exc_info=True)
+        self._more_due = True  # a claim apart does not look for more
         activity = activities.claim(db, self.name, self.lease, self.clock())
         if activity is None:
             return None
@@ -136,7 +138,7 @@ class Worker:
         claim is one atomic statement and prepare only reads, so neither needs BEGIN and
         COMMIT, two round trips an attempt and two of every three of an empty claim's."""
         with self.services.db.autocommit() as session:
-            activity, self._more_due = activities.claim_peeking(
+            activity, self._more_due = activities.claim_in(
                 session, self.name, self.lease, now, lost=False
             )
             if activity is None:

@@ -94,7 +94,7 @@ def claim(
 ) -> Activity | None:
     """Take the next due activity under a lease; an expired lease makes it due again."""
     with db.transaction() as session:
-        return claim_in(session, worker, lease, now)
+        return claim_in(session, worker, lease, now)[0]
 
 
 # The queue's statements are built once: building a statement and its cache key cost the
@@ -151,25 +151,15 @@ def claim_in(
     lease: timedelta,
     now: datetime | None = None,
     lost: bool = True,
-) -> Activity | None:
+) -> tuple[Activity | None, bool]:
     """Take the next due activity in the caller's transaction (the claim commits with it);
     with none due, one whose lease ran out, unless `lost` is False.
 
-    The activity comes back detached from the session, as `claim` returns it.
+    The activity comes back detached from the session, as `claim` returns it, with whether
+    another activity was due as it was claimed (always so said on SQLite, and for a lost
+    lease retaken): a worker that finished an activity with no other due, and heard of none
+    queued since, need not ask the queue again.
     """
-    return claim_peeking(session, worker, lease, now, lost)[0]
-
-
-def claim_peeking(
-    session: Session,
-    worker: str,
-    lease: timedelta,
-    now: datetime | None = None,
-    lost: bool = True,
-) -> tuple[Activity | None, bool]:
-    """`claim_in`, telling besides whether another activity was due as it claimed (always
-    so said on SQLite, and for a lost lease retaken): a worker that finished an activity
-    with no other due, and heard of none queued since, need not ask the queue again."""
     now = now or utcnow()
     postgres = is_postgres(session.get_bind())
     taking = {"now": now, "lease_end": now + lease, "worker": worker, "started": now}

@@ -7,7 +7,10 @@ a form post signed with X-Twilio-Signature, and it follows each answer's Gather 
 Redirect (the softphone of `cas dial`). In the same run the same client drives the floor app
 (bench/load_floor.py: one locked row update per webhook) under the same gunicorn settings, with
 as many webhooks per call as CAS's calls took, signed alike. Prints webhooks/s and p50/p90/p99
-of both, the ratios against the goals, distinct MIDs and errors.
+of both, the ratios against the goals, distinct MIDs and errors, and (on Linux) the CPU each
+spent a webhook by role: web server, queue worker, PostgreSQL backends, switch simulators and
+the client, read from /proc between the start and the end of each system's run (CAS's run
+ends when its worker has done what its calls queued).
 
     .venv/bin/python bench/bench_load.py [--calls 150] [--concurrency 10,50,200] [--rounds 1]
         [--database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres]
@@ -37,16 +40,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
-from sqlalchemy import create_engine, insert, select, text
+from sqlalchemy import create_engine, func, insert, select, text
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from jane import keys_for  # noqa: E402
 from load_floor import TABLE  # noqa: E402
+from proc_cpu import Roles, available, spent_between  # noqa: E402
 
 from activation.settings import Settings  # noqa: E402
-from activation.store.models import Agent, Call, Transaction  # noqa: E402
+from activation.store.models import Activity, Agent, Call, Transaction  # noqa: E402
 from activation.store.setup import init_database  # noqa: E402
 from ivr.cli import gunicorn_args  # noqa: E402
 from ivr.demo_switches import start_switches  # noqa: E402
@@ -278,8 +282,22 @@ def wait_healthy(url: str, child: Spawned) -> None:
     raise SystemExit(f"{url} did not answer; see {child.log_path}")
 
 
-def start_stack(stack: ExitStack, database_url: str, agents: int, home: Path) -> tuple[str, str]:
-    """Start CAS (web, worker, switch simulators) and the floor; return their URLs."""
+@dataclass
+class Stack:
+    """The two systems under load: where each answers, and its processes by role."""
+
+    cas_url: str
+    floor_url: str
+    cas_roles: Roles
+    floor_roles: Roles
+
+
+# The application name each system's processes give PostgreSQL, so its backends are told apart.
+APP_NAMES = {"web": "cas-bench-web", "worker": "cas-bench-worker", "floor": "cas-bench-floor"}
+
+
+def start_stack(stack: ExitStack, database_url: str, agents: int, home: Path) -> Stack:
+    """Start CAS (web, worker, switch simulators) and the floor."""
     settings = Settings(data_dir=home, database_url=database_url, secret_key=SECRET)
     init_database(settings, demo=True)
     seed(database_url, agents)
@@ -303,18 +321,52 @@ def start_stack(stack: ExitStack, database_url: str, agents: int, home: Path) ->
         "FLOOR_DATABASE_URL": database_url,
     }
     python = sys.executable
-    worker = Spawned([python, "-m", "ivr", "worker"], env, logs / "worker.log")
+
+    def named(role: str) -> dict[str, str]:
+        return {**env, "PGAPPNAME": APP_NAMES[role]}  # libpq's default application name
+
+    worker = Spawned([python, "-m", "ivr", "worker"], named("worker"), logs / "worker.log")
     stack.callback(worker.stop)
     serve = ["-m", "ivr", "serve", "--port", str(cas_port), "--workers", "2"]
-    web = Spawned([python, *serve], env, logs / "web.log")
+    web = Spawned([python, *serve], named("web"), logs / "web.log")
     stack.callback(web.stop)
     floor_args = gunicorn_args(f"127.0.0.1:{floor_port}", 2)
     floor_args[-1:] = ["--pythonpath", str(Path(__file__).parent), "load_floor:create_app()"]
-    floor = Spawned([python, *floor_args], env, logs / "floor.log")
+    floor = Spawned([python, *floor_args], named("floor"), logs / "floor.log")
     stack.callback(floor.stop)
     wait_healthy(cas_url, web)
     wait_healthy(floor_url, floor)
-    return cas_url, floor_url
+    cas_roles = Roles(
+        database_url,
+        trees={"web": [web.pid], "worker": [worker.pid], "switches": [*supervisor.pids().values()]},
+        backends={APP_NAMES["web"]: "database", APP_NAMES["worker"]: "database"},
+    )
+    floor_roles = Roles(
+        database_url, trees={"web": [floor.pid]}, backends={APP_NAMES["floor"]: "database"}
+    )
+    return Stack(cas_url, floor_url, cas_roles, floor_roles)
+
+
+def wait_for_queue(database_url: str, timeout: float = 60.0) -> None:
+    """Wait until the worker has run every activity due (what the last calls queued)."""
+    engine = create_engine(database_url)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            with engine.connect() as conn:
+                left = conn.scalar(
+                    select(func.count())
+                    .select_from(Activity)
+                    .where(
+                        Activity.state.in_(("pending", "running")),
+                        Activity.next_try_at <= func.now(),
+                    )
+                )
+            if not left:
+                return
+            time.sleep(0.2)
+    finally:
+        engine.dispose()
 
 
 def row(name: str, tally: Tally, mids: str) -> str:
@@ -330,6 +382,26 @@ def ratio(cas: Tally, floor: Tally) -> tuple[float, float]:
     """CAS's webhooks/s and p99 against the floor's."""
     throughput = cas.rate / floor.rate if floor.rate else 0.0
     return throughput, cas.percentile(0.99) / floor.percentile(0.99) if floor.latencies else 0.0
+
+
+ROLES = ("web", "worker", "database", "switches", "client")
+
+
+def cpu_rows(
+    cas: Tally, floor: Tally, cas_cpu: dict[str, float], floor_cpu: dict[str, float]
+) -> None:
+    """Print what each system's processes spent a webhook, by role, and the totals' ratio."""
+    print(f"{'CPU ms a webhook':<18}" + "".join(f"{role:>10}" for role in ROLES) + f"{'total':>10}")
+    totals = []
+    for name, tally, spent in (("CAS", cas, cas_cpu), ("floor", floor, floor_cpu)):
+        per = (
+            {role: spent[role] * 1000 / tally.webhooks for role in spent} if tally.webhooks else {}
+        )
+        cells = "".join(f"{per[r]:>10.2f}" if r in per else f"{'-':>10}" for r in ROLES)
+        totals.append(sum(per.values()))
+        print(f"{name:<18}{cells}{totals[-1]:>10.2f}")
+    if totals[0]:
+        print(f"floor/CAS CPU a webhook: {totals[1] / totals[0]:.2f}x")
 
 
 def report(concurrency: int, calls: int, cas: Tally, floor: Tally, mids: tuple[int, int]) -> None:
@@ -373,9 +445,10 @@ def main() -> None:
             "bench_load needs a PostgreSQL server: --database-url or CAS_TEST_POSTGRES_URL"
         )
     levels = [int(c) for c in args.concurrency.split(",")]
+    measure_cpu = available()
     home = Path(tempfile.mkdtemp(prefix="cas-load-"))
     with fresh_database(args.database_url, args.keep) as database_url, ExitStack() as stack:
-        cas_url, floor_url = start_stack(stack, database_url, max(levels), home)
+        systems = start_stack(stack, database_url, max(levels), home)
         print(
             f"{args.calls} whole calls a level over HTTP; CAS on PostgreSQL with 2 gunicorn workers"
         )
@@ -383,11 +456,22 @@ def main() -> None:
             calls = max(args.calls, 2 * concurrency)  # every caller places two calls at least
             ratios = []
             for turn in range(args.rounds):
-                cas = cas_level(cas_url, concurrency, calls, level, first=turn * calls)
+                started = systems.cas_roles.snapshot() if measure_cpu else {}
+                cas = cas_level(systems.cas_url, concurrency, calls, level, first=turn * calls)
+                wait_for_queue(database_url)  # the worker's tail is CAS's, not the floor's
+                cas_cpu = (
+                    spent_between(started, systems.cas_roles.snapshot()) if measure_cpu else {}
+                )
                 per_call = max(2, round(cas.webhooks / max(1, cas.done or calls)))
-                floor = floor_level(floor_url, concurrency, calls, per_call)
+                started = systems.floor_roles.snapshot() if measure_cpu else {}
+                floor = floor_level(systems.floor_url, concurrency, calls, per_call)
+                floor_cpu = (
+                    spent_between(started, systems.floor_roles.snapshot()) if measure_cpu else {}
+                )
                 floor.done = calls - sum(floor.failures.values())
                 report(concurrency, calls, cas, floor, mids_of(database_url, cas.sids))
+                if measure_cpu:
+                    cpu_rows(cas, floor, cas_cpu, floor_cpu)
                 ratios.append(ratio(cas, floor))
             if args.rounds > 1:
                 rates, p99s = zip(*ratios, strict=True)

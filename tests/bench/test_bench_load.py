@@ -40,3 +40,16 @@ def test_bench_load_runs_whole_calls_against_the_floor() -> None:
         assert other == "-"
     for _webhooks, server_errors, done, other in floor_rows:
         assert server_errors == "0" and done == "4" and other == "-"
+    # Each system's CPU a webhook by role, read from /proc: every process of CAS's found (its
+    # web server's, its worker's, their PostgreSQL backends', the switches'), the floor's alone.
+    number = r"(\d+\.\d\d)"
+    cas_cpu = re.findall(rf"^CAS +{number}" + rf" +{number}" * 5 + "$", out, re.M)
+    floor_cpu = re.findall(rf"^floor +{number} +- +{number} +- +{number} +{number}$", out, re.M)
+    assert len(cas_cpu) == 4 and len(floor_cpu) == 4, out
+    for web, worker, database, switches, client, total in (map(float, r) for r in cas_cpu):
+        # The switches' share may be under one clock tick (10 ms) in so short a run.
+        assert min(web, worker, database, client) > 0 and switches >= 0, out
+        assert abs(web + worker + database + switches + client - total) < 0.05, out
+    for web, database, client, total in (map(float, r) for r in floor_cpu):
+        assert min(web, database, client) > 0 and abs(web + database + client - total) < 0.05
+    assert out.count("floor/CAS CPU a webhook: ") == 4, out

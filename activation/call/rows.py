@@ -1,6 +1,7 @@
 """The call's row and its transaction's, as every webhook reads and writes them.
 
-Read: one statement locks the call and its transaction, if it has one, and loads both.
+Read: one statement locks the call and its transaction, if it has one, and reads both; the
+rows become the session's by hand, without the ORM's loading, which cost more than the read.
 Write: what the webhook changed on each goes back as an UPDATE of the changed columns (on
 PostgreSQL both in one statement), without the unit of work, which was the dearest part of
 a webhook for two rows of known columns. The transaction is written so only when nothing
@@ -11,51 +12,83 @@ held through a relationship); otherwise the commit's flush writes it with the re
 from __future__ import annotations
 
 from functools import cache
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, Update, bindparam, select, update
-from sqlalchemy.orm import Session, aliased, class_mapper
+from sqlalchemy import RowMapping, Table, Update, bindparam, select, update
+from sqlalchemy.orm import Session, class_mapper, make_transient_to_detached
 from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
 from activation.store import locks
 from activation.store.models import Call, Transaction
+
+_CALLS = cast(Table, Call.__table__)
+_TRANSACTIONS = cast(Table, Transaction.__table__)
+
+
+def _column(model: type[Call | Transaction], key: str) -> str:
+    """The name of the column an attribute maps."""
+    return str(class_mapper(model).column_attrs[key].columns[0].name)
+
 
 # Built once: building a statement (and its cache key) costs more than running it. Each row
 # is locked in a WITH query of its own, the call's and then its transaction's: PostgreSQL
 # locks no row on the nullable side of an outer join, and a call with no transaction yet
 # (its first steps) would otherwise take a second statement.
 _LOCKED_CALL = (
-    select(Call).where(Call.call_sid == bindparam("call_sid")).with_for_update().cte("locked_call")
+    select(_CALLS)
+    .where(_CALLS.c.call_sid == bindparam("call_sid"))
+    .with_for_update()
+    .cte("locked_call")
 )
 _LOCKED_TX = (
-    select(Transaction)
-    .where(Transaction.id == select(_LOCKED_CALL.c.transaction_id).scalar_subquery())
+    select(_TRANSACTIONS)
+    .where(_TRANSACTIONS.c.id == select(_LOCKED_CALL.c.transaction_id).scalar_subquery())
     .with_for_update()
     .cte("locked_tx")
 )
-_CALL, _TX = aliased(Call, _LOCKED_CALL), aliased(Transaction, _LOCKED_TX)
-_BOTH = select(_CALL, _TX).outerjoin(_TX, _TX.id == _CALL.transaction_id)
+# Each model's attributes, and the labels of their columns in the statement.
+_LABELS = {
+    model: [(prop.key, f"{prefix}_{prop.key}") for prop in class_mapper(model).column_attrs]
+    for model, prefix in ((Call, "call"), (Transaction, "tx"))
+}
+_BOTH = select(
+    *(_LOCKED_CALL.c[_column(Call, key)].label(label) for key, label in _LABELS[Call]),
+    *(_LOCKED_TX.c[_column(Transaction, key)].label(label) for key, label in _LABELS[Transaction]),
+).select_from(_LOCKED_CALL.outerjoin(_LOCKED_TX, _LOCKED_TX.c.id == _LOCKED_CALL.c.transaction_id))
 
 
 def lock(session: Session, call_sid: str) -> Call | None:
     """Load a call and its transaction with both rows locked until the session ends."""
-    found = session.execute(_BOTH, {"call_sid": call_sid}).first()
+    found = session.connection().execute(_BOTH, {"call_sid": call_sid}).first()
     if found is None:
         return None
-    call, tx = found
-    if tx is None and call.transaction_id is not None:
+    values = found._mapping
+    if values["tx_id"] is None and values["call_transaction_id"] is not None:
         # Given a transaction while this read waited for the call's lock: the transaction's
         # row is younger than the read's snapshot. A second read sees it, and locks it.
-        session.expunge(call)
         return lock(session, call_sid)
-    if tx is not None:
+    call = _persistent(session, Call, values)
+    tx = None
+    if values["tx_id"] is not None:
+        tx = _persistent(session, Transaction, values)
         locks.hold(session, "transactions", tx.id, tx)  # states.lock finds it locked
     set_committed_value(call, "transaction", tx)
     return call
 
 
-_CALLS = cast(Table, Call.__table__)
-_TRANSACTIONS = cast(Table, Transaction.__table__)
+Row = TypeVar("Row", Call, Transaction)
+
+
+def _persistent(session: Session, model: type[Row], values: RowMapping) -> Row:
+    """A row read by a Core statement as the session would have loaded it: in its identity
+    map, every column loaded and unchanged, relationships loaded on first use."""
+    row = cast(Row, class_mapper(model).class_manager.new_instance())
+    instance_state(row).dict.update({key: values[label] for key, label in _LABELS[model]})
+    make_transient_to_detached(row)
+    session.add(row)
+    return row
+
+
 # Each SET clause is the changed columns' names: SQLAlchemy compiles each set of names once.
 _WRITE_CALL = update(_CALLS).where(_CALLS.c.call_sid == bindparam("key_of_row"))
 _WRITE_TX = update(_TRANSACTIONS).where(_TRANSACTIONS.c.id == bindparam("key_of_row"))

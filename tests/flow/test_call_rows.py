@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import create_engine, exc, select, text
+from sqlalchemy import create_engine, exc, inspect, select, text
 
 from activation.call import rows
 from activation.call.context import open_call
@@ -79,6 +79,29 @@ def test_a_call_is_read_in_one_statement_with_or_without_a_transaction(on: Servi
             assert (call.transaction.code if call.transaction else None) == code
         assert len(reads) == 1, reads
         reads.clear()
+
+
+def test_the_rows_read_are_the_sessions_own_as_the_orm_would_load_them(on: Services) -> None:
+    with on.db.read() as session:  # the ORM's own loading, to compare with
+        loaded = {
+            model: {key: getattr(row, key) for key in rows._COLUMNS[model]}
+            for model, row in zip((Call, Transaction), _stored(on), strict=True)
+        }
+    reads = statements_sent(on.db.engine, "SELECT", "WITH")
+    with on.db.transaction() as session:
+        call = rows.lock(session, SID)
+        assert call is not None and call.transaction is not None
+        tx = call.transaction
+        for row in (call, tx):
+            assert inspect(row).persistent and not inspect(row).modified
+            assert {key: getattr(row, key) for key in rows._COLUMNS[type(row)]} == loaded[type(row)]
+        assert call.created_at.tzinfo is not None and isinstance(call.failures, dict)
+        # In the session's identity map: asked for again, no second read.
+        assert session.get(Call, SID) is call and session.get(Transaction, tx.id) is tx
+        assert len(reads) == 1 and not session.dirty and not session.new
+        # A relationship not read with them loads on first use.
+        assert tx.agent is not None and tx.agent.id == tx.agent_id
+        assert len(reads) == 2, reads
 
 
 # SQLite holds one write lock for the whole database: row locks are PostgreSQL's alone.

@@ -24,6 +24,8 @@ def test_bench_load_runs_whole_calls_against_the_floor() -> None:
         env={"CAS_TEST_POSTGRES_URL": POSTGRES_URL},
     )
     assert out.count("CAS/floor: webhooks/s") == 4, out  # two rounds a level
+    # Both systems warmed first, by calls counted in no level's figures.
+    assert re.search(r"^warm-up: 4 calls to each, 2 at once, not counted$", out, re.M), out
     for level in (1, 2):
         assert out.count(f"C={level}, 4 calls") == 2, out
         medians = rf"^C={level}, median of 2 rounds: webhooks/s [\d.]+x, p99 [\d.]+x"

@@ -51,7 +51,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from jane import keys_for  # noqa: E402
 from load_floor import TABLE  # noqa: E402
-from proc_cpu import Roles, available, spent_between  # noqa: E402
+from proc_cpu import Roles, spent_between  # noqa: E402
 
 from activation.settings import Settings  # noqa: E402
 from activation.store.models import Activity, Agent, Call, Transaction  # noqa: E402
@@ -373,6 +373,11 @@ def wait_for_queue(database_url: str, timeout: float = 60.0) -> None:
         engine.dispose()
 
 
+def webhooks_a_call(cas: Tally, calls: int) -> int:
+    """How many webhooks the floor's calls take: as many as CAS's took on average."""
+    return max(2, round(cas.webhooks / max(1, calls)))
+
+
 WARM_UP_FIRST = 9_000_000  # the warm-up's handsets, numbered apart from every level's
 
 
@@ -382,7 +387,7 @@ def warm_up(systems: Stack, database_url: str, callers: int) -> None:
     calls = 2 * callers
     cas = cas_level(systems.cas_url, callers, calls, 0, first=WARM_UP_FIRST)
     wait_for_queue(database_url)
-    floor_level(systems.floor_url, callers, calls, max(2, round(cas.webhooks / calls)))
+    floor_level(systems.floor_url, callers, calls, webhooks_a_call(cas, calls))
     print(f"warm-up: {calls} calls to each, {callers} at once, not counted")
 
 
@@ -462,7 +467,6 @@ def main() -> None:
             "bench_load needs a PostgreSQL server: --database-url or CAS_TEST_POSTGRES_URL"
         )
     levels = [int(c) for c in args.concurrency.split(",")]
-    measure_cpu = available()
     home = Path(tempfile.mkdtemp(prefix="cas-load-"))
     with fresh_database(args.database_url, args.keep) as database_url, ExitStack() as stack:
         systems = start_stack(stack, database_url, max(levels), home)
@@ -474,21 +478,17 @@ def main() -> None:
             calls = max(args.calls, 2 * concurrency)  # every caller places two calls at least
             ratios = []
             for turn in range(args.rounds):
-                started = systems.cas_roles.snapshot() if measure_cpu else {}
+                started = systems.cas_roles.snapshot()
                 cas = cas_level(systems.cas_url, concurrency, calls, level, first=turn * calls)
                 wait_for_queue(database_url)  # the worker's tail is CAS's, not the floor's
-                cas_cpu = (
-                    spent_between(started, systems.cas_roles.snapshot()) if measure_cpu else {}
-                )
-                per_call = max(2, round(cas.webhooks / max(1, cas.done or calls)))
-                started = systems.floor_roles.snapshot() if measure_cpu else {}
+                cas_cpu = spent_between(started, systems.cas_roles.snapshot())
+                per_call = webhooks_a_call(cas, cas.done or calls)
+                started = systems.floor_roles.snapshot()
                 floor = floor_level(systems.floor_url, concurrency, calls, per_call)
-                floor_cpu = (
-                    spent_between(started, systems.floor_roles.snapshot()) if measure_cpu else {}
-                )
+                floor_cpu = spent_between(started, systems.floor_roles.snapshot())
                 floor.done = calls - sum(floor.failures.values())
                 report(concurrency, calls, cas, floor, mids_of(database_url, cas.sids))
-                if measure_cpu:
+                if cas_cpu and floor_cpu:  # none read where /proc is not
                     cpu_rows(cas, floor, cas_cpu, floor_cpu)
                 ratios.append(ratio(cas, floor))
             if args.rounds > 1:

@@ -21,6 +21,7 @@ from sqlalchemy import create_engine, text
 
 PROC = Path("/proc")
 TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+CLIENT = "client"  # the role of the benchmark's own process
 # (role, (pid, start time)) -> CPU seconds
 Snapshot = dict[tuple[str, tuple[int, int]], float]
 
@@ -49,14 +50,19 @@ def cpu_seconds(pid: int) -> tuple[tuple[int, int], float] | None:
     return (pid, int(fields[19])), sum(int(v) for v in fields[11:15]) / TICKS
 
 
-def descendants(roots: Iterable[int]) -> set[int]:
-    """The roots and every process below them."""
-    children: dict[int, list[int]] = {}
+def children() -> dict[int, list[int]]:
+    """Every running process's children, by parent pid."""
+    below: dict[int, list[int]] = {}
     for entry in PROC.iterdir():
         if entry.name.isdigit():
             fields = _stat(int(entry.name))
             if fields is not None:
-                children.setdefault(int(fields[1]), []).append(int(entry.name))
+                below.setdefault(int(fields[1]), []).append(int(entry.name))
+    return below
+
+
+def descendants(roots: Iterable[int], children: dict[int, list[int]]) -> set[int]:
+    """The roots and every process below them."""
     found, todo = set(), list(roots)
     while todo:
         pid = todo.pop()
@@ -73,13 +79,17 @@ class Roles:
     database_url: str
     trees: dict[str, list[int]] = field(default_factory=dict)
     backends: dict[str, str] = field(default_factory=dict)  # application name -> role
-    client: str = "client"
 
     def snapshot(self) -> Snapshot:
-        """CPU seconds each process of each role has spent so far."""
-        members = [(role, pid) for role, roots in self.trees.items() for pid in descendants(roots)]
+        """CPU seconds each process of each role has spent so far (nothing where /proc is not)."""
+        if not available():
+            return {}
+        below = children()
+        members = [
+            (role, pid) for role, roots in self.trees.items() for pid in descendants(roots, below)
+        ]
         members += [(role, pid) for pid, role in self._backend_pids().items()]
-        spent: Snapshot = {(self.client, (os.getpid(), 0)): time.process_time()}
+        spent: Snapshot = {(CLIENT, (os.getpid(), 0)): time.process_time()}
         for role, pid in members:
             read = cpu_seconds(pid)
             if read is not None:

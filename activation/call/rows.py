@@ -25,11 +25,6 @@ _CALLS = cast(Table, Call.__table__)
 _TRANSACTIONS = cast(Table, Transaction.__table__)
 
 
-def _column(model: type[Call | Transaction], key: str) -> str:
-    """The name of the column an attribute maps."""
-    return str(class_mapper(model).column_attrs[key].columns[0].name)
-
-
 # Built once: building a statement (and its cache key) costs more than running it. Each row
 # is locked in a WITH query of its own, the call's and then its transaction's: PostgreSQL
 # locks no row on the nullable side of an outer join, and a call with no transaction yet
@@ -46,14 +41,16 @@ _LOCKED_TX = (
     .with_for_update()
     .cte("locked_tx")
 )
-# Each model's attributes, and the labels of their columns in the statement.
-_LABELS = {
-    model: [(prop.key, f"{prefix}_{prop.key}") for prop in class_mapper(model).column_attrs]
+# Each model's column attributes: (attribute, column, its label in the statement below).
+_MAPPED = {
+    model: [
+        (p.key, p.columns[0].name, f"{prefix}_{p.key}") for p in class_mapper(model).column_attrs
+    ]
     for model, prefix in ((Call, "call"), (Transaction, "tx"))
 }
 _BOTH = select(
-    *(_LOCKED_CALL.c[_column(Call, key)].label(label) for key, label in _LABELS[Call]),
-    *(_LOCKED_TX.c[_column(Transaction, key)].label(label) for key, label in _LABELS[Transaction]),
+    *(_LOCKED_CALL.c[column].label(label) for _key, column, label in _MAPPED[Call]),
+    *(_LOCKED_TX.c[column].label(label) for _key, column, label in _MAPPED[Transaction]),
 ).select_from(_LOCKED_CALL.outerjoin(_LOCKED_TX, _LOCKED_TX.c.id == _LOCKED_CALL.c.transaction_id))
 
 
@@ -83,7 +80,7 @@ def _persistent(session: Session, model: type[Row], values: RowMapping) -> Row:
     """A row read by a Core statement as the session would have loaded it: in its identity
     map, every column loaded and unchanged, relationships loaded on first use."""
     row = cast(Row, class_mapper(model).class_manager.new_instance())
-    instance_state(row).dict.update({key: values[label] for key, label in _LABELS[model]})
+    instance_state(row).dict.update({key: values[label] for key, _column, label in _MAPPED[model]})
     make_transient_to_detached(row)
     session.add(row)
     return row
@@ -93,8 +90,7 @@ def _persistent(session: Session, model: type[Row], values: RowMapping) -> Row:
 _WRITE_CALL = update(_CALLS).where(_CALLS.c.call_sid == bindparam("key_of_row"))
 _WRITE_TX = update(_TRANSACTIONS).where(_TRANSACTIONS.c.id == bindparam("key_of_row"))
 _COLUMNS = {
-    model: frozenset(column.key for column in class_mapper(model).column_attrs)
-    for model in (Call, Transaction)
+    model: frozenset(key for key, _column, _label in mapped) for model, mapped in _MAPPED.items()
 }
 
 

@@ -245,5 +245,8 @@ def _until_waiting_for_a_lock(services: Services) -> None:
         for _ in range(200):
             if conn.scalar(wait):
                 return
+            # PostgreSQL keeps one picture of pg_stat_activity for a whole transaction: each
+            # look must be a transaction of its own, or the first look is the only one.
+            conn.rollback()
             time.sleep(0.02)
     raise AssertionError("the second webhook never waited for the call's lock")

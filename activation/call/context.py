@@ -163,7 +163,7 @@ class Ctx:
             step = self.steps[name]
             said = f"{reason}, {len(history)} times" if len(set(history)) == 1 else None
             told = f"{step.label or name}: " + (said or "; then ".join(history))
-            return self.transfer(told[:80], *say_first, kind=kind)
+            return self.transfer(told, *say_first, kind=kind)
         return self.prompt(name, *say_first)
 
     def transfer(self, reason: str, *preface: str, kind: str = "other") -> Transfer:

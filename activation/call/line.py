@@ -95,7 +95,7 @@ def _order_esn(ctx: Ctx, entry: str) -> Outcome:
     spoken = digits(entry)
     if pvs is None or pvs.listed is None:
         why = pvs.failure if pvs else "not asked"
-        reason = f"PVS did not answer: {why}"[:80]
+        reason = f"PVS did not answer: {why}"
         return ctx.transfer(reason, say("pvs_unavailable", esn=spoken), kind="handset")
     if pvs.listed:
         return ctx.fail("order_esn", "ESN listed by PVS", say("esn_listed", esn=spoken))
@@ -185,7 +185,7 @@ def _order_wait(ctx: Ctx, entry: str) -> Outcome:
         ctx.call.hold_started_at = None
         return ctx.prompt("order_done", say("order_complete"))
     if order.status in ("held", "failed"):
-        reason = f"order {order.code}: {order.failure or order.status}"[:80]
+        reason = f"order {order.code}: {order.failure or order.status}"
         return ctx.transfer(reason, kind="order")
     waited = (ctx.now - (ctx.call.hold_started_at or ctx.now)).total_seconds()
     if waited >= ctx.services.settings.switch_deadline:

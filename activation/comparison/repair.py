@@ -31,7 +31,7 @@ from activation.store.comparison import (
     ComparisonFinding,
 )
 from activation.store.db import Database
-from activation.store.models import Activity, Escalation, Transaction
+from activation.store.models import REASON_LENGTH, Activity, Escalation, Transaction
 
 BATCH = 500
 STEP = "comparison"
@@ -176,7 +176,7 @@ def queued(session: Session, tx: Transaction, type_: str) -> Activity | None:
 
 def flag(session: Session, reason: str, tx: Transaction | None) -> int:
     """Escalate to a CSR once per reason (and transaction); return the escalation's id."""
-    reason = reason[:80]
+    reason = reason[:REASON_LENGTH]  # as escalate keeps it, to find it again
     owner = Escalation.transaction_id == tx.id if tx else Escalation.transaction_id.is_(None)
     query = (
         select(Escalation.id)

@@ -65,7 +65,7 @@ class E911RegisterJob:
         elif result["outcome"] == "refused":
             reason = f"E911 refused the address of MID {mid}"
             states.note(session, tx, "worker", f"{reason}: {result['reason']}"[:200])
-            escalate(session, reason[:80], tx.step, tx=tx, actor="worker", kind="e911")
+            escalate(session, reason, tx.step, tx=tx, actor="worker", kind="e911")
 
 
 class E911RemoveJob:

@@ -129,7 +129,7 @@ class SwitchChange:
     def failed(self, session: Session, activity: Activity, error: str) -> None:
         if activity.order_id is None:
             tx = session.get(Transaction, activity.transaction_id or 0)
-            reason = f"repair gave up: {error}"[:80]
+            reason = f"repair gave up: {error}"
             escalate(session, reason, "comparison", tx=tx, actor="worker", kind="comparison")
             return
         orders.hold(session, _order(session, activity), f"switch gave up: {error}")
@@ -140,7 +140,7 @@ def _settle_repair(session: Session, activity: Activity, result: dict[str, Any])
     tx = session.get(Transaction, activity.transaction_id or 0)
     change, outcome = activity.payload, result["outcome"]
     if outcome == "denied":
-        reason = f"repair refused: {result.get('reason', '')}"[:80]
+        reason = f"repair refused: {result.get('reason', '')}"
         escalate(session, reason, "comparison", tx=tx, actor="worker", kind="comparison")
         return
     if tx is not None:

@@ -70,7 +70,7 @@ class SwitchInsert:
         elif outcome == "taken":
             assignment.replace_taken(session, tx, activity.payload["switch_id"], activity.target)
         else:
-            reason = f"switch denied: {result['reason']}"[:80]
+            reason = f"switch denied: {result['reason']}"
             assignment.give_back(session, tx)
             states.move(session, tx, Move.SWITCH_REFUSED, "worker", reason)
             escalate(session, reason, tx.step, tx=tx, actor="worker", kind="switch")
@@ -100,7 +100,7 @@ def _apply_repair(
         )
         return
     why = "held for another handset" if result["outcome"] == "taken" else result.get("reason", "")
-    reason = f"repair refused: {why}"[:80]
+    reason = f"repair refused: {why}"
     escalate(session, reason, tx.step, tx=tx, actor="worker", kind="comparison")
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from activation.lifecycle import states
 from activation.lifecycle.states import Move
 from activation.store import audit
-from activation.store.models import Escalation, Transaction
+from activation.store.models import REASON_LENGTH, Escalation, Transaction
 
 KINDS = (
     "asked_for_csr",  # the agent pressed 0
@@ -51,6 +51,7 @@ def escalate(
     """
     if kind not in KINDS:
         raise ValueError(f"escalation kind {kind!r} is not one of {', '.join(KINDS)}")
+    reason = reason[:REASON_LENGTH]  # a party's words may run longer than the column
     if tx is not None:
         open_one = session.scalar(
             select(Escalation.id).where(

@@ -287,8 +287,7 @@ def hold(session: Session, order: Order, reason: str, actor: str = "worker") -> 
         return
     move_order(session, order, OrderMove.HOLD, actor, reason)
     tx = session.get(Transaction, order.transaction_id) if order.transaction_id else None
-    reason = f"order {order.code}: {reason}"[:80]
-    escalate(session, reason, "order", tx=tx, actor=actor, kind="order")
+    escalate(session, f"order {order.code}: {reason}", "order", tx=tx, actor=actor, kind="order")
 
 
 def resume_held(session: Session, order_id: int | None, actor: str) -> None:

@@ -18,6 +18,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from activation.store.db import Base, UTCDateTime
 
+# Why a transaction went to a CSR: a sentence that may carry an outside party's own words.
+REASON_LENGTH = 200
+
 
 def utcnow() -> datetime:
     """Return the current time in UTC (every stored time is UTC)."""
@@ -204,7 +207,7 @@ class Transaction(Base):
     suspend_reason: Mapped[str | None] = mapped_column(String(12))
     # The one order in flight on this line, if any (set and cleared under the row lock).
     open_order_id: Mapped[int | None] = mapped_column(Integer)
-    escalation_reason: Mapped[str | None] = mapped_column(String(80))
+    escalation_reason: Mapped[str | None] = mapped_column(String(REASON_LENGTH))
     callback_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     # Opened by a partner's activate order, which mirrors every move: no caller waits on it.
     by_order: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
@@ -260,7 +263,7 @@ class Escalation(Base):
     transaction_id: Mapped[int | None] = mapped_column(ForeignKey("transactions.id"))
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     step: Mapped[str] = mapped_column(String(20))
-    reason: Mapped[str] = mapped_column(String(80))
+    reason: Mapped[str] = mapped_column(String(REASON_LENGTH))
     # One of activation.lifecycle.escalations.KINDS: what metrics group by, never the reason.
     kind: Mapped[str] = mapped_column(String(20), default="other", server_default="other")
     state: Mapped[str] = mapped_column(String(10), default="open")

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from activation.services import Services
 from activation.settings import Settings
@@ -24,6 +26,28 @@ os.environ["CAS_PARTNERS"] = "simulated"
 for _party in ("BUREAU", "PVS", "BILLING", "E911", "WAREHOUSE"):
     for _setting in ("URL", "TOKEN", "USER", "PASSWORD"):
         os.environ.pop(f"CAS_{_party}_{_setting}", None)
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _no_longer_than_postgresql_keeps(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+    """Refuse on SQLite a value written longer than its column, as PostgreSQL does.
+
+    SQLite keeps a string of any length in a VARCHAR(80): without this, a reason or a party's
+    words too long for their column pass every SQLite test and fail a call on PostgreSQL.
+    Only values written (INSERT and UPDATE SET) are checked; a WHERE may compare longer ones.
+    """
+    compiled = getattr(context, "compiled", None)
+    if conn.dialect.name != "sqlite" or compiled is None:
+        return
+    for values in context.compiled_parameters:
+        for name, value in values.items():
+            bind = compiled.binds.get(name)
+            length = getattr(getattr(bind, "type", None), "length", None)
+            if bind is not None and bind._is_crud and isinstance(value, str) and length:
+                if len(value) > length:
+                    raise AssertionError(
+                        f"{len(value)} characters for {name} (at most {length}): {value!r}"
+                    )
 
 
 @pytest.fixture(scope="session")

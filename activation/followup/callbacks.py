@@ -98,6 +98,19 @@ class CallbackJob:
         sid = services.telephony.place_call(work.to, work.url, work.status_callback)
         return {"outcome": "placed", "call_sid": sid}
 
+    def failed(self, session: Session, activity: Activity, error: str) -> None:
+        """Placing the call-back failed at every attempt (the provider refused it, or CAS
+        does not know its public URL): the agent waits for a call, so a CSR makes it."""
+        tx = session.get(Transaction, activity.transaction_id) if activity.transaction_id else None
+        escalate(
+            session,
+            f"call-back could not be placed: {error}",
+            "callback",
+            tx=tx,
+            actor="worker",
+            kind="callback",
+        )
+
     def apply(
         self, session: Session, activity: Activity, result: dict[str, Any], services: Services
     ) -> None:

@@ -101,6 +101,26 @@ def test_without_a_public_url_the_call_back_waits(services, fake_twilio):  # typ
     assert fake_twilio.calls == []
 
 
+def test_a_call_back_that_cannot_be_placed_goes_to_a_csr_after_its_last_attempt(
+    services, fake_twilio
+):  # type: ignore[no-untyped-def]
+    services.telephony = TwilioTelephony(ACCOUNT_SID, AUTH_TOKEN, CALLER_ID, fake_twilio.url)
+    with services.db.transaction() as session:
+        callbacks.request(session, active_transaction(session, "40000004", "7135550004"))
+    worker = Worker(services)
+    for _ in range(4):
+        with services.db.transaction() as session:
+            session.scalars(select(Activity)).one().next_try_at = utcnow()
+        assert worker.run_once()
+    activity = _callback(services)
+    assert (activity.state, activity.attempts) == ("failed", 4)
+    with services.db.read() as session:
+        assert session.scalars(select(Escalation.reason)).all() == [
+            "call-back could not be placed: CallbackNotConfigured: CAS_PUBLIC_URL is not set"
+        ]
+    assert fake_twilio.calls == []
+
+
 def test_an_agent_without_a_call_back_number_is_handed_to_a_csr(services):  # type: ignore[no-untyped-def]
     with services.db.transaction() as session:
         tx = active_transaction(session, "40000003", "7135550003", agent="1002")

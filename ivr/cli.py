@@ -62,6 +62,13 @@ def worker(threads: int, data_dir: str | None, scheduler: bool) -> None:
     from .bootstrap import bootstrap
 
     services = bootstrap(require_database(require_partners(settings_for(data_dir))))
+    if not services.settings.public_url:
+        # The web server can learn its URL from a proxy's headers; the worker has no request.
+        logging.getLogger("cas.worker").warning(
+            "CAS_PUBLIC_URL is not set: call-backs cannot be placed (Twilio must be given "
+            "their webhooks' URL); an agent who asks for one goes to a CSR when its attempts "
+            "run out"
+        )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

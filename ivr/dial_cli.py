@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import click
 import requests
+from click.core import ParameterSource
 
 from ivr.demo_folder import DemoCard
 from ivr.phone_lines import WebhookError
@@ -163,12 +164,17 @@ def dial(
                 "(`cas demo` prints it) or run this in the demo's folder"
             )
         token = auth_token or (card.auth_token if card else None)
+        if card and answer_callback == FROM_CARD and not _typed("auth_token"):
+            token = card.auth_token  # the demo's network: the demo's token, not the shell's
         take_callback(phone_url, token, pause_scale, speak, wait)
         return
     webhook = voice_url(url or (card.url if card else DEFAULT_URL))
     parts = urlsplit(webhook)
-    if not auth_token and card and _same_server(webhook, card.url):
-        auth_token = card.auth_token
+    if card and _same_server(webhook, card.url):
+        # The demo signs over its own URL with its own token: a deployment's TWILIO_AUTH_TOKEN
+        # or CAS_PUBLIC_URL left in this shell is not the demo's; only options typed here win.
+        auth_token = auth_token if _typed("auth_token") else card.auth_token
+        public_url = public_url if _typed("public_url") else None
     phone = Softphone(
         HttpTransport(f"{parts.scheme}://{parts.netloc}"),
         webhook,
@@ -186,6 +192,12 @@ def dial(
     except SoftphoneError as exc:
         raise click.ClickException(_why_it_failed(exc, bool(auth_token))) from exc
     click.echo(f"Call ended: {call.end_reason}.")
+
+
+def _typed(option: str) -> bool:
+    """Whether the option was given on the command line (not taken from the environment)."""
+    source = click.get_current_context().get_parameter_source(option)
+    return source is ParameterSource.COMMANDLINE
 
 
 def _same_server(webhook: str, url: str) -> bool:

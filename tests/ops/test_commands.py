@@ -169,6 +169,35 @@ def test_the_worker_refuses_to_start_without_a_database(tmp_path):
     assert not (tmp_path / "nowhere").exists()
 
 
+def _worker_start(env: dict[str, str]) -> str:
+    """Start `cas worker`, return what it logged until it said it runs, and stop it."""
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "ivr", "worker", "--threads", "1", "--no-scheduler"],
+        env={**env, "CAS_LOG_FORMAT": "text"},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    said: list[str] = []
+    try:
+        assert worker.stderr is not None
+        for line in worker.stderr:
+            said.append(line)
+            if "worker running" in line:
+                break
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
+    return "".join(said)
+
+
+def test_the_worker_warns_at_start_when_it_cannot_place_call_backs(env):  # type: ignore[no-untyped-def]
+    said = _worker_start(env)
+    assert "worker running" in said
+    assert "CAS_PUBLIC_URL is not set: call-backs cannot be placed" in said
+    told = _worker_start({**env, "CAS_PUBLIC_URL": "https://cas.example.com"})
+    assert "worker running" in told and "CAS_PUBLIC_URL" not in told
+
+
 # -- cas dial -----------------------------------------------------------------------------------
 
 
@@ -203,6 +232,28 @@ def test_dial_takes_the_url_and_token_from_the_demo_card(signing_cas, tmp_path, 
     assert result.exit_code == 0, result.output
     assert f"Calling {signing_cas}/voice" in result.output
     assert "CAS: Welcome" in result.output and "Call ended: caller hung up." in result.output
+
+
+def test_dial_to_the_demo_ignores_a_deployment_s_settings_left_in_the_shell(
+    signing_cas, tmp_path, env
+):
+    """The README's deployment has TWILIO_AUTH_TOKEN and CAS_PUBLIC_URL exported; dialling the
+    demo from the same shell still signs as the demo does. Typed options still win."""
+    DemoCard(signing_cas, TOKEN, "AC" + "d" * 32, "http://127.0.0.1:9", 1).write(tmp_path)
+    deployment = {
+        "TWILIO_AUTH_TOKEN": "the-account-s-token",
+        "CAS_PUBLIC_URL": "https://cas.example.com",
+    }
+    result = CliRunner().invoke(
+        cas, ["dial", "--data-dir", str(tmp_path)], input="h\n", env=deployment
+    )
+    assert result.exit_code == 0, result.output
+    assert "CAS: Welcome" in result.output
+
+    typed = CliRunner().invoke(
+        cas, ["dial", "--data-dir", str(tmp_path), "--auth-token", "nope"], input="h\n"
+    )
+    assert typed.exit_code == 1 and "did not accept the signature" in typed.output
 
 
 def test_answer_callback_waits_for_the_call_back_to_be_placed(tmp_path, env):

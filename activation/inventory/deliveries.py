@@ -21,7 +21,7 @@ from activation.inventory import reorders
 from activation.inventory.stock import SHIPPABLE, Location, move
 from activation.store import audit
 from activation.store.inventory import Delivery, Product
-from activation.store.models import Handset, utcnow
+from activation.store.models import ACTOR_LENGTH, Handset, utcnow
 from activation.validators import esn_problem
 
 
@@ -67,7 +67,7 @@ def ship(
     if problems:
         raise ShipmentRefused("; ".join(problems))
     delivery = Delivery(
-        agent_id=agent_id, state="in_transit", shipped_by=actor[:40], source=source[:80]
+        agent_id=agent_id, state="in_transit", shipped_by=actor[:ACTOR_LENGTH], source=source[:80]
     )
     delivery.shipped_at = now
     session.add(delivery)
@@ -137,7 +137,11 @@ def receive(session: Session, delivery_id: int, actor: str, now: datetime | None
             delivery_id=delivery.id,
             now=now,
         )
-    delivery.state, delivery.received_at, delivery.received_by = "received", now, actor[:40]
+    delivery.state, delivery.received_at, delivery.received_by = (
+        "received",
+        now,
+        actor[:ACTOR_LENGTH],
+    )
     audit.record(session, "delivery", str(delivery.id), "in_transit", "received", actor)
     for product in sorted({h.product_code for h in handsets if h.product_code}):
         reorder = reorders.open_reorder(session, delivery.agent_id, product)

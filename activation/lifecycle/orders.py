@@ -31,7 +31,15 @@ from activation.lifecycle.order_states import (
 from activation.lifecycle.states import IN_SERVICE, Move, TxStatus
 from activation.queue import activities
 from activation.store import audit
-from activation.store.models import Activity, Handset, RatePlan, Switch, Transaction, utcnow
+from activation.store.models import (
+    ACTOR_LENGTH,
+    Activity,
+    Handset,
+    RatePlan,
+    Switch,
+    Transaction,
+    utcnow,
+)
 from activation.store.orders import Order
 from activation.validators import esn_problem
 
@@ -175,7 +183,7 @@ def place(
         mid=tx.mid,
         params=clean,
         channel=channel,
-        placed_by=placed_by[:40],
+        placed_by=placed_by[:ACTOR_LENGTH],
         api_key_id=api_key_id,
         idempotency_key=idempotency_key,
         request_hash=request_hash,

@@ -7,7 +7,7 @@ from typing import cast
 from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
-from activation.store.models import AuditEntry, utcnow
+from activation.store.models import ACTOR_LENGTH, AuditEntry, utcnow
 
 AUDIT_LOG = cast(Table, AuditEntry.__table__)
 _INSERT = insert(AUDIT_LOG)  # built once: written at every move of everything
@@ -37,7 +37,7 @@ def record(
             "entity_id": entity_id,
             "old_status": old,
             "new_status": new,
-            "actor": actor,
+            "actor": actor[:ACTOR_LENGTH],
             "detail": detail[:200],
         },
     )

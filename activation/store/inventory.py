@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from activation.store.db import Base, UTCDateTime
-from activation.store.models import utcnow
+from activation.store.models import ACTOR_LENGTH, utcnow
 
 
 class Product(Base):
@@ -35,7 +35,7 @@ class HandsetMovement(Base):
     # The agent who held it before and who holds it after (None: headquarters, a customer).
     from_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     to_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
-    actor: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(ACTOR_LENGTH))
     reason: Mapped[str] = mapped_column(String(120), default="")
     transaction_id: Mapped[int | None] = mapped_column(ForeignKey("transactions.id"))
     delivery_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id"))
@@ -62,12 +62,12 @@ class Delivery(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id"), index=True)
     state: Mapped[str] = mapped_column(String(10), default="in_transit")  # in_transit/received
-    shipped_by: Mapped[str] = mapped_column(String(40))
+    shipped_by: Mapped[str] = mapped_column(String(ACTOR_LENGTH))
     # Where it came from: "cli", "console", "api", or the CSV file's name.
     source: Mapped[str] = mapped_column(String(80), default="")
     shipped_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    received_by: Mapped[str | None] = mapped_column(String(40))
+    received_by: Mapped[str | None] = mapped_column(String(ACTOR_LENGTH))
 
 
 class Reorder(Base):

@@ -20,6 +20,8 @@ from activation.store.db import Base, UTCDateTime
 
 # Why a transaction went to a CSR: a sentence that may carry an outside party's own words.
 REASON_LENGTH = 200
+# Who did it: a console user's or a partner's name (40) with what they are ("partner ...").
+ACTOR_LENGTH = 60
 
 
 def utcnow() -> datetime:
@@ -285,7 +287,7 @@ class AuditEntry(Base):
     entity_id: Mapped[str] = mapped_column(String(40))
     old_status: Mapped[str | None] = mapped_column(String(20))
     new_status: Mapped[str] = mapped_column(String(20))
-    actor: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str] = mapped_column(String(ACTOR_LENGTH))
     detail: Mapped[str] = mapped_column(String(200), default="")
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from activation.store.db import Base, UTCDateTime
-from activation.store.models import Transaction, utcnow
+from activation.store.models import ACTOR_LENGTH, Transaction, utcnow
 
 
 class Order(Base):
@@ -33,7 +33,7 @@ class Order(Base):
     # {"reason": "lost"|"stolen"|"non_payment"}; never an SSN or a PIN.
     params: Mapped[dict] = mapped_column(JSON, default=dict)
     channel: Mapped[str] = mapped_column(String(8))  # phone / console / api
-    placed_by: Mapped[str] = mapped_column(String(40))
+    placed_by: Mapped[str] = mapped_column(String(ACTOR_LENGTH))
     api_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"))
     idempotency_key: Mapped[str | None] = mapped_column(String(80))
     request_hash: Mapped[str | None] = mapped_column(String(64))

@@ -20,7 +20,7 @@ from activation.lifecycle import states
 from activation.service_layer.staff import add_api_key
 from activation.settings import Settings
 from activation.store import schema
-from activation.store.models import Agent, Transaction
+from activation.store.models import Agent, AuditEntry, Transaction
 from activation.store.orders import Order
 from ivr import create_app
 from ivr.bootstrap import bootstrap
@@ -217,3 +217,21 @@ def test_state_changes_reach_the_partner_signed(cas):
         "/api/notifications", json={"url": "ftp://x", "secret": secret}, headers=partner.auth
     )
     assert wrong.status_code == 422
+
+
+def test_a_partner_with_the_longest_name_allowed_places_and_completes_an_order(cas):
+    """Its actor ("partner " and the name) is kept whole wherever an actor is written."""
+    services, app, _switch, _partner = cas
+    name = "the carrier's own reseller network south"  # 40 characters: the most allowed
+    assert len(name) == 40
+    with services.db.transaction() as session:
+        key = add_api_key(session, name)
+    partner = Partner(app, key)
+    reply = partner.place(ACTIVATE, "long-name-1")
+    assert reply.status_code == 201, reply.get_json()
+    drain(services)
+    assert partner.get(reply.get_json()["id"]).get_json()["state"] == "completed"
+    with services.db.read() as session:
+        assert session.scalar(select(Order.placed_by)) == f"partner {name}"
+        actors = set(session.scalars(select(AuditEntry.actor)))
+    assert f"partner {name}" in actors

@@ -137,11 +137,8 @@ def receive(session: Session, delivery_id: int, actor: str, now: datetime | None
             delivery_id=delivery.id,
             now=now,
         )
-    delivery.state, delivery.received_at, delivery.received_by = (
-        "received",
-        now,
-        actor[:ACTOR_LENGTH],
-    )
+    delivery.state, delivery.received_at = "received", now
+    delivery.received_by = actor[:ACTOR_LENGTH]
     audit.record(session, "delivery", str(delivery.id), "in_transit", "received", actor)
     for product in sorted({h.product_code for h in handsets if h.product_code}):
         reorder = reorders.open_reorder(session, delivery.agent_id, product)

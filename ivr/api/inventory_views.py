@@ -81,7 +81,7 @@ def ship() -> Any:
     if isinstance(items, str):
         return _refused(422, items)
     try:
-        shipped = inventory.ship(_services(), agent, items, f"api {g.partner.name}"[:40], "api")
+        shipped = inventory.ship(_services(), agent, items, f"api {g.partner.name}", "api")
     except UnknownAgent as unknown:
         return _refused(404, f"nothing shipped: {unknown}")
     except ShipmentRefused as refused:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import BigInteger, Integer, event
 from sqlalchemy.engine import Engine
 
 from activation.services import Services
@@ -29,12 +29,14 @@ for _party in ("BUREAU", "PVS", "BILLING", "E911", "WAREHOUSE"):
 
 
 @event.listens_for(Engine, "before_cursor_execute")
-def _no_longer_than_postgresql_keeps(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-    """Refuse on SQLite a value written longer than its column, as PostgreSQL does.
+def _only_what_postgresql_keeps(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+    """Refuse on SQLite a value written that PostgreSQL would refuse: a string longer than
+    its column, a whole number beyond a 4-byte INTEGER.
 
-    SQLite keeps a string of any length in a VARCHAR(80): without this, a reason or a party's
-    words too long for their column pass every SQLite test and fail a call on PostgreSQL.
-    Only values written (INSERT and UPDATE SET) are checked; a WHERE may compare longer ones.
+    SQLite keeps a string of any length in a VARCHAR(80) and any 8-byte number in an
+    INTEGER: without this, a party's words or a number keyed too long for their column pass
+    every SQLite test and fail a call on PostgreSQL. Only values written (INSERT and UPDATE
+    SET) are checked; a WHERE may compare with any value.
     """
     compiled = getattr(context, "compiled", None)
     if conn.dialect.name != "sqlite" or compiled is None:
@@ -42,12 +44,20 @@ def _no_longer_than_postgresql_keeps(conn, cursor, statement, parameters, contex
     for values in context.compiled_parameters:
         for name, value in values.items():
             bind = compiled.binds.get(name)
-            length = getattr(getattr(bind, "type", None), "length", None)
-            if bind is not None and bind._is_crud and isinstance(value, str) and length:
-                if len(value) > length:
-                    raise AssertionError(
-                        f"{len(value)} characters for {name} (at most {length}): {value!r}"
-                    )
+            if bind is not None and bind._is_crud:
+                problem = _refused_by_postgresql(bind.type, value)
+                if problem:
+                    raise AssertionError(f"{name}: {problem}: {value!r}")
+
+
+def _refused_by_postgresql(column_type: object, value: object) -> str | None:
+    length = getattr(column_type, "length", None)
+    if isinstance(value, str) and length and len(value) > length:
+        return f"{len(value)} characters (at most {length})"
+    four_bytes = isinstance(column_type, Integer) and not isinstance(column_type, BigInteger)
+    if four_bytes and isinstance(value, int) and not -(2**31) <= value < 2**31:
+        return "beyond a 4-byte INTEGER"
+    return None
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
 from activation.store.inventory import HandsetMovement
-from activation.store.models import Handset, utcnow
+from activation.store.models import ACTOR_LENGTH, Handset, utcnow
 
 
 class Location(StrEnum):
@@ -60,7 +60,7 @@ def move(
         to_location=to.value,
         from_agent_id=handset.agent_id if known else None,
         to_agent_id=agent_id,
-        actor=actor[:40],
+        actor=actor[:ACTOR_LENGTH],
         reason=reason[:120],
         transaction_id=transaction_id,
         delivery_id=delivery_id,

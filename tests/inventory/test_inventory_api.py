@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from activation.service_layer.staff import add_api_key
+from activation.store.inventory import Delivery, HandsetMovement
 from tests.console.conftest import api_key, app  # noqa: F401
 
 from .test_console_inventory import _sell
@@ -61,3 +65,21 @@ def test_the_openapi_document_describes_the_inventory_routes(app):  # noqa: F811
         document["paths"]
     )
     assert "NewDelivery" in document["components"]["schemas"]
+
+
+def test_a_warehouse_with_the_longest_name_allowed_is_named_whole_on_its_shipment(app, services):  # noqa: F811
+    name = "the carrier's own reseller network south"  # 40 characters: the most allowed
+    with services.db.transaction() as session:
+        key = add_api_key(session, name)
+    shipped = app.test_client().post(
+        "/api/inventory/deliveries",
+        json={"agent": "1001", "items": [{"esn": "13803186801"}]},
+        headers={"Authorization": f"Bearer {key}"},
+    )
+    assert shipped.status_code == 201, shipped.get_json()
+    with services.db.read() as session:
+        assert session.scalars(select(Delivery.shipped_by)).one() == f"api {name}"
+        movement = session.scalars(
+            select(HandsetMovement).where(HandsetMovement.esn == "13803186801")
+        )
+        assert [m.actor for m in movement][-1] == f"api {name}"

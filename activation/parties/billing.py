@@ -44,8 +44,8 @@ CURSOR = re.compile(r"(?P<mid>[0-9]{1,15})\.(?P<code>[0-9]{1,15})")
 def record_from(body: Any) -> BillingRecord:
     """A billing record from its JSON form (KeyError/TypeError when it is not one)."""
     return BillingRecord(
-        transaction_code=text(body, "transaction_code"),
-        mid=text(body, "mid"),
+        transaction_code=text(body, "transaction_code", pattern=CODE),
+        mid=text(body, "mid", pattern=MID),
         esn=text(body, "esn"),
         rate_plan=text(body, "rate_plan"),
         customer_name=text(body, "customer_name"),

@@ -19,6 +19,9 @@ from activation.parties.desk import Desk, Request, Route, field_of, json_body, r
 from activation.parties.ports import BureauUnavailable, CreditReport
 from activation.settings import DATA_DIR
 
+# The protocol's bounds (data/openapi/bureau.yaml), which are what CAS keeps of a customer.
+NAME_LONGEST, ADDRESS_LONGEST = 120, 200
+
 KINDS = ("individual", "business")
 TAX_ID = r"[0-9]{9}"
 
@@ -37,7 +40,11 @@ class HttpBureau:
         if status == 404:
             return None
         return self.client.read(
-            lambda: CreditReport(text(body, "name"), text(body, "address"), whole(body, "score"))
+            lambda: CreditReport(
+                text(body, "name", NAME_LONGEST),
+                text(body, "address", ADDRESS_LONGEST),
+                whole(body, "score", 0, 999),
+            )
         )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -123,19 +124,27 @@ class PartyClient:
         self._http.close()
 
 
-def text(body: Any, name: str) -> str:
-    """The string field `name` of a decoded body (TypeError otherwise)."""
+def text(body: Any, name: str, longest: int | None = None, pattern: str | None = None) -> str:
+    """The string field `name` of a decoded body (TypeError otherwise); ValueError when it is
+    longer than the protocol allows or not of its pattern: what CAS keeps has its bounds."""
     value = body[name]
     if not isinstance(value, str):
         raise TypeError(f"{name} is not a string")
+    if longest is not None and len(value) > longest:
+        raise ValueError(f"{name} is longer than {longest} characters")
+    if pattern is not None and not re.fullmatch(pattern, value):
+        raise ValueError(f"{name} is not of the pattern {pattern}")
     return value
 
 
-def whole(body: Any, name: str) -> int:
-    """The integer field `name` of a decoded body (TypeError otherwise)."""
+def whole(body: Any, name: str, low: int | None = None, high: int | None = None) -> int:
+    """The integer field `name` of a decoded body (TypeError otherwise; ValueError outside
+    low..high)."""
     value = body[name]
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} is not an integer")
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"{name} is not between {low} and {high}")
     return value
 
 

@@ -101,15 +101,7 @@ class CallbackJob:
     def failed(self, session: Session, activity: Activity, error: str) -> None:
         """Placing the call-back failed at every attempt (the provider refused it, or CAS
         does not know its public URL): the agent waits for a call, so a CSR makes it."""
-        tx = session.get(Transaction, activity.transaction_id) if activity.transaction_id else None
-        escalate(
-            session,
-            f"call-back could not be placed: {error}",
-            "callback",
-            tx=tx,
-            actor="worker",
-            kind="callback",
-        )
+        _to_csr(session, activity, f"call-back could not be placed: {error}")
 
     def apply(
         self, session: Session, activity: Activity, result: dict[str, Any], services: Services
@@ -160,17 +152,15 @@ def _retry(
     request_line = activities.request_line(activity)
     activities.log_attempt(session, activity, started, outcome, request_line, error, now)
     if state == "failed":
-        tx = session.get(Transaction, activity.transaction_id)
-        escalate(
-            session,
-            "call-back never reached the agent",
-            "callback",
-            tx=tx,
-            actor="worker",
-            kind="callback",
-        )
+        _to_csr(session, activity, "call-back never reached the agent")
     log.info("call-back %s: %s -> %s", activity.id, error, state)
     return state
+
+
+def _to_csr(session: Session, activity: Activity, reason: str) -> None:
+    """A call-back given up: the agent still waits for the call, so a CSR is to make it."""
+    tx = session.get(Transaction, activity.transaction_id) if activity.transaction_id else None
+    escalate(session, reason, "callback", tx=tx, actor="worker", kind="callback")
 
 
 def sweep(db: Database, now: datetime | None = None) -> dict[str, int]:
